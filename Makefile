@@ -1,0 +1,30 @@
+# keras_lk: the two set-up commands of the README.
+#   make demo   set up .venv and run the main job on the built-in data
+#   make test   set up .venv and run the test suite (RUN_SLOW=1 adds the slow tests)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,jax]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m keras_lk.demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q $(if $(RUN_SLOW),,-m "not slow") tests
+
+lint: $(STAMP)
+	$(PY) -m ruff check keras_lk tests benchmarks recipes
+
+bench: $(STAMP)
+	$(PY) benchmarks/global_conv.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
