@@ -1,7 +1,7 @@
 """Local Distribution (LD) module, Li et al. 2019 (GALD), Eq. (1)-(2).
 
 "Global Aggregation then Local Distribution in Fully Convolutional Networks",
-https://arxiv.org/abs/1909.07229
+BMVC 2019.
 """
 
 import keras

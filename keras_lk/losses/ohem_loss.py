@@ -1,8 +1,8 @@
 """Online hard-pixel bootstrapping (OHEM) cross-entropy for segmentation.
 
 Two published semantics:
-- FCRN: Wu, Shen, van den Hengel, "Bridging Category-level and Instance-level
-  Semantic Image Segmentation" (2016), Sec. 3.3, Eq. (1) and Table 4.
+- FCRN: Wu, Shen, van den Hengel, "High-performance Semantic Segmentation Using
+  Very Deep Fully Convolutional Networks" (2016), Sec. 3.3, Eq. (1), Table 4.
 - GALD-Net: Li et al., "Global Aggregation then Local Distribution in Fully
   Convolutional Networks" (2019), Sec. 3.3 and its public training scripts.
 """
@@ -62,8 +62,9 @@ class OHEMLoss(keras.losses.Loss):
         check_labels: bool, on the TensorFlow backend raise
             `InvalidArgumentError` when a label is outside
             [0, num_classes) and is not `ignore_label` (such a label has no
-            probability and would make the loss meaningless). Other backends
-            skip the check.
+            probability and would make the loss meaningless). XLA
+            (`jit_compile=True`) drops the assertion and other backends skip
+            it: validate labels in the input pipeline too.
         reduction, name, dtype: as in `keras.losses.Loss`.
 
     Call arguments:
@@ -79,8 +80,8 @@ class OHEMLoss(keras.losses.Loss):
     >>> model.compile(optimizer="sgd", loss=loss)
 
     Reference:
-        Wu et al., "Bridging Category-level and Instance-level Semantic Image
-        Segmentation", 2016, Sec. 3.3. Li et al., "Global Aggregation then Local
+        Wu et al., "High-performance Semantic Segmentation Using Very Deep
+        Fully Convolutional Networks", 2016, Sec. 3.3. Li et al., "Global Aggregation then Local
         Distribution in Fully Convolutional Networks", BMVC 2019, Sec. 3.3.
     """
 
