@@ -1,5 +1,15 @@
 """keras_lk.data: built-in scenes, input pipelines, validation and TFDS builders."""
 
+from keras_lk.data.pipeline import (
+    NORMALIZATIONS,
+    distribute_dataset,
+    eval_pipeline,
+    normalize_image,
+    pad_to_size,
+    random_crop,
+    random_scale,
+    train_pipeline,
+)
 from keras_lk.data.scenes import (
     DEFAULT_SPLIT_SIZES,
     SHAPES,
@@ -9,10 +19,22 @@ from keras_lk.data.scenes import (
     large_object_scenes,
     large_object_scenes_numpy,
 )
+from keras_lk.data.validation import check_element_spec, check_example, validate_example
 from keras_lk.data.visualization import colorize_mask, plot_segmentation, voc_palette
 
 __all__ = [
     "DEFAULT_SPLIT_SIZES",
+    "NORMALIZATIONS",
+    "check_element_spec",
+    "check_example",
+    "distribute_dataset",
+    "eval_pipeline",
+    "normalize_image",
+    "pad_to_size",
+    "random_crop",
+    "random_scale",
+    "train_pipeline",
+    "validate_example",
     "SHAPES",
     "SceneConfig",
     "boundary_region",
