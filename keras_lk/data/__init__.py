@@ -19,7 +19,12 @@ from keras_lk.data.scenes import (
     large_object_scenes,
     large_object_scenes_numpy,
 )
-from keras_lk.data.validation import check_element_spec, check_example, validate_example
+from keras_lk.data.validation import (
+    check_element_spec,
+    check_example,
+    validate_example,
+    validate_mask,
+)
 from keras_lk.data.visualization import colorize_mask, plot_segmentation, voc_palette
 
 __all__ = [
@@ -35,6 +40,7 @@ __all__ = [
     "random_scale",
     "train_pipeline",
     "validate_example",
+    "validate_mask",
     "SHAPES",
     "SceneConfig",
     "boundary_region",

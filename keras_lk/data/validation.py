@@ -45,6 +45,24 @@ def validate_example(image, mask, num_classes: int, ignore_label: int = 255, nam
         raise ValueError(f"Example {name!r}: image must be H×W×3, received shape {image.shape}.")
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"Example {name!r}: image is empty, shape {image.shape}.")
+    validate_mask(mask, num_classes, ignore_label, name, image_size=image.shape[:2])
+
+
+def validate_mask(mask, num_classes: int, ignore_label: int = 255, name: str = "?",
+                  image_size=None):
+    """Validates a mask (and its size against `image_size`); see `validate_example`.
+
+    Args:
+        mask: H×W×1 (or H×W) integer array.
+        num_classes: valid labels are `0..num_classes-1` and `ignore_label`.
+        ignore_label: the void label.
+        name: the example's file name or id, quoted in the error.
+        image_size: optional `(height, width)` of the image the mask labels.
+
+    Returns:
+        `None`; raises `ValueError` naming the example if a check fails.
+    """
+    mask = np.asarray(mask)
     if not np.issubdtype(mask.dtype, np.integer):
         raise ValueError(
             f"Example {name!r}: mask dtype must be an integer type, received {mask.dtype}."
@@ -53,9 +71,11 @@ def validate_example(image, mask, num_classes: int, ignore_label: int = 255, nam
         mask = mask[..., None]
     if mask.ndim != 3 or mask.shape[-1] != 1:
         raise ValueError(f"Example {name!r}: mask must be H×W×1, received shape {mask.shape}.")
-    if image.shape[:2] != mask.shape[:2]:
+    if mask.shape[0] == 0 or mask.shape[1] == 0:
+        raise ValueError(f"Example {name!r}: mask is empty, shape {mask.shape}.")
+    if image_size is not None and tuple(image_size) != mask.shape[:2]:
         raise ValueError(
-            f"Example {name!r}: image size {image.shape[:2]} differs from mask size "
+            f"Example {name!r}: image size {tuple(image_size)} differs from mask size "
             f"{mask.shape[:2]}."
         )
     bad = (mask >= num_classes) & (mask != ignore_label) | (mask < 0)
