@@ -1,5 +1,6 @@
 """keras_lk.data: built-in scenes, input pipelines, validation and TFDS builders."""
 
+from keras_lk.data.datasets import BUILDER_NAMES, load_dataset
 from keras_lk.data.pipeline import (
     NORMALIZATIONS,
     distribute_dataset,
@@ -28,6 +29,8 @@ from keras_lk.data.validation import (
 from keras_lk.data.visualization import colorize_mask, plot_segmentation, voc_palette
 
 __all__ = [
+    "BUILDER_NAMES",
+    "load_dataset",
     "DEFAULT_SPLIT_SIZES",
     "NORMALIZATIONS",
     "check_element_spec",

@@ -125,3 +125,15 @@ def test_bad_label_names_the_file(tmp_path, tiny_sizes):
     builder = voc_sbd.VocSbd(data_dir=str(tmp_path / "data"))
     with pytest.raises(ValueError, match=r"2008_000100.jpg.*labels \[40\]"):
         builder.download_and_prepare(download_config=_config(manual))
+
+
+def test_load_dataset_helper(tmp_path, tiny_sizes):
+    from keras_lk import data
+
+    write_voc_sbd(tmp_path / "manual")
+    ds = data.load_dataset("voc_sbd", "val", data_dir=tmp_path / "data",
+                           manual_dir=tmp_path / "manual")
+    batches = list(data.eval_pipeline(ds, num_classes=21))
+    assert len(batches) == 2 and batches[0][1].shape == (1, 20, 24, 1)
+    with pytest.raises(ValueError, match="name"):
+        data.load_dataset("voc", "val", data_dir=tmp_path)
