@@ -21,10 +21,10 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
-from keras_lk import data  # noqa: E402
+from keras_lk import data
 
 
 def voc_like_examples(num_images, seed=0):
@@ -34,17 +34,31 @@ def voc_like_examples(num_images, seed=0):
     images, masks = images[:, :375], masks[:, :375]
     encoded = [tf.io.encode_jpeg(image, quality=90).numpy() for image in images]
     raw = tf.data.Dataset.from_tensor_slices(
-        {"jpeg": encoded, "segmentation_mask": masks, "file_name": [f"b{i}" for i in range(num_images)]}
+        {
+            "jpeg": encoded,
+            "segmentation_mask": masks,
+            "file_name": [f"b{i}" for i in range(num_images)],
+        }
     )
     return raw.map(
-        lambda ex: {"image": tf.io.decode_jpeg(ex["jpeg"], channels=3),
-                    "segmentation_mask": ex["segmentation_mask"], "file_name": ex["file_name"]}
+        lambda ex: {
+            "image": tf.io.decode_jpeg(ex["jpeg"], channels=3),
+            "segmentation_mask": ex["segmentation_mask"],
+            "file_name": ex["file_name"],
+        }
     )
 
 
 def pipeline_rate(dataset, crop, batch_size, steps, warmup):
-    pipeline = data.train_pipeline(dataset, crop_size=crop, batch_size=batch_size, num_classes=6,
-                                   scale_range=(0.5, 2.0), normalization="caffe", seed=0)
+    pipeline = data.train_pipeline(
+        dataset,
+        crop_size=crop,
+        batch_size=batch_size,
+        num_classes=6,
+        scale_range=(0.5, 2.0),
+        normalization="caffe",
+        seed=0,
+    )
     iterator = iter(pipeline)
     for _ in range(warmup):
         next(iterator)
@@ -58,13 +72,16 @@ def pipeline_rate(dataset, crop, batch_size, steps, warmup):
 def model_rate(crop, batch_size, steps):
     import keras
 
-    trunk = keras.applications.ResNet50(include_top=False, weights=None,
-                                        input_shape=(crop, crop, 3))
+    trunk = keras.applications.ResNet50(
+        include_top=False, weights=None, input_shape=(crop, crop, 3)
+    )
     logits = keras.layers.Conv2D(21, 1)(trunk.output)
     logits = keras.layers.UpSampling2D(32, interpolation="bilinear")(logits)
     model = keras.Model(trunk.input, logits)
-    model.compile(keras.optimizers.SGD(0.01),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255))
+    model.compile(
+        keras.optimizers.SGD(0.01),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255),
+    )
     x = np.zeros((batch_size, crop, crop, 3), np.float32)
     y = np.zeros((batch_size, crop, crop, 1), np.int32)
     model.train_on_batch(x, y)  # compile / warm-up
@@ -81,17 +98,25 @@ def main():
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--images", type=int, default=48)
-    parser.add_argument("--model-steps", type=int, default=0,
-                        help="also time N train steps of a ResNet50 stand-in (slow on CPU)")
+    parser.add_argument(
+        "--model-steps",
+        type=int,
+        default=0,
+        help="also time N train steps of a ResNet50 stand-in (slow on CPU)",
+    )
     args = parser.parse_args()
     dataset = voc_like_examples(args.images)
     rate = pipeline_rate(dataset, args.crop, args.batch_size, args.steps, args.warmup)
-    print(f"input pipeline | crop {args.crop}² | batch {args.batch_size} | "
-          f"{rate:.1f} examples/s | {os.cpu_count()} CPUs")
+    print(
+        f"input pipeline | crop {args.crop}² | batch {args.batch_size} | "
+        f"{rate:.1f} examples/s | {os.cpu_count()} CPUs"
+    )
     if args.model_steps:
         consumed = model_rate(args.crop, 2, args.model_steps)
-        print(f"ResNet50 stand-in train step | crop {args.crop}² | {consumed:.2f} examples/s | "
-              f"pipeline / model = {rate / consumed:.1f}×")
+        print(
+            f"ResNet50 stand-in train step | crop {args.crop}² | {consumed:.2f} examples/s | "
+            f"pipeline / model = {rate / consumed:.1f}×"
+        )
 
 
 if __name__ == "__main__":

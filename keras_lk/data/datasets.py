@@ -5,8 +5,9 @@ from __future__ import annotations
 BUILDER_NAMES = ("voc_sbd", "cityscapes_train_ids/fine", "cityscapes_train_ids/coarse", "coco_voc")
 
 
-def load_dataset(name: str, split: str, data_dir: str, manual_dir: str | None = None,
-                 shuffle_files: bool = False):
+def load_dataset(
+    name: str, split: str, data_dir: str, manual_dir: str | None = None, shuffle_files: bool = False
+):
     """Prepares (once) and loads a keras_lk dataset as a `tf.data.Dataset` of examples.
 
     Args:
@@ -35,5 +36,6 @@ def load_dataset(name: str, split: str, data_dir: str, manual_dir: str | None = 
         kwargs["download_and_prepare_kwargs"] = {
             "download_config": tfds.download.DownloadConfig(manual_dir=str(manual_dir))
         }
-    return tfds.load(name, split=split, data_dir=str(data_dir), shuffle_files=shuffle_files,
-                     **kwargs)
+    return tfds.load(
+        name, split=split, data_dir=str(data_dir), shuffle_files=shuffle_files, **kwargs
+    )

@@ -60,9 +60,7 @@ class SceneConfig:
 
     def __post_init__(self):
         if not isinstance(self.image_size, (int, np.integer)) or self.image_size < 16:
-            raise ValueError(
-                f"`image_size` must be an integer ≥ 16, received {self.image_size!r}."
-            )
+            raise ValueError(f"`image_size` must be an integer ≥ 16, received {self.image_size!r}.")
         if not 2 <= self.num_classes <= len(SHAPES) + 1:
             raise ValueError(
                 f"`num_classes` must be in [2, {len(SHAPES) + 1}] (background + shapes "
@@ -81,9 +79,7 @@ class SceneConfig:
                 f"{self.objects_per_image!r}."
             )
         if self.boundary_width < 0:
-            raise ValueError(
-                f"`boundary_width` must be ≥ 0, received {self.boundary_width!r}."
-            )
+            raise ValueError(f"`boundary_width` must be ≥ 0, received {self.boundary_width!r}.")
         if not self.num_classes <= self.ignore_label <= 255:
             raise ValueError(
                 f"`ignore_label` must be in [num_classes, 255], received {self.ignore_label!r}."

@@ -48,8 +48,9 @@ def validate_example(image, mask, num_classes: int, ignore_label: int = 255, nam
     validate_mask(mask, num_classes, ignore_label, name, image_size=image.shape[:2])
 
 
-def validate_mask(mask, num_classes: int, ignore_label: int = 255, name: str = "?",
-                  image_size=None):
+def validate_mask(
+    mask, num_classes: int, ignore_label: int = 255, name: str = "?", image_size=None
+):
     """Validates a mask (and its size against `image_size`); see `validate_example`.
 
     Args:
@@ -99,8 +100,10 @@ def check_element_spec(element_spec, where: str = "dataset"):
     """
     import tensorflow as tf
 
-    if not isinstance(element_spec, dict) or IMAGE_KEY not in element_spec or (
-        MASK_KEY not in element_spec
+    if (
+        not isinstance(element_spec, dict)
+        or IMAGE_KEY not in element_spec
+        or (MASK_KEY not in element_spec)
     ):
         raise ValueError(
             f"{where} must yield dicts with keys {IMAGE_KEY!r} and {MASK_KEY!r} (and "

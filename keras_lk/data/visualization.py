@@ -82,7 +82,9 @@ def plot_segmentation(image, label, prediction=None, path=None, class_names=None
         palette = voc_palette()
         present = np.unique(np.asarray(label))
         handles = [
-            Patch(color=palette[c] / 255.0, label=class_names[c] if c < len(class_names) else "void")
+            Patch(
+                color=palette[c] / 255.0, label=class_names[c] if c < len(class_names) else "void"
+            )
             for c in present
         ]
         figure.legend(handles=handles, loc="lower center", ncol=min(len(handles), 8), fontsize=7)

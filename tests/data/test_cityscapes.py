@@ -1,14 +1,33 @@
+import archives
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-import archives
 from keras_lk.data.builders import cityscapes
 
 # The 34 labelIds of the official label table (0..33) and their trainIds.
-EXPECTED_TRAIN_IDS = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10,
-                      24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18}
+EXPECTED_TRAIN_IDS = {
+    7: 0,
+    8: 1,
+    11: 2,
+    12: 3,
+    13: 4,
+    17: 5,
+    19: 6,
+    20: 7,
+    21: 8,
+    22: 9,
+    23: 10,
+    24: 11,
+    25: 12,
+    26: 13,
+    27: 14,
+    28: 15,
+    31: 16,
+    32: 17,
+    33: 18,
+}
 
 
 def test_label_id_to_train_id_mapping():
@@ -16,8 +35,9 @@ def test_label_id_to_train_id_mapping():
     mapped = cityscapes.labelids_to_trainids(ids)
     expected = np.array([EXPECTED_TRAIN_IDS.get(i, 255) for i in range(256)], np.uint8)
     np.testing.assert_array_equal(mapped, expected)
-    np.testing.assert_array_equal(cityscapes.labelids_to_trainids(tf.constant(ids)).numpy(),
-                                  expected)
+    np.testing.assert_array_equal(
+        cityscapes.labelids_to_trainids(tf.constant(ids)).numpy(), expected
+    )
     assert sorted(set(mapped.tolist()) - {255}) == list(range(19))
     assert len(cityscapes.TRAIN_CLASSES) == 19
     assert cityscapes.TRAIN_CLASSES[13] == "car" and mapped[26] == 13
@@ -44,7 +64,9 @@ def write_cityscapes(manual_dir, annotation, image_zip, label_zip, splits):
         for k, stem in enumerate(FRAMES[split]):
             city = stem.split("_")[0]
             rgb = np.full((8, 16, 3), 10 * k, np.uint8)
-            images[f"leftImg8bit/{split}/{city}/{stem}_leftImg8bit.png"] = archives.rgb_png_bytes(rgb)
+            images[f"leftImg8bit/{split}/{city}/{stem}_leftImg8bit.png"] = archives.rgb_png_bytes(
+                rgb
+            )
             base = f"{annotation}/{split}/{city}/{stem}_{annotation}_"
             labels[base + "labelIds.png"] = archives.png_bytes(_label_ids(k))
             labels[base + "color.png"] = archives.rgb_png_bytes(rgb)
@@ -54,34 +76,55 @@ def write_cityscapes(manual_dir, annotation, image_zip, label_zip, splits):
 
 
 def test_fine_and_coarse_builders(tmp_path, monkeypatch):
-    monkeypatch.setattr(cityscapes.CityscapesTrainIds, "EXPECTED_SPLIT_SIZES",
-                        {"train": 3, "val": 2, "train_extra": 2})
+    monkeypatch.setattr(
+        cityscapes.CityscapesTrainIds,
+        "EXPECTED_SPLIT_SIZES",
+        {"train": 3, "val": 2, "train_extra": 2},
+    )
     manual = tmp_path / "manual"
-    write_cityscapes(manual, "gtFine", "leftImg8bit_trainvaltest.zip", "gtFine_trainvaltest.zip",
-                     ["train", "val", "test"])
-    write_cityscapes(manual, "gtCoarse", "leftImg8bit_trainextra.zip", "gtCoarse.zip",
-                     ["train_extra"])
+    write_cityscapes(
+        manual,
+        "gtFine",
+        "leftImg8bit_trainvaltest.zip",
+        "gtFine_trainvaltest.zip",
+        ["train", "val", "test"],
+    )
+    write_cityscapes(
+        manual, "gtCoarse", "leftImg8bit_trainextra.zip", "gtCoarse.zip", ["train_extra"]
+    )
     config = tfds.download.DownloadConfig(manual_dir=str(manual))
-    fine = tfds.load("cityscapes_train_ids/fine", data_dir=str(tmp_path / "data"),
-                     download_and_prepare_kwargs={"download_config": config})
+    fine = tfds.load(
+        "cityscapes_train_ids/fine",
+        data_dir=str(tmp_path / "data"),
+        download_and_prepare_kwargs={"download_config": config},
+    )
     assert {k: len(list(v)) for k, v in fine.items()} == {"train": 3, "val": 2}
     for example in fine["train"].as_numpy_iterator():
         name = example["file_name"].decode()
         stem = name.replace("_leftImg8bit.png", "")
         k = FRAMES["train"].index(stem)
-        np.testing.assert_array_equal(example["segmentation_mask"][..., 0],
-                                      cityscapes.labelids_to_trainids(_label_ids(k)))
+        np.testing.assert_array_equal(
+            example["segmentation_mask"][..., 0], cityscapes.labelids_to_trainids(_label_ids(k))
+        )
         assert example["image"].shape == (8, 16, 3) and np.all(example["image"] == 10 * k)
-    coarse = tfds.load("cityscapes_train_ids/coarse", split="train_extra",
-                       data_dir=str(tmp_path / "data"),
-                       download_and_prepare_kwargs={"download_config": config})
+    coarse = tfds.load(
+        "cityscapes_train_ids/coarse",
+        split="train_extra",
+        data_dir=str(tmp_path / "data"),
+        download_and_prepare_kwargs={"download_config": config},
+    )
     assert len(list(coarse)) == 2
 
 
 def test_missing_label_and_wrong_counts(tmp_path, monkeypatch):
     manual = tmp_path / "manual"
-    write_cityscapes(manual, "gtFine", "leftImg8bit_trainvaltest.zip", "gtFine_trainvaltest.zip",
-                     ["train", "val"])
+    write_cityscapes(
+        manual,
+        "gtFine",
+        "leftImg8bit_trainvaltest.zip",
+        "gtFine_trainvaltest.zip",
+        ["train", "val"],
+    )
     config = tfds.download.DownloadConfig(manual_dir=str(manual))
     builder = cityscapes.CityscapesTrainIds(config="fine", data_dir=str(tmp_path / "a"))
     with pytest.raises(ValueError, match="'train' has 3 examples, expected 2975"):
@@ -93,12 +136,15 @@ def test_missing_label_and_wrong_counts(tmp_path, monkeypatch):
 
 
 def test_from_tfds_cityscapes():
-    ds = tf.data.Dataset.from_tensors({
-        "image_id": "aachen_000000_000019",
-        "image_left": tf.zeros((8, 16, 3), tf.uint8),
-        "segmentation_label": tf.constant(_label_ids(0)[..., None]),
-    })
+    ds = tf.data.Dataset.from_tensors(
+        {
+            "image_id": "aachen_000000_000019",
+            "image_left": tf.zeros((8, 16, 3), tf.uint8),
+            "segmentation_label": tf.constant(_label_ids(0)[..., None]),
+        }
+    )
     example = next(iter(cityscapes.from_tfds_cityscapes(ds)))
-    np.testing.assert_array_equal(example["segmentation_mask"].numpy()[..., 0],
-                                  cityscapes.labelids_to_trainids(_label_ids(0)))
+    np.testing.assert_array_equal(
+        example["segmentation_mask"].numpy()[..., 0], cityscapes.labelids_to_trainids(_label_ids(0))
+    )
     assert example["file_name"].numpy() == b"aachen_000000_000019"

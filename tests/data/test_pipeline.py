@@ -24,16 +24,24 @@ def _label_coloured(num, size=48, num_classes=4, seed=0):
     masks = rng.integers(0, num_classes, size=(num, size // 8, size // 8)).repeat(8, 1).repeat(8, 2)
     masks = masks[..., None].astype(np.uint8)
     ramp = np.tile(np.linspace(0, 255, size, dtype=np.float32), (size, 1))
-    images = np.stack([masks[..., 0] * 40.0, np.broadcast_to(ramp, masks.shape[:3]),
-                       np.zeros(masks.shape[:3])], -1).astype(np.uint8)
+    images = np.stack(
+        [masks[..., 0] * 40.0, np.broadcast_to(ramp, masks.shape[:3]), np.zeros(masks.shape[:3])],
+        -1,
+    ).astype(np.uint8)
     return images, masks
 
 
 def test_train_pipeline_shapes_dtypes_and_alignment():
     images, masks = _label_coloured(12)
-    ds = data.train_pipeline(_examples(images, masks), crop_size=(40, 56), batch_size=4,
-                             num_classes=4, scale_range=(0.5, 2.0), normalization="none",
-                             seed=0)
+    ds = data.train_pipeline(
+        _examples(images, masks),
+        crop_size=(40, 56),
+        batch_size=4,
+        num_classes=4,
+        scale_range=(0.5, 2.0),
+        normalization="none",
+        seed=0,
+    )
     assert ds.element_spec[0].shape.as_list() == [4, 40, 56, 3]
     assert ds.element_spec[1].shape.as_list() == [4, 40, 56, 1]
     assert ds.element_spec[1].dtype == tf.int32
@@ -56,8 +64,15 @@ def test_train_pipeline_shapes_dtypes_and_alignment():
 def test_padding_small_images_with_ignore_label():
     images = np.full((2, 20, 30, 3), 200, np.uint8)
     masks = np.ones((2, 20, 30, 1), np.uint8)
-    ds = data.train_pipeline(_examples(images, masks), crop_size=32, batch_size=2,
-                             num_classes=2, scale_range=None, flip=False, seed=0)
+    ds = data.train_pipeline(
+        _examples(images, masks),
+        crop_size=32,
+        batch_size=2,
+        num_classes=2,
+        scale_range=None,
+        flip=False,
+        seed=0,
+    )
     batch_images, batch_masks = next(iter(ds))
     batch_images, batch_masks = batch_images.numpy(), batch_masks.numpy()
     np.testing.assert_array_equal(batch_masks[:, :20, :30], 1)
@@ -70,9 +85,16 @@ def test_padding_small_images_with_ignore_label():
 
 def test_flip_happens_and_is_applied_to_masks():
     images, masks = _label_coloured(16, size=32)
-    ds = data.train_pipeline(_examples(images, masks), crop_size=32, batch_size=16,
-                             num_classes=4, scale_range=None, normalization="none",
-                             shuffle_buffer=0, seed=3)
+    ds = data.train_pipeline(
+        _examples(images, masks),
+        crop_size=32,
+        batch_size=16,
+        num_classes=4,
+        scale_range=None,
+        normalization="none",
+        shuffle_buffer=0,
+        seed=3,
+    )
     batch_images, batch_masks = (t.numpy() for t in next(iter(ds)))
     flipped = batch_images[:, 0, 0, 1] > batch_images[:, 0, -1, 1]  # green ramp reversed
     assert 2 <= flipped.sum() <= 14
@@ -101,7 +123,8 @@ def test_normalize_image(normalization):
         expected = keras.applications.resnet.preprocess_input(image.astype(np.float32))
     elif normalization == "torch":
         expected = keras.applications.imagenet_utils.preprocess_input(
-            image.astype(np.float32), mode="torch")
+            image.astype(np.float32), mode="torch"
+        )
     elif normalization == "tf":
         expected = image / 127.5 - 1
     elif normalization == "zero_one":
@@ -112,15 +135,24 @@ def test_normalize_image(normalization):
 
 
 def test_eval_pipeline_full_size_in_order_with_padding():
-    small = {"image": np.zeros((10, 12, 3), np.uint8), "segmentation_mask":
-             np.ones((10, 12, 1), np.uint8), "file_name": "small"}
-    large = {"image": np.zeros((14, 9, 3), np.uint8), "segmentation_mask":
-             np.full((14, 9, 1), 2, np.uint8), "file_name": "large"}
+    small = {
+        "image": np.zeros((10, 12, 3), np.uint8),
+        "segmentation_mask": np.ones((10, 12, 1), np.uint8),
+        "file_name": "small",
+    }
+    large = {
+        "image": np.zeros((14, 9, 3), np.uint8),
+        "segmentation_mask": np.full((14, 9, 1), 2, np.uint8),
+        "file_name": "large",
+    }
     ds = tf.data.Dataset.from_generator(
         lambda: iter([small, large, small]),
-        output_signature={"image": tf.TensorSpec([None, None, 3], tf.uint8),
-                          "segmentation_mask": tf.TensorSpec([None, None, 1], tf.uint8),
-                          "file_name": tf.TensorSpec([], tf.string)})
+        output_signature={
+            "image": tf.TensorSpec([None, None, 3], tf.uint8),
+            "segmentation_mask": tf.TensorSpec([None, None, 1], tf.uint8),
+            "file_name": tf.TensorSpec([], tf.string),
+        },
+    )
     batches = list(data.eval_pipeline(ds, batch_size=2, num_classes=3))
     assert [b[0].shape.as_list() for b in batches] == [[2, 14, 12, 3], [1, 10, 12, 3]]
     masks = batches[0][1].numpy()[..., 0]
@@ -128,8 +160,7 @@ def test_eval_pipeline_full_size_in_order_with_padding():
     assert np.all(masks[0, 10:] == 255) and np.all(masks[1, :, 9:] == 255)
     np.testing.assert_array_equal(masks[1, :14, :9], 2)
     single = list(data.eval_pipeline(ds, num_classes=3))
-    assert [b[1].shape.as_list() for b in single] == [[1, 10, 12, 1], [1, 14, 9, 1],
-                                                      [1, 10, 12, 1]]
+    assert [b[1].shape.as_list() for b in single] == [[1, 10, 12, 1], [1, 14, 9, 1], [1, 10, 12, 1]]
 
 
 @pytest.mark.parametrize(
@@ -141,15 +172,24 @@ def test_eval_pipeline_full_size_in_order_with_padding():
     ],
 )
 def test_invalid_examples_are_named(image_shape, mask, message):
-    good = {"image": np.zeros((8, 8, 3), np.uint8), "segmentation_mask":
-            np.zeros((8, 8, 1), np.uint8), "file_name": "good.png"}
-    bad = {"image": np.zeros(image_shape, np.uint8), "segmentation_mask": mask,
-           "file_name": "2008_000123.png"}
+    good = {
+        "image": np.zeros((8, 8, 3), np.uint8),
+        "segmentation_mask": np.zeros((8, 8, 1), np.uint8),
+        "file_name": "good.png",
+    }
+    bad = {
+        "image": np.zeros(image_shape, np.uint8),
+        "segmentation_mask": mask,
+        "file_name": "2008_000123.png",
+    }
     ds = tf.data.Dataset.from_generator(
         lambda: iter([good, bad]),
-        output_signature={"image": tf.TensorSpec([None, None, 3], tf.uint8),
-                          "segmentation_mask": tf.TensorSpec([None, None, 1], tf.uint8),
-                          "file_name": tf.TensorSpec([], tf.string)})
+        output_signature={
+            "image": tf.TensorSpec([None, None, 3], tf.uint8),
+            "segmentation_mask": tf.TensorSpec([None, None, 1], tf.uint8),
+            "file_name": tf.TensorSpec([], tf.string),
+        },
+    )
     for pipeline in (
         data.eval_pipeline(ds, num_classes=5),
         data.train_pipeline(ds, crop_size=8, batch_size=1, num_classes=5, repeat=False),
@@ -162,18 +202,21 @@ def test_invalid_examples_are_named(image_shape, mask, message):
 
 def test_static_errors():
     floats = tf.data.Dataset.from_tensors(
-        {"image": tf.zeros((4, 4, 3)), "segmentation_mask": tf.zeros((4, 4, 1), tf.uint8)})
+        {"image": tf.zeros((4, 4, 3)), "segmentation_mask": tf.zeros((4, 4, 1), tf.uint8)}
+    )
     with pytest.raises(ValueError, match="'image' must be uint8"):
         data.train_pipeline(floats, crop_size=4, batch_size=1, num_classes=2)
     float_masks = tf.data.Dataset.from_tensors(
-        {"image": tf.zeros((4, 4, 3), tf.uint8), "segmentation_mask": tf.zeros((4, 4, 1))})
+        {"image": tf.zeros((4, 4, 3), tf.uint8), "segmentation_mask": tf.zeros((4, 4, 1))}
+    )
     with pytest.raises(ValueError, match="integer dtype"):
         data.eval_pipeline(float_masks, num_classes=2)
     tuples = tf.data.Dataset.from_tensors((tf.zeros((4, 4, 3), tf.uint8),) * 2)
     with pytest.raises(ValueError, match="keys"):
         data.eval_pipeline(tuples, num_classes=2)
     good = tf.data.Dataset.from_tensors(
-        {"image": tf.zeros((4, 4, 3), tf.uint8), "segmentation_mask": tf.zeros((4, 4, 1), tf.uint8)})
+        {"image": tf.zeros((4, 4, 3), tf.uint8), "segmentation_mask": tf.zeros((4, 4, 1), tf.uint8)}
+    )
     with pytest.raises(ValueError, match="crop_size"):
         data.train_pipeline(good, crop_size=0, batch_size=1, num_classes=2)
     with pytest.raises(ValueError, match="normalization"):
@@ -205,9 +248,19 @@ def test_distributed_per_replica_batches():
         except ValueError as error:
             print("ERROR", error)
     """)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow",
-               PYTHONPATH=os.pathsep.join(sys.path))
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env=env, timeout=120)
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        KERAS_BACKEND="tensorflow",
+        PYTHONPATH=os.pathsep.join(sys.path),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert "SHAPES [(3, 24, 24, 3), (3, 24, 24, 3)]" in result.stdout, result.stderr[-2000:]
     assert "divisible by the 2 replicas" in result.stdout

@@ -31,10 +31,12 @@ def test_shapes_dtypes_and_value_range():
 
 
 def test_object_statistics_match_config():
-    config = SceneConfig(image_size=64, num_classes=6, radius_range=(0.1, 0.4),
-                         objects_per_image=(1, 3))
-    _, _, objects = large_object_scenes_numpy("train", 600, seed=1, config=config,
-                                              return_objects=True)
+    config = SceneConfig(
+        image_size=64, num_classes=6, radius_range=(0.1, 0.4), objects_per_image=(1, 3)
+    )
+    _, _, objects = large_object_scenes_numpy(
+        "train", 600, seed=1, config=config, return_objects=True
+    )
     counts = np.array([len(o) for o in objects])
     assert counts.min() == 1 and counts.max() == 3
     # Uniform number of objects per image: each of 1, 2, 3 in ~1/3 of the images.
@@ -42,8 +44,7 @@ def test_object_statistics_match_config():
     table = np.concatenate(objects)
     classes, radii = table[:, 0].astype(int), table[:, 1]
     # Class balance over objects: uniform over the 5 shapes.
-    np.testing.assert_allclose(np.bincount(classes, minlength=6)[1:] / len(classes), 0.2,
-                               atol=0.04)
+    np.testing.assert_allclose(np.bincount(classes, minlength=6)[1:] / len(classes), 0.2, atol=0.04)
     # Size histogram: radii uniform in radius_range × image_size.
     assert radii.min() >= 0.1 * 64 and radii.max() <= 0.4 * 64
     histogram, _ = np.histogram(radii, bins=4, range=(6.4, 25.6))
@@ -53,8 +54,9 @@ def test_object_statistics_match_config():
 def test_pixels_match_objects_and_boundary_band():
     plain = SceneConfig(image_size=64, boundary_width=0)
     banded = SceneConfig(image_size=64, boundary_width=2)
-    images0, masks0, objects = large_object_scenes_numpy("train", 30, config=plain,
-                                                         return_objects=True)
+    images0, masks0, objects = large_object_scenes_numpy(
+        "train", 30, config=plain, return_objects=True
+    )
     images2, masks2 = large_object_scenes_numpy("train", 30, config=banded)
     np.testing.assert_array_equal(images0, images2)  # the band only changes labels
     assert not np.any(masks0 == 255)
@@ -65,7 +67,8 @@ def test_pixels_match_objects_and_boundary_band():
     window = (1, 5, 5)
     labels = masks0[..., 0]
     expected = ndimage.maximum_filter(labels, window, mode="nearest") != ndimage.minimum_filter(
-        labels, window, mode="nearest")
+        labels, window, mode="nearest"
+    )
     np.testing.assert_array_equal(masks2[..., 0] == 255, expected)
     np.testing.assert_array_equal(masks2[~expected], masks0[~expected])
     fraction = np.mean(masks2 == 255)
@@ -113,15 +116,23 @@ def test_unknown_split():
 
 def test_palette_and_figure(tmp_path):
     palette = data.voc_palette()
-    np.testing.assert_array_equal(palette[[0, 1, 15, 255]],
-                                  [[0, 0, 0], [128, 0, 0], [192, 128, 128], [224, 224, 192]])
+    np.testing.assert_array_equal(
+        palette[[0, 1, 15, 255]], [[0, 0, 0], [128, 0, 0], [192, 128, 128], [224, 224, 192]]
+    )
     images, masks = large_object_scenes_numpy("val", 1)
     colours = data.colorize_mask(masks[0])
     assert colours.shape == (128, 128, 3)
-    np.testing.assert_array_equal(colours[masks[0, ..., 0] == 255], np.tile([224, 224, 192], (np.sum(masks[0] == 255), 1)))
+    np.testing.assert_array_equal(
+        colours[masks[0, ..., 0] == 255], np.tile([224, 224, 192], (np.sum(masks[0] == 255), 1))
+    )
     path = tmp_path / "figure.png"
-    figure = data.plot_segmentation(images[0], masks[0], prediction=np.zeros((128, 128, 6)),
-                                    path=path, class_names=SceneConfig().class_names)
+    figure = data.plot_segmentation(
+        images[0],
+        masks[0],
+        prediction=np.zeros((128, 128, 6)),
+        path=path,
+        class_names=SceneConfig().class_names,
+    )
     assert len(figure.axes) == 3
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="mask"):

@@ -1,16 +1,22 @@
+import archives
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-import archives
 from keras_lk.data.builders import voc_sbd
 
 VOC_TRAIN = ["2007_000001", "2007_000002", "2007_000003"]
 VOC_VAL = ["2007_000010", "2007_000011"]
 SBD_TRAIN = ["2007_000001", "2008_000100", "2008_000101", "2007_000010"]  # 1 VOC val id
 SBD_VAL = ["2008_000200", "2007_000002", "2007_000011"]
-TRAIN_AUG = {"2007_000001", "2007_000002", "2007_000003", "2008_000100", "2008_000101",
-             "2008_000200"}
+TRAIN_AUG = {
+    "2007_000001",
+    "2007_000002",
+    "2007_000003",
+    "2008_000100",
+    "2008_000101",
+    "2008_000200",
+}
 
 
 def _mask(image_id, source):
@@ -38,7 +44,8 @@ def write_voc_sbd(manual_dir):
         files[voc + f"JPEGImages/{image_id}.jpg"] = archives.jpeg_bytes(rgb)
     for image_id in VOC_TRAIN + VOC_VAL:
         files[voc + f"SegmentationClass/{image_id}.png"] = archives.png_bytes(
-            _mask(image_id, "voc"), palette=True)
+            _mask(image_id, "voc"), palette=True
+        )
     archives.write_tar(manual_dir / voc_sbd.VOC_ARCHIVE, files)
     sbd = "benchmark_RELEASE/dataset/"
     files = {sbd + "train.txt": archives.lines(SBD_TRAIN), sbd + "val.txt": archives.lines(SBD_VAL)}
@@ -50,8 +57,9 @@ def write_voc_sbd(manual_dir):
 
 @pytest.fixture
 def tiny_sizes(monkeypatch):
-    monkeypatch.setattr(voc_sbd.VocSbd, "EXPECTED_SPLIT_SIZES",
-                        {"train": 3, "val": 2, "train_aug": 6})
+    monkeypatch.setattr(
+        voc_sbd.VocSbd, "EXPECTED_SPLIT_SIZES", {"train": 3, "val": 2, "train_aug": 6}
+    )
 
 
 def _config(manual_dir):
@@ -61,20 +69,24 @@ def _config(manual_dir):
 def test_voc_sbd_builder_splits_and_labels(tmp_path, tiny_sizes):
     write_voc_sbd(tmp_path / "manual")
     splits = tfds.load(
-        "voc_sbd", data_dir=str(tmp_path / "data"),
-        download_and_prepare_kwargs={"download_config": _config(tmp_path / "manual")})
+        "voc_sbd",
+        data_dir=str(tmp_path / "data"),
+        download_and_prepare_kwargs={"download_config": _config(tmp_path / "manual")},
+    )
     assert {name: len(list(ds)) for name, ds in splits.items()} == {
-        "train": 3, "val": 2, "train_aug": 6}
+        "train": 3,
+        "val": 2,
+        "train_aug": 6,
+    }
     aug = {ex["file_name"].decode(): ex for ex in splits["train_aug"].as_numpy_iterator()}
-    assert set(name[:-4] for name in aug) == TRAIN_AUG  # no VOC-val id leaks in
+    assert {name[:-4] for name in aug} == TRAIN_AUG  # no VOC-val id leaks in
     for name, example in aug.items():
         image_id = name[:-4]
         source = "voc" if image_id in VOC_TRAIN else "sbd"
         assert example["segmentation_mask"].dtype == np.uint8
         assert example["segmentation_mask"].shape == (20, 24, 1)
         assert example["image"].shape == (20, 24, 3)
-        np.testing.assert_array_equal(example["segmentation_mask"][..., 0],
-                                      _mask(image_id, source))
+        np.testing.assert_array_equal(example["segmentation_mask"][..., 0], _mask(image_id, source))
     val = {ex["file_name"].decode(): ex for ex in splits["val"].as_numpy_iterator()}
     assert set(val) == {"2007_000010.jpg", "2007_000011.jpg"}
     # Palette indices, not colours: 255 and the class index survive.
@@ -131,8 +143,9 @@ def test_load_dataset_helper(tmp_path, tiny_sizes):
     from keras_lk import data
 
     write_voc_sbd(tmp_path / "manual")
-    ds = data.load_dataset("voc_sbd", "val", data_dir=tmp_path / "data",
-                           manual_dir=tmp_path / "manual")
+    ds = data.load_dataset(
+        "voc_sbd", "val", data_dir=tmp_path / "data", manual_dir=tmp_path / "manual"
+    )
     batches = list(data.eval_pipeline(ds, num_classes=21))
     assert len(batches) == 2 and batches[0][1].shape == (1, 20, 24, 1)
     with pytest.raises(ValueError, match="name"):

@@ -50,7 +50,9 @@ def read_ids(path, what: str) -> list[str]:
     """Reads an image-set file (one id per line), raising a clear error if it is missing."""
     path = Path(str(path))
     if not path.is_file():
-        raise ValueError(f"Missing {what} list {path}: the archive does not have the official layout.")
+        raise ValueError(
+            f"Missing {what} list {path}: the archive does not have the official layout."
+        )
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -111,7 +112,7 @@ class CityscapesTrainIdsConfig(tfds.core.BuilderConfig):
 class CityscapesTrainIds(tfds.core.GeneratorBasedBuilder):
     """Cityscapes semantic segmentation with trainId labels (`cityscapes_train_ids`)."""
 
-    BUILDER_CONFIGS = [
+    BUILDER_CONFIGS: ClassVar[list] = [
         CityscapesTrainIdsConfig(
             name="fine",
             description="Fine annotations, train and val.",
@@ -134,7 +135,7 @@ class CityscapesTrainIds(tfds.core.GeneratorBasedBuilder):
       fine:   leftImg8bit_trainvaltest.zip, gtFine_trainvaltest.zip
       coarse: leftImg8bit_trainextra.zip, gtCoarse.zip
     """
-    EXPECTED_SPLIT_SIZES = {"train": 2975, "val": 500, "train_extra": 19998}
+    EXPECTED_SPLIT_SIZES: ClassVar[dict] = {"train": 2975, "val": 500, "train_extra": 19998}
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
@@ -198,8 +199,11 @@ class CityscapesTrainIds(tfds.core.GeneratorBasedBuilder):
                 with Image.open(io.BytesIO(labels.read(label_name))) as label:
                     mask = labelids_to_trainids(np.array(label, dtype=np.uint8))[..., None]
                 validate_mask(mask, NUM_CLASSES, IGNORE_LABEL, name=stem, image_size=size)
-                yield stem, {
-                    "image": io.BytesIO(image_bytes),
-                    "segmentation_mask": mask,
-                    "file_name": image_name.rsplit("/", 1)[-1],
-                }
+                yield (
+                    stem,
+                    {
+                        "image": io.BytesIO(image_bytes),
+                        "segmentation_mask": mask,
+                        "file_name": image_name.rsplit("/", 1)[-1],
+                    },
+                )

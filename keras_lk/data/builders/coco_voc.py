@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from typing import ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -88,12 +89,12 @@ class CocoVoc(tfds.core.GeneratorBasedBuilder):
     """COCO 2017 with the 20 VOC classes, for GCN stage 1 (`coco_voc`)."""
 
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "train and val from the official COCO 2017 zips."}
+    RELEASE_NOTES: ClassVar[dict] = {"1.0.0": "train and val from the official COCO 2017 zips."}
     MANUAL_DOWNLOAD_INSTRUCTIONS = f"""
     Place the official COCO 2017 zips, unmodified, in the manual directory ({URL}):
       train2017.zip, val2017.zip, annotations_trainval2017.zip
     """
-    EXPECTED_IMAGES = EXPECTED_IMAGES
+    EXPECTED_IMAGES: ClassVar[dict] = EXPECTED_IMAGES
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
@@ -145,13 +146,17 @@ class CocoVoc(tfds.core.GeneratorBasedBuilder):
                         image_value = np.array(image.convert("RGB"))
                     else:
                         image_value = io.BytesIO(image_bytes)
-                validate_mask(mask[..., None], NUM_CLASSES, IGNORE_LABEL, name=member,
-                              image_size=size)
-                yield image_id, {
-                    "image": image_value,
-                    "segmentation_mask": mask[..., None],
-                    "file_name": info["file_name"],
-                }
+                validate_mask(
+                    mask[..., None], NUM_CLASSES, IGNORE_LABEL, name=member, image_size=size
+                )
+                yield (
+                    image_id,
+                    {
+                        "image": image_value,
+                        "segmentation_mask": mask[..., None],
+                        "file_name": info["file_name"],
+                    },
+                )
 
 
 def stage1_mixture(coco_train, voc_sbd_train_aug, sizes=None, seed=None):

@@ -9,6 +9,8 @@ Labels are palette indices (0..20, 255 void) decoded with PIL, stored as uint8 H
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import tensorflow_datasets as tfds
 
@@ -70,13 +72,15 @@ class VocSbd(tfds.core.GeneratorBasedBuilder):
     """PASCAL VOC 2012 segmentation with the SBD augmented training set (`voc_sbd`)."""
 
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "train, val and train_aug from the official archives."}
+    RELEASE_NOTES: ClassVar[dict] = {
+        "1.0.0": "train, val and train_aug from the official archives."
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = f"""
     Place the two official archives, unmodified, in the manual directory:
       {VOC_ARCHIVE}  from {VOC_URL}
       {SBD_ARCHIVE}  from {SBD_URL}
     """
-    EXPECTED_SPLIT_SIZES = {"train": 1464, "val": 1449, "train_aug": 10582}
+    EXPECTED_SPLIT_SIZES: ClassVar[dict] = {"train": 1464, "val": 1449, "train_aug": 10582}
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
@@ -141,8 +145,11 @@ class VocSbd(tfds.core.GeneratorBasedBuilder):
                 mask = read_sbd_mat(label_path)
             image = read_rgb(image_path)
             validate_example(image, mask, NUM_CLASSES, IGNORE_LABEL, name=str(image_path.name))
-            yield image_id, {
-                "image": image_path,
-                "segmentation_mask": mask,
-                "file_name": image_path.name,
-            }
+            yield (
+                image_id,
+                {
+                    "image": image_path,
+                    "segmentation_mask": mask,
+                    "file_name": image_path.name,
+                },
+            )
