@@ -264,3 +264,13 @@ def test_distributed_per_replica_batches():
     )
     assert "SHAPES [(3, 24, 24, 3), (3, 24, 24, 3)]" in result.stdout, result.stderr[-2000:]
     assert "divisible by the 2 replicas" in result.stdout
+
+
+def test_eval_pipeline_pad_to_fixed_size():
+    scenes = data.large_object_scenes("val", num_images=3, config=data.SceneConfig(image_size=32))
+    batches = list(data.eval_pipeline(scenes, batch_size=2, num_classes=6, pad_to=40))
+    assert [tuple(b[1].shape) for b in batches] == [(2, 40, 40, 1), (1, 40, 40, 1)]
+    masks = batches[0][1].numpy()
+    assert np.all(masks[:, 32:] == 255) and np.all(masks[:, :, 32:] == 255)
+    _, expected = data.large_object_scenes_numpy("val", 2, config=data.SceneConfig(image_size=32))
+    np.testing.assert_array_equal(masks[:, :32, :32], expected)
