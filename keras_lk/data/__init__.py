@@ -1,0 +1,73 @@
+"""keras_lk.data: built-in scenes, input pipelines, validation and TFDS builders.
+
+Every source yields examples `{"image": uint8 H×W×3, "segmentation_mask": uint8 H×W×1,
+"file_name": string}`:
+
+- `large_object_scenes` / `large_object_scenes_numpy`: procedural shape scenes (no files),
+  where only a large receptive field classifies interior pixels (the demo's data);
+- `load_dataset("voc_sbd" | "cityscapes_train_ids/fine" | ... )`: the TFDS builders of
+  `keras_lk.data.builders`, prepared from the official archives in a `manual_dir`.
+
+`train_pipeline` / `eval_pipeline` turn examples into `(images, masks)` batches;
+`distribute_dataset` shards and batches them per replica under a `tf.distribute` strategy.
+
+Example:
+>>> import keras_lk.data as kd
+>>> train = kd.train_pipeline(kd.large_object_scenes("train"), crop_size=128,
+...                           batch_size=16, num_classes=6, scale_range=(0.75, 1.25))
+"""
+
+from keras_lk.data.datasets import BUILDER_NAMES, load_dataset
+from keras_lk.data.pipeline import (
+    NORMALIZATIONS,
+    distribute_dataset,
+    eval_pipeline,
+    normalize_image,
+    pad_to_size,
+    random_crop,
+    random_scale,
+    train_pipeline,
+)
+from keras_lk.data.scenes import (
+    DEFAULT_SPLIT_SIZES,
+    SHAPES,
+    SceneConfig,
+    boundary_region,
+    generate_scene,
+    large_object_scenes,
+    large_object_scenes_numpy,
+)
+from keras_lk.data.validation import (
+    check_element_spec,
+    check_example,
+    validate_example,
+    validate_mask,
+)
+from keras_lk.data.visualization import colorize_mask, plot_segmentation, voc_palette
+
+__all__ = [
+    "BUILDER_NAMES",
+    "DEFAULT_SPLIT_SIZES",
+    "NORMALIZATIONS",
+    "SHAPES",
+    "SceneConfig",
+    "boundary_region",
+    "check_element_spec",
+    "check_example",
+    "colorize_mask",
+    "distribute_dataset",
+    "eval_pipeline",
+    "generate_scene",
+    "large_object_scenes",
+    "large_object_scenes_numpy",
+    "load_dataset",
+    "normalize_image",
+    "pad_to_size",
+    "plot_segmentation",
+    "random_crop",
+    "random_scale",
+    "train_pipeline",
+    "validate_example",
+    "validate_mask",
+    "voc_palette",
+]

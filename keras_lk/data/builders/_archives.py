@@ -1,0 +1,66 @@
+"""Checks of the official archives a user puts in a TFDS `manual_dir`."""
+
+from __future__ import annotations
+
+import tarfile
+import zipfile
+import zlib
+from pathlib import Path
+
+
+def require_archive(manual_dir, file_name: str, kind: str, source: str) -> Path:
+    """Returns `manual_dir / file_name` after checking it is a complete archive of `kind`.
+
+    Args:
+        manual_dir: the TFDS manual directory.
+        file_name: the official archive name, e.g. `"benchmark.tgz"`.
+        kind: `"tar"` (plain or compressed) or `"zip"`.
+        source: where to obtain the archive, quoted in the error.
+
+    Returns:
+        The archive's path. Raises `ValueError` naming the file and where to obtain it if
+        it is missing, not a `kind` archive, or truncated/corrupt.
+    """
+    path = Path(str(manual_dir)) / file_name
+    hint = f"Download it from {source} and place it, unmodified, in {manual_dir}."
+    if not path.is_file():
+        raise ValueError(f"Missing archive {file_name!r} in the manual directory. {hint}")
+    try:
+        if kind == "tar":
+            if not tarfile.is_tarfile(path):
+                raise ValueError(f"{path} is not a tar archive. {hint}")
+            with tarfile.open(path, mode="r:*") as archive:
+                for _ in archive:  # reads every header: a truncated stream raises
+                    pass
+        elif kind == "zip":
+            if not zipfile.is_zipfile(path):
+                raise ValueError(f"{path} is not a zip archive. {hint}")
+            with zipfile.ZipFile(path) as archive:
+                archive.namelist()
+        else:
+            raise ValueError(f"`kind` must be 'tar' or 'zip', received {kind!r}.")
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error) as error:
+        raise ValueError(
+            f"Archive {path} is truncated or corrupt ({type(error).__name__}: {error}). {hint}"
+        ) from error
+    return path
+
+
+def read_ids(path, what: str) -> list[str]:
+    """Reads an image-set file (one id per line), raising a clear error if it is missing."""
+    path = Path(str(path))
+    if not path.is_file():
+        raise ValueError(
+            f"Missing {what} list {path}: the archive does not have the official layout."
+        )
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+def check_split_sizes(found: dict, expected: dict, archives: str):
+    """Raises `ValueError` if the number of examples of a split differs from the official one."""
+    for split, count in expected.items():
+        if found.get(split) != count:
+            raise ValueError(
+                f"Split {split!r} has {found.get(split)} examples, expected {count} with the "
+                f"official archives ({archives}). An archive is incomplete or not the official one."
+            )

@@ -1,0 +1,190 @@
+"""COCO 2017 restricted to the 20 PASCAL VOC classes (GCN training stage 1).
+
+GCN (Peng et al., 2017, §4.1) pre-trains on COCO mapped to the VOC classes, then on SBD +
+VOC. This builder reads the official `train2017.zip`, `val2017.zip` and
+`annotations_trainval2017.zip` and, per image:
+
+- keeps the annotations of the 20 VOC classes (`COCO_TO_VOC`); other objects become
+  background;
+- rasterises them with pycocotools; a pixel covered by two or more kept instances, or by
+  a kept crowd region, is set to 255 (void);
+- drops the image if fewer than `MIN_VOC_PIXELS` (1,000) pixels carry a VOC class.
+
+Labels are uint8 H×W×1 (0..20, 255). `stage1_mixture` mixes this with `voc_sbd/train_aug`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import ClassVar
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from keras_lk.data.builders._archives import require_archive
+from keras_lk.data.validation import validate_mask
+
+URL = "https://cocodataset.org/#download"
+ANNOTATIONS_ZIP = "annotations_trainval2017.zip"
+IMAGE_ZIPS = {"train": "train2017.zip", "val": "val2017.zip"}
+NUM_CLASSES = 21
+IGNORE_LABEL = 255
+MIN_VOC_PIXELS = 1000
+# VOC index → COCO category id, in VOC order (aeroplane … tvmonitor).
+VOC_TO_COCO = {
+    1: 5, 2: 2, 3: 16, 4: 9, 5: 44, 6: 6, 7: 3, 8: 17, 9: 62, 10: 21, 11: 67, 12: 18,
+    13: 19, 14: 4, 15: 1, 16: 64, 17: 20, 18: 63, 19: 7, 20: 72,
+}  # fmt: skip
+COCO_TO_VOC = {coco: voc for voc, coco in VOC_TO_COCO.items()}
+EXPECTED_IMAGES = {"train": 118287, "val": 5000}
+
+
+def rasterize_voc_mask(coco, image_info) -> np.ndarray:
+    """VOC-class mask of one COCO image.
+
+    Args:
+        coco: a `pycocotools.coco.COCO` index.
+        image_info: the image's entry of `coco.imgs`.
+
+    Returns:
+        uint8 H×W: 0 background (incl. non-VOC objects), 1..20 VOC classes, 255 where two
+        or more kept instances overlap or a kept crowd region lies.
+    """
+    height, width = image_info["height"], image_info["width"]
+    label = np.zeros((height, width), dtype=np.uint8)
+    cover = np.zeros((height, width), dtype=np.uint8)
+    crowd = np.zeros((height, width), dtype=bool)
+    for annotation in coco.loadAnns(coco.getAnnIds(imgIds=image_info["id"])):
+        voc_class = COCO_TO_VOC.get(annotation["category_id"])
+        if voc_class is None:
+            continue
+        inside = coco.annToMask(annotation).astype(bool)
+        if annotation.get("iscrowd", 0):
+            crowd |= inside
+            continue
+        label[inside] = voc_class
+        cover[inside] = np.minimum(cover[inside], 254) + 1
+    label[(cover > 1) | crowd] = IGNORE_LABEL
+    return label
+
+
+def _load_coco(annotations_zip, split):
+    from pycocotools.coco import COCO
+
+    member = f"annotations/instances_{split}2017.json"
+    with zipfile.ZipFile(annotations_zip) as archive:
+        if member not in archive.namelist():
+            raise ValueError(f"{annotations_zip} has no {member}: not the official archive.")
+        with archive.open(member) as file:
+            dataset = json.load(file)
+    coco = COCO()
+    coco.dataset = dataset
+    coco.createIndex()
+    return coco
+
+
+class CocoVoc(tfds.core.GeneratorBasedBuilder):
+    """COCO 2017 with the 20 VOC classes, for GCN stage 1 (`coco_voc`)."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES: ClassVar[dict] = {"1.0.0": "train and val from the official COCO 2017 zips."}
+    MANUAL_DOWNLOAD_INSTRUCTIONS = f"""
+    Place the official COCO 2017 zips, unmodified, in the manual directory ({URL}):
+      train2017.zip, val2017.zip, annotations_trainval2017.zip
+    """
+    EXPECTED_IMAGES: ClassVar[dict] = EXPECTED_IMAGES
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        return self.dataset_info_from_configs(
+            description=__doc__,
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(None, None, 3), encoding_format="jpeg"),
+                    "segmentation_mask": tfds.features.Image(
+                        shape=(None, None, 1), encoding_format="png"
+                    ),
+                    "file_name": tfds.features.Text(),
+                }
+            ),
+            supervised_keys=("image", "segmentation_mask"),
+            homepage="https://cocodataset.org/",
+        )
+
+    def _split_generators(self, dl_manager):
+        annotations = require_archive(dl_manager.manual_dir, ANNOTATIONS_ZIP, "zip", URL)
+        splits = {}
+        for split, zip_name in IMAGE_ZIPS.items():
+            images = require_archive(dl_manager.manual_dir, zip_name, "zip", URL)
+            coco = _load_coco(annotations, split)
+            if len(coco.imgs) != self.EXPECTED_IMAGES[split]:
+                raise ValueError(
+                    f"instances_{split}2017.json lists {len(coco.imgs)} images, expected "
+                    f"{self.EXPECTED_IMAGES[split]}: {ANNOTATIONS_ZIP} is not the official one."
+                )
+            splits[split] = self._generate_examples(coco, images, split)
+        return splits
+
+    def _generate_examples(self, coco, images_zip, split):
+        from PIL import Image
+
+        with zipfile.ZipFile(images_zip) as archive:
+            members = set(archive.namelist())
+            for image_id in sorted(coco.imgs):
+                info = coco.imgs[image_id]
+                mask = rasterize_voc_mask(coco, info)
+                if np.sum((mask > 0) & (mask != IGNORE_LABEL)) < MIN_VOC_PIXELS:
+                    continue
+                member = f"{split}2017/{info['file_name']}"
+                if member not in members:
+                    raise ValueError(f"Example {info['file_name']!r}: no {member} in {images_zip}.")
+                image_bytes = archive.read(member)
+                with Image.open(io.BytesIO(image_bytes)) as image:
+                    size = image.size[::-1]
+                    if image.mode != "RGB":  # a few COCO JPEGs are grey
+                        image_value = np.array(image.convert("RGB"))
+                    else:
+                        image_value = io.BytesIO(image_bytes)
+                validate_mask(
+                    mask[..., None], NUM_CLASSES, IGNORE_LABEL, name=member, image_size=size
+                )
+                yield (
+                    image_id,
+                    {
+                        "image": image_value,
+                        "segmentation_mask": mask[..., None],
+                        "file_name": info["file_name"],
+                    },
+                )
+
+
+def stage1_mixture(coco_train, voc_sbd_train_aug, sizes=None, seed=None):
+    """GCN stage-1 training set: COCO-VOC train mixed with VOC + SBD `train_aug`.
+
+    Args:
+        coco_train: dataset of `coco_voc/train` examples.
+        voc_sbd_train_aug: dataset of `voc_sbd/train_aug` examples.
+        sizes: optional `(len(coco_train), len(voc_sbd_train_aug))`; examples are then
+            sampled with probability proportional to these sizes (a uniform mixture),
+            otherwise the datasets are concatenated (shuffle afterwards).
+        seed: seed of the sampling.
+
+    Returns:
+        A `tf.data.Dataset` of examples with the keys of both builders.
+
+    Example:
+    >>> coco = tfds.load("coco_voc", split="train", data_dir=d)
+    >>> voc = tfds.load("voc_sbd", split="train_aug", data_dir=d)
+    >>> mix = stage1_mixture(coco, voc, sizes=(len(coco), len(voc)))
+    """
+    import tensorflow as tf
+
+    if sizes is None:
+        return coco_train.concatenate(voc_sbd_train_aug)
+    if len(sizes) != 2 or min(sizes) <= 0:
+        raise ValueError(f"`sizes` must be two positive counts, received {sizes!r}.")
+    weights = [sizes[0] / sum(sizes), sizes[1] / sum(sizes)]
+    return tf.data.Dataset.sample_from_datasets(
+        [coco_train, voc_sbd_train_aug], weights=weights, seed=seed
+    )

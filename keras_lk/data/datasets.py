@@ -1,0 +1,41 @@
+"""Loading the TFDS builders of keras_lk from a `manual_dir` of official archives."""
+
+from __future__ import annotations
+
+BUILDER_NAMES = ("voc_sbd", "cityscapes_train_ids/fine", "cityscapes_train_ids/coarse", "coco_voc")
+
+
+def load_dataset(
+    name: str, split: str, data_dir: str, manual_dir: str | None = None, shuffle_files: bool = False
+):
+    """Prepares (once) and loads a keras_lk dataset as a `tf.data.Dataset` of examples.
+
+    Args:
+        name: one of `BUILDER_NAMES`.
+        split: e.g. `"train_aug"`, `"val"`, `"train_extra"`.
+        data_dir: where TFDS writes and reads the prepared dataset.
+        manual_dir: directory holding the official archives; needed the first time.
+        shuffle_files: shuffle the TFRecord shards (training).
+
+    Returns:
+        `tf.data.Dataset` of `{"image", "segmentation_mask", "file_name"}`, ready for
+        `keras_lk.data.train_pipeline` / `eval_pipeline`.
+
+    Example:
+    >>> ds = keras_lk.data.load_dataset("voc_sbd", "train_aug", data_dir="~/tfds",
+    ...                                 manual_dir="~/archives")
+    """
+    import tensorflow_datasets as tfds
+
+    import keras_lk.data.builders  # noqa: F401  (registers the builders)
+
+    if name not in BUILDER_NAMES:
+        raise ValueError(f"`name` must be one of {BUILDER_NAMES}, received {name!r}.")
+    kwargs = {}
+    if manual_dir is not None:
+        kwargs["download_and_prepare_kwargs"] = {
+            "download_config": tfds.download.DownloadConfig(manual_dir=str(manual_dir))
+        }
+    return tfds.load(
+        name, split=split, data_dir=str(data_dir), shuffle_files=shuffle_files, **kwargs
+    )

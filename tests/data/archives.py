@@ -1,0 +1,66 @@
+"""Writers of tiny archives with the official layouts and formats, for builder tests."""
+
+import io
+import json
+import tarfile
+import zipfile
+
+import numpy as np
+from PIL import Image
+
+from keras_lk.data.visualization import voc_palette
+
+
+def jpeg_bytes(image):
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def png_bytes(array, palette=False):
+    """A grey PNG, or a palette PNG (VOC colours) whose indices are `array`."""
+    buffer = io.BytesIO()
+    if palette:
+        image = Image.frombytes("P", array.shape[::-1], np.ascontiguousarray(array).tobytes())
+        image.putpalette(voc_palette().ravel().tolist())
+    else:
+        image = Image.fromarray(array, mode="L")
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def rgb_png_bytes(image):
+    buffer = io.BytesIO()
+    Image.fromarray(image, mode="RGB").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def mat_bytes(mask):
+    import scipy.io
+
+    buffer = io.BytesIO()
+    scipy.io.savemat(buffer, {"GTcls": {"Segmentation": mask, "Boundaries": np.zeros(1)}})
+    return buffer.getvalue()
+
+
+def write_tar(path, files, mode="w"):
+    """`files`: {member name: bytes}."""
+    with tarfile.open(path, mode) as archive:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+
+
+def write_zip(path, files):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+
+
+def lines(ids):
+    return ("\n".join(ids) + "\n").encode()
+
+
+def json_bytes(value):
+    return json.dumps(value).encode()
