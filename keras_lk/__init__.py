@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from keras_lk import layers, losses  # noqa: E402
+from keras_lk import layers, losses
 
-__all__ = ["layers", "losses", "__version__"]
+__all__ = ["__version__", "layers", "losses"]

@@ -1,0 +1,16 @@
+"""Argument checks shared by the layers: each error names the argument and the value."""
+
+
+def check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be an integer >= 1, received {value!r}.")
+
+
+def check_odd_kernel_size(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value % 2 == 0:
+        raise ValueError(f"`{name}` must be an odd integer >= 1, received {value!r}.")
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {tuple(choices)}, received {value!r}.")
