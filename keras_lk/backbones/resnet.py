@@ -303,9 +303,13 @@ def build_resnet(
 
     if input_tensor is None:
         inputs = keras.Input(shape=input_shape, name="image")
+        x = inputs
     else:
-        inputs = input_tensor
-    x = inputs
+        # The model starts at the source Input(s) of `input_tensor`, so a builder can
+        # put layers (padding) before the backbone and keep all layers in one graph.
+        inputs = keras.utils.get_source_inputs(input_tensor)
+        inputs = inputs[0] if len(inputs) == 1 else inputs
+        x = input_tensor
     if include_preprocessing:
         x = CaffePreprocessing(name="preprocessing")(x)
     x = _stem(x, use_sync_bn, use_bias=block is not basic_block)
