@@ -110,6 +110,8 @@ def FCRN(
         logits = layers.UpSampling2D(output_stride, interpolation="bilinear",
                                      name="upsample")(logits)
         logits = CropToMatch(name="crop")([logits, inputs])
+    # float32 logits under mixed precision (the loss' softmax needs them).
+    logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
     model = keras.Model(inputs, logits, name=name)
     model.output_stride = output_stride
     model.field_of_view = fcrn_field_of_view(
