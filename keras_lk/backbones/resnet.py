@@ -32,8 +32,7 @@ Reference:
 import os
 
 import keras
-from keras import layers
-from keras import ops
+from keras import layers, ops
 
 IMAGENET_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 # Hashes of the official `*_weights_tf_dim_ordering_tf_kernels_notop.h5` files

@@ -15,8 +15,7 @@ Reference:
 """
 
 import keras
-from keras import layers
-from keras import ops
+from keras import layers, ops
 
 
 def _check_positive_int(name, value, allow_none=False):

@@ -26,8 +26,7 @@ from keras import layers
 
 from keras_lk import layers as lk_layers
 from keras_lk.backbones import get_backbone
-from keras_lk.models.spatial import CropToMatch
-from keras_lk.models.spatial import PadToMultiple
+from keras_lk.models.spatial import CropToMatch, PadToMultiple
 
 HEADS = ("gcn", "conv1x1", "conv_kxk", "stack3x3")
 STAGES = ("res2", "res3", "res4", "res5")

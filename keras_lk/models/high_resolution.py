@@ -13,8 +13,7 @@ Reference:
 
 import keras
 
-from keras_lk.models.spatial import InterleaveShiftedPasses
-from keras_lk.models.spatial import ShiftImage
+from keras_lk.models.spatial import InterleaveShiftedPasses, ShiftImage
 
 
 def HighResolutionSimulation(model, output_stride, factor=2, name=None):

@@ -3,8 +3,7 @@ shift an image, interleave shifted score maps. Registered so that models holding
 load with ``safe_mode=True``."""
 
 import keras
-from keras import layers
-from keras import ops
+from keras import layers, ops
 
 
 def _check_positive_int(name, value):

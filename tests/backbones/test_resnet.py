@@ -73,7 +73,7 @@ def test_resnet50_matches_keras_applications_by_copy_and_legacy_h5(tmp_path):
 
 def test_imagenet_weights_fail_clearly_offline(monkeypatch):
     def offline(*args, **kwargs):
-        raise Exception("URL fetch failure: no network")
+        raise ConnectionError("URL fetch failure: no network")
 
     monkeypatch.setattr(keras.utils, "get_file", offline)
     with pytest.raises(OSError, match="offline.*weights="):

@@ -134,5 +134,5 @@ def test_train_step_under_mirrored_strategy_with_two_cpu_devices():
     env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).parents[2]),
                TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT], capture_output=True,
-                            text=True, env=env, timeout=300)
+                            text=True, env=env, timeout=300, check=False)
     assert "MIRRORED_OK" in result.stdout, result.stderr[-3000:]

@@ -7,20 +7,20 @@ from keras_lk import models
 # GALD Table 1: (a) GA modules, (b) +LD, (c) arrangements, (d) ResNet101, (e) LD
 # downsampling. One call per row (small backbone here; the rows differ only in the head).
 TABLE_1_ROWS = {
-    "FCN": dict(ga=None, ld=False),
-    "+LD": dict(ga=None, ld=True),
-    "+NonLocal": dict(ga="nonlocal", ld=False),
-    "+ASPP": dict(ga="aspp", ld=False),
-    "+PSP": dict(ga="psp", ld=False),
-    "+CGNL": dict(ga="cgnl", ld=False),
-    "+PSP+LD": dict(ga="psp", ld=True),
-    "+ASPP+LD": dict(ga="aspp", ld=True),
-    "+NonLocal+LD": dict(ga="nonlocal", ld=True),
-    "+CGNL+LD": dict(ga="cgnl", ld=True),
-    "+LDGA": dict(ga="cgnl", ld=True, arrangement="ldga"),
-    "+Parallel": dict(ga="cgnl", ld=True, arrangement="parallel"),
-    "LD bilinear": dict(ga="cgnl", ld=True, ld_downsample="bilinear"),
-    "LD average": dict(ga="cgnl", ld=True, ld_downsample="average"),
+    "FCN": {"ga": None, "ld": False},
+    "+LD": {"ga": None, "ld": True},
+    "+NonLocal": {"ga": "nonlocal", "ld": False},
+    "+ASPP": {"ga": "aspp", "ld": False},
+    "+PSP": {"ga": "psp", "ld": False},
+    "+CGNL": {"ga": "cgnl", "ld": False},
+    "+PSP+LD": {"ga": "psp", "ld": True},
+    "+ASPP+LD": {"ga": "aspp", "ld": True},
+    "+NonLocal+LD": {"ga": "nonlocal", "ld": True},
+    "+CGNL+LD": {"ga": "cgnl", "ld": True},
+    "+LDGA": {"ga": "cgnl", "ld": True, "arrangement": "ldga"},
+    "+Parallel": {"ga": "cgnl", "ld": True, "arrangement": "parallel"},
+    "LD bilinear": {"ga": "cgnl", "ld": True, "ld_downsample": "bilinear"},
+    "LD average": {"ga": "cgnl", "ld": True, "ld_downsample": "average"},
 }
 
 
