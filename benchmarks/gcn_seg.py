@@ -1,0 +1,146 @@
+"""GCNSeg-ResNet50 (k=15, BR) vs the bare ResNet50 + 1x1 classifier: train step and
+inference time, model FLOPs and FLOP rate, in one run and one process.
+
+Both models take 512x512x3 images (batch 1, float32) and return full-resolution
+logits (the bare model: 1x1 classifier on res-5, bilinear x32); the train step is
+SGD on sparse softmax cross-entropy inside one `tf.function`. FLOPs come from
+`keras_lk.utils.count_flops` (2 per multiply-add; convs, deconvs, matmuls); a train
+step counts 3x the forward FLOPs. Headline: GCNSeg's FLOP rate / the backbone's
+(target >= 0.9, both for training and inference).
+
+    python benchmarks/gcn_seg.py                   # ~2 minutes on 2 CPU cores
+    python benchmarks/gcn_seg.py --size 256 --repeats 3
+
+Measured once on the 2-core shared CPU machine (TF 2.21, other jobs running):
+
+    model              params   GFLOPs  train s  train GF/s  infer s  infer GF/s
+    resnet50_1x1   23,630,741     40.3    1.496        80.9    0.544        74.1
+    gcn_seg        26,167,268     57.9    2.668        65.1    0.738        78.4
+    train FLOP-rate ratio 0.805 (target 0.9: not met), inference 1.059.
+"""
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def build_bare_backbone(num_classes):
+    import keras
+
+    from keras_lk.backbones import ResNet50
+
+    backbone = ResNet50()
+    x = keras.layers.Conv2D(num_classes, 1, name="classifier")(backbone.output["res5"])
+    x = keras.layers.UpSampling2D(32, interpolation="bilinear", name="upsample")(x)
+    return keras.Model(backbone.input, x, name="resnet50_1x1")
+
+
+def build_gcn_seg(num_classes, k):
+    from keras_lk.models import GCNSeg
+
+    return GCNSeg(num_classes=num_classes, k=k, backbone="resnet50", boundary_refine=True)
+
+
+def median_seconds(function, repeats, warmup):
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def measure(model, size, batch, num_classes, repeats, warmup):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_lk.utils import count_flops
+
+    flops = count_flops(model, (size, size, 3)) * batch
+    images = tf.constant(np.random.RandomState(0).uniform(size=(batch, size, size, 3)),
+                         dtype="float32")
+    labels = tf.constant(np.random.RandomState(1).randint(0, num_classes, (batch, size, size)),
+                         dtype="int32")
+    optimizer = keras.optimizers.SGD(0.001)
+    optimizer.build(model.trainable_variables)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function
+    def train_step():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(labels, model(images, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply(grads, model.trainable_variables)
+        return loss
+
+    @tf.function
+    def infer():
+        return model(images, training=False)
+
+    train_s = median_seconds(lambda: train_step().numpy(), repeats, warmup)
+    infer_s = median_seconds(lambda: infer().numpy(), repeats, warmup)
+    return {
+        "model": model.name,
+        "params": int(model.count_params()),
+        "forward_gflops": flops / 1e9,
+        "train_step_s": train_s,
+        "train_gflop_per_s": 3 * flops / train_s / 1e9,
+        "inference_s": infer_s,
+        "inference_gflop_per_s": flops / infer_s / 1e9,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--classes", type=int, default=21)
+    parser.add_argument("--k", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--json", help="write the results to this file")
+    args = parser.parse_args()
+
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    results = [
+        measure(build_bare_backbone(args.classes), args.size, args.batch, args.classes,
+                args.repeats, args.warmup),
+        measure(build_gcn_seg(args.classes, args.k), args.size, args.batch, args.classes,
+                args.repeats, args.warmup),
+    ]
+    print(f"{args.size}x{args.size}, batch {args.batch}, float32, tf.function, "
+          f"TF {tf.__version__}, keras {keras.__version__}")
+    print(f"{'model':<14} {'params':>10} {'GFLOPs':>8} {'train s':>8} {'train GF/s':>11} "
+          f"{'infer s':>8} {'infer GF/s':>11}")
+    for r in results:
+        print(f"{r['model']:<14} {r['params']:>10,} {r['forward_gflops']:>8.1f} "
+              f"{r['train_step_s']:>8.3f} {r['train_gflop_per_s']:>11.1f} "
+              f"{r['inference_s']:>8.3f} {r['inference_gflop_per_s']:>11.1f}")
+    bare, gcn = results
+    summary = {
+        "train_time_ratio": gcn["train_step_s"] / bare["train_step_s"],
+        "train_flop_rate_ratio": gcn["train_gflop_per_s"] / bare["train_gflop_per_s"],
+        "inference_time_ratio": gcn["inference_s"] / bare["inference_s"],
+        "inference_flop_rate_ratio": gcn["inference_gflop_per_s"] / bare["inference_gflop_per_s"],
+    }
+    for key, value in summary.items():
+        print(f"{key}: {value:.3f}")
+    print("target: FLOP-rate ratios >= 0.9")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"args": vars(args), "results": results, "summary": summary}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

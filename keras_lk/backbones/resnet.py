@@ -1,0 +1,431 @@
+"""Dilated ResNet v1 backbones (ResNet-18/50/101/152) and ResNet50-GCN.
+
+The ResNets are the original (v1, post-activation) networks used by GCN, GALD and
+FCRN, built as functional `keras.Model`s whose outputs are the features of the four
+residual stages, ``{"res2": ..., "res3": ..., "res4": ..., "res5": ...}``.
+
+* Layer names equal those of `keras.applications.ResNet50/101/152`
+  (``conv1_conv``, ``conv4_block6_out``, ...), so the official Keras ImageNet weights
+  load by name (``weights="imagenet"``) and local legacy ``.h5`` files too.
+* ``output_stride`` 32, 16 or 8: the later stages trade their stride 2 for a dilation
+  (DeepLab style: every block of a dilated stage uses the stage's rate, the stride of
+  the first block becomes 1). ``multi_grid`` multiplies the rate of each res-5 block.
+* ``use_sync_bn=True`` builds ``BatchNormalization(synchronized=True)`` layers for
+  multi-replica training (GALD trains with SyncBN).
+* The ImageNet weights expect caffe-style inputs: RGB 0..255 converted to BGR with the
+  ImageNet mean subtracted. Use `keras_lk.backbones.preprocess_input` in the data
+  pipeline or ``include_preprocessing=True`` to put a `CaffePreprocessing` layer in
+  the model.
+
+ResNet50-GCN follows GCN Appendix A (Table 11) and Fig. 5B: the 1x1 and 3x3 convs of
+every res-4 (k=5, 85 channels) and res-5 (k=7, 128 channels) bottleneck are replaced
+by a GCN module (two branches 1xk→kx1 and kx1→1xk, summed), with BatchNorm and ReLU
+after each convolution as the paper says. Its conv FLOPs at 224x224 are within 5% of
+ResNet50's (see `tests/backbones/test_resnet.py`). No pretrained weights exist.
+
+Reference:
+    - He et al., "Deep Residual Learning for Image Recognition", CVPR 2016.
+    - Peng et al., "Large Kernel Matters", CVPR 2017, Appendix A.
+    - Chen et al., "Rethinking Atrous Convolution" (multi-grid), 2017.
+"""
+
+import os
+
+import keras
+from keras import layers, ops
+
+IMAGENET_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+# Hashes of the official `*_weights_tf_dim_ordering_tf_kernels_notop.h5` files
+# (the same files `keras.applications` downloads).
+IMAGENET_NOTOP_HASHES = {
+    "resnet50": "4d473c1dd8becc155b73f8504c6f6626",
+    "resnet101": "88cf7a10940856eca736dc7b7e228a21",
+    "resnet152": "ee4c566cf9a93f14d82f913c2dc6dd0c",
+}
+# Caffe-style ImageNet mean, BGR order (as `keras.applications.resnet.preprocess_input`).
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+STAGE_NAMES = ("res2", "res3", "res4", "res5")
+_BN_EPSILON = 1.001e-5
+
+
+def preprocess_input(x):
+    """Caffe-style preprocessing matching the Keras ImageNet ResNet weights.
+
+    Args:
+        x: RGB images with values in [0, 255], channels last (NumPy or tensor).
+
+    Returns:
+        BGR images with the ImageNet mean subtracted, float32.
+    """
+    x = ops.cast(x, "float32")
+    x = ops.flip(x, axis=-1)
+    return x - ops.convert_to_tensor(CAFFE_MEAN_BGR, dtype="float32")
+
+
+@keras.saving.register_keras_serializable(package="keras_lk")
+class CaffePreprocessing(layers.Layer):
+    """RGB [0, 255] → BGR minus the ImageNet mean, as the Keras ResNet weights expect.
+
+    Call arguments:
+        inputs: RGB images ``(batch, height, width, 3)`` with values in [0, 255].
+
+    Returns:
+        Tensor of the same shape, BGR, mean subtracted.
+
+    Example:
+    >>> layer = keras_lk.backbones.CaffePreprocessing()
+    >>> y = layer(np.full((1, 2, 2, 3), 128.0))
+
+    Reference:
+        Keras `keras.applications.resnet.preprocess_input` (mode "caffe").
+    """
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        x = ops.flip(x, axis=-1)
+        return x - ops.convert_to_tensor(CAFFE_MEAN_BGR, dtype=self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def _batch_norm(name, use_sync_bn):
+    return layers.BatchNormalization(
+        axis=-1, epsilon=_BN_EPSILON, synchronized=use_sync_bn, name=name
+    )
+
+
+def _stem(x, use_sync_bn, use_bias=True):
+    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(x)
+    x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
+    x = _batch_norm("conv1_bn", use_sync_bn)(x)
+    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
+    return layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+
+
+def _shortcut(x, channels, stride, needed, use_bias, use_sync_bn, name):
+    if not needed:
+        return x
+    shortcut = layers.Conv2D(
+        channels, 1, strides=stride, use_bias=use_bias, name=f"{name}_0_conv"
+    )(x)
+    return _batch_norm(f"{name}_0_bn", use_sync_bn)(shortcut)
+
+
+def bottleneck_block(x, filters, stride, dilation, conv_shortcut, use_sync_bn, name):
+    """ResNet v1 bottleneck (stride on the first 1x1 conv, as Keras/Caffe)."""
+    shortcut = _shortcut(x, 4 * filters, stride, conv_shortcut, True, use_sync_bn, name)
+    x = layers.Conv2D(filters, 1, strides=stride, name=f"{name}_1_conv")(x)
+    x = _batch_norm(f"{name}_1_bn", use_sync_bn)(x)
+    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
+    x = layers.Conv2D(
+        filters, 3, padding="same", dilation_rate=dilation, name=f"{name}_2_conv"
+    )(x)
+    x = _batch_norm(f"{name}_2_bn", use_sync_bn)(x)
+    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
+    x = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
+    x = _batch_norm(f"{name}_3_bn", use_sync_bn)(x)
+    x = layers.Add(name=f"{name}_add")([shortcut, x])
+    return layers.Activation("relu", name=f"{name}_out")(x)
+
+
+def basic_block(x, filters, stride, dilation, conv_shortcut, use_sync_bn, name):
+    """ResNet v1 basic block (two 3x3 convs), used by the small ResNet-18."""
+    shortcut = _shortcut(x, filters, stride, conv_shortcut, False, use_sync_bn, name)
+    x = layers.Conv2D(
+        filters, 3, strides=stride, padding="same", dilation_rate=dilation,
+        use_bias=False, name=f"{name}_1_conv",
+    )(x)
+    x = _batch_norm(f"{name}_1_bn", use_sync_bn)(x)
+    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
+    x = layers.Conv2D(
+        filters, 3, padding="same", dilation_rate=dilation, use_bias=False,
+        name=f"{name}_2_conv",
+    )(x)
+    x = _batch_norm(f"{name}_2_bn", use_sync_bn)(x)
+    x = layers.Add(name=f"{name}_add")([shortcut, x])
+    return layers.Activation("relu", name=f"{name}_out")(x)
+
+
+def _gcn_conv_bn_relu(x, filters, kernel, stride, dilation, use_sync_bn, name):
+    x = layers.Conv2D(
+        filters, kernel, strides=stride, padding="same",
+        dilation_rate=dilation if stride in (1, (1, 1)) else 1, name=f"{name}_conv",
+    )(x)
+    x = _batch_norm(f"{name}_bn", use_sync_bn)(x)
+    return layers.Activation("relu", name=f"{name}_relu")(x)
+
+
+def gcn_bottleneck_block(
+    x, filters, stride, dilation, conv_shortcut, use_sync_bn, name, *, k, gcn_filters
+):
+    """ResNet-GCN block (GCN Fig. 5B): GCN module (BN+ReLU after each conv) + 1x1.
+
+    Left branch 1xk → kx1, right branch kx1 → 1xk, summed, then the 1x1 expansion.
+    In the first block of a strided stage each 1-D conv strides along the axis it
+    convolves (1xk: stride (1, 2); kx1: stride (2, 1)), so no input row or column is
+    skipped before a kernel sees it. With this choice the conv FLOPs at 224x224 are
+    97.6% of ResNet50's (Table 11 says 3700 M for both); striding both axes in the
+    first conv would give 93.1%.
+    """
+    shortcut = _shortcut(x, 4 * filters, stride, conv_shortcut, True, use_sync_bn, name)
+    left = _gcn_conv_bn_relu(x, gcn_filters, (1, k), (1, stride), dilation, use_sync_bn,
+                             f"{name}_gcn_left_1")
+    left = _gcn_conv_bn_relu(left, gcn_filters, (k, 1), (stride, 1), dilation, use_sync_bn,
+                             f"{name}_gcn_left_2")
+    right = _gcn_conv_bn_relu(x, gcn_filters, (k, 1), (stride, 1), dilation, use_sync_bn,
+                              f"{name}_gcn_right_1")
+    right = _gcn_conv_bn_relu(right, gcn_filters, (1, k), (1, stride), dilation,
+                              use_sync_bn, f"{name}_gcn_right_2")
+    x = layers.Add(name=f"{name}_gcn_add")([left, right])
+    x = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
+    x = _batch_norm(f"{name}_3_bn", use_sync_bn)(x)
+    x = layers.Add(name=f"{name}_add")([shortcut, x])
+    return layers.Activation("relu", name=f"{name}_out")(x)
+
+
+def _stage_strides_and_rates(output_stride):
+    """Strides and dilation rates of conv2..conv5 for an output stride."""
+    if output_stride == 32:
+        return (1, 2, 2, 2), (1, 1, 1, 1)
+    if output_stride == 16:
+        return (1, 2, 2, 1), (1, 1, 1, 2)
+    if output_stride == 8:
+        return (1, 2, 1, 1), (1, 1, 2, 4)
+    raise ValueError(f"`output_stride` must be 32, 16 or 8, received {output_stride!r}.")
+
+
+def _load_weights(model, weights, weights_name):
+    if weights is None:
+        return
+    if weights == "imagenet":
+        if weights_name not in IMAGENET_NOTOP_HASHES:
+            raise ValueError(
+                f"No ImageNet weights exist for `{model.name}`; use `weights=None` or a "
+                "path to a weights file."
+            )
+        file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels_notop.h5"
+        url = IMAGENET_WEIGHTS_URL + file_name
+        try:
+            path = keras.utils.get_file(
+                file_name, url, cache_subdir="models",
+                file_hash=IMAGENET_NOTOP_HASHES[weights_name],
+            )
+        except Exception as error:  # network errors differ across Python versions
+            raise OSError(
+                f"Could not download the ImageNet weights of {weights_name} from {url} "
+                f"({type(error).__name__}: {error}). This machine may be offline: "
+                f"download the file elsewhere, then pass `weights=\"/path/to/{file_name}\"` "
+                "or put it in ~/.keras/models/."
+            ) from error
+        model.load_weights(path, by_name=True)
+        return
+    path = os.fspath(weights)
+    if not os.path.exists(path):
+        raise ValueError(
+            "`weights` must be None, 'imagenet' or the path of an existing weights file, "
+            f"received {weights!r}."
+        )
+    if path.endswith(".weights.h5"):
+        model.load_weights(path)
+    elif path.endswith((".h5", ".hdf5")):
+        # Legacy Keras 2 files (the official ImageNet files): matched by layer name.
+        model.load_weights(path, by_name=True)
+    else:
+        raise ValueError(
+            "`weights` file must end with '.weights.h5' (Keras 3) or '.h5' (legacy, "
+            f"loaded by layer name), received {weights!r}."
+        )
+
+
+def build_resnet(
+    block,
+    blocks_per_stage,
+    filters_per_stage=(64, 128, 256, 512),
+    weights=None,
+    weights_name=None,
+    input_shape=(None, None, 3),
+    input_tensor=None,
+    output_stride=32,
+    multi_grid=None,
+    use_sync_bn=False,
+    include_preprocessing=False,
+    dropout_rate=0.0,
+    num_dropout_blocks=0,
+    name="resnet",
+):
+    """Generic dilated ResNet v1 builder behind `ResNet18/50/101/152/ResNet50GCN`.
+
+    Args:
+        block: block function ``block(x, filters, stride, dilation, conv_shortcut,
+            use_sync_bn, name)``.
+        blocks_per_stage: four integers, blocks of res-2..res-5.
+        filters_per_stage: four integers, bottleneck widths.
+        weights: None, ``"imagenet"`` or a path (``.weights.h5`` or legacy ``.h5``).
+        weights_name: key of the ImageNet file, e.g. ``"resnet50"``.
+        input_shape: input shape without the batch axis.
+        input_tensor: optional Keras tensor used as the input.
+        output_stride: 32, 16 or 8.
+        multi_grid: optional tuple, one multiplier of the res-5 rate per res-5 block,
+            e.g. ``(1, 2, 4)``.
+        use_sync_bn: build synchronized BatchNormalization layers.
+        include_preprocessing: prepend a `CaffePreprocessing` layer (inputs RGB 0..255).
+        dropout_rate: dropout applied after each of the last ``num_dropout_blocks``
+            blocks (FCRN Table 4); layers named ``{block}_dropout``.
+        num_dropout_blocks: number of top-most blocks followed by dropout.
+        name: model name.
+
+    Returns:
+        A `keras.Model` whose output is the dict ``{"res2", "res3", "res4", "res5"}``.
+    """
+    strides, rates = _stage_strides_and_rates(output_stride)
+    if len(blocks_per_stage) != 4:
+        raise ValueError(f"`blocks_per_stage` must have 4 entries, received {blocks_per_stage}.")
+    num_res5 = blocks_per_stage[3]
+    if multi_grid is None:
+        multi_grid = (1,) * num_res5
+    multi_grid = tuple(int(m) for m in multi_grid)
+    if len(multi_grid) != num_res5 or min(multi_grid) < 1:
+        raise ValueError(
+            f"`multi_grid` must have {num_res5} positive integers (one per res-5 block), "
+            f"received {multi_grid!r}."
+        )
+    if not 0.0 <= dropout_rate < 1.0:
+        raise ValueError(f"`dropout_rate` must be in [0, 1), received {dropout_rate!r}.")
+    total_blocks = sum(blocks_per_stage)
+    if not 0 <= num_dropout_blocks <= total_blocks:
+        raise ValueError(
+            f"`num_dropout_blocks` must be in [0, {total_blocks}], "
+            f"received {num_dropout_blocks!r}."
+        )
+
+    if input_tensor is None:
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = inputs
+    else:
+        # The model starts at the source Input(s) of `input_tensor`, so a builder can
+        # put layers (padding) before the backbone and keep all layers in one graph.
+        inputs = keras.utils.get_source_inputs(input_tensor)
+        inputs = inputs[0] if len(inputs) == 1 else inputs
+        x = input_tensor
+    if include_preprocessing:
+        x = CaffePreprocessing(name="preprocessing")(x)
+    x = _stem(x, use_sync_bn, use_bias=block is not basic_block)
+
+    expansion = 1 if block is basic_block else 4
+    features = {}
+    block_index = 0
+    for stage, (num_blocks, filters, stride, rate) in enumerate(
+        zip(blocks_per_stage, filters_per_stage, strides, rates)
+    ):
+        stage_name = f"conv{stage + 2}"
+        for i in range(num_blocks):
+            dilation = rate * (multi_grid[i] if stage == 3 else 1)
+            conv_shortcut = i == 0 and (stride != 1 or x.shape[-1] != filters * expansion)
+            x = block(
+                x, filters, stride if i == 0 else 1, dilation, conv_shortcut, use_sync_bn,
+                f"{stage_name}_block{i + 1}",
+            )
+            block_index += 1
+            if dropout_rate > 0 and block_index > total_blocks - num_dropout_blocks:
+                x = layers.Dropout(dropout_rate, name=f"{stage_name}_block{i + 1}_dropout")(x)
+        features[STAGE_NAMES[stage]] = x
+
+    model = keras.Model(inputs, features, name=name)
+    model.output_stride = output_stride
+    _load_weights(model, weights, weights_name)
+    return model
+
+
+_DOC_ARGS = """
+    Args:
+        weights: None (random init), ``"imagenet"`` (official Keras ImageNet weights,
+            downloaded; raises `OSError` with instructions when offline) or a path:
+            ``*.weights.h5`` (Keras 3) or a legacy ``*.h5`` file loaded by layer name.
+        input_shape: input shape without the batch axis; default ``(None, None, 3)``.
+        input_tensor: optional Keras tensor to use as the model input.
+        output_stride: 32, 16 or 8; later stages use dilation instead of stride.
+        multi_grid: optional per-block multipliers of the res-5 rate, e.g. ``(1, 2, 4)``.
+        use_sync_bn: use ``BatchNormalization(synchronized=True)``.
+        include_preprocessing: prepend `CaffePreprocessing` (inputs RGB in 0..255).
+        dropout_rate, num_dropout_blocks: dropout after the top-most blocks (FCRN).
+        name: model name.
+
+    Returns:
+        `keras.Model` mapping images to ``{"res2", "res3", "res4", "res5"}`` features
+        (strides 4, 8, 16, 32 at ``output_stride=32``).
+"""
+
+
+def ResNet18(name="resnet18", **kwargs):
+    """Small ResNet-18 v1 (basic blocks), for CPU demos and tests. No ImageNet weights.
+    """
+    return build_resnet(basic_block, (2, 2, 2, 2), name=name, **kwargs)
+
+
+def ResNet50(name="resnet50", **kwargs):
+    """ResNet-50 v1 with Keras-applications layer names."""
+    return build_resnet(bottleneck_block, (3, 4, 6, 3), weights_name="resnet50",
+                        name=name, **kwargs)
+
+
+def ResNet101(name="resnet101", **kwargs):
+    """ResNet-101 v1 with Keras-applications layer names."""
+    return build_resnet(bottleneck_block, (3, 4, 23, 3), weights_name="resnet101",
+                        name=name, **kwargs)
+
+
+def ResNet152(name="resnet152", **kwargs):
+    """ResNet-152 v1 with Keras-applications layer names."""
+    return build_resnet(bottleneck_block, (3, 8, 36, 3), weights_name="resnet152",
+                        name=name, **kwargs)
+
+
+def _resnet_gcn_block(x, filters, stride, dilation, conv_shortcut, use_sync_bn, name):
+    stage = name.split("_")[0]
+    if stage == "conv4":
+        return gcn_bottleneck_block(x, filters, stride, dilation, conv_shortcut,
+                                    use_sync_bn, name, k=5, gcn_filters=85)
+    if stage == "conv5":
+        return gcn_bottleneck_block(x, filters, stride, dilation, conv_shortcut,
+                                    use_sync_bn, name, k=7, gcn_filters=128)
+    return bottleneck_block(x, filters, stride, dilation, conv_shortcut, use_sync_bn, name)
+
+
+def ResNet50GCN(name="resnet50_gcn", **kwargs):
+    """ResNet50-GCN (GCN Appendix A, Table 11): GCN modules in res-4 (k=5, 85 ch) and
+    res-5 (k=7, 128 ch). Never pretrained: ``weights="imagenet"`` raises ValueError.
+    """
+    return build_resnet(_resnet_gcn_block, (3, 4, 6, 3), name=name, **kwargs)
+
+
+for _builder in (ResNet18, ResNet50, ResNet101, ResNet152, ResNet50GCN):
+    _builder.__doc__ = (_builder.__doc__ or "") + _DOC_ARGS + (
+        f"""
+    Example:
+    >>> backbone = keras_lk.backbones.{_builder.__name__}(output_stride=8)
+    >>> features = backbone(np.zeros((1, 64, 64, 3)))  # features["res5"]: (1, 8, 8, C)
+
+    Reference:
+        He et al., "Deep Residual Learning for Image Recognition", CVPR 2016.
+"""
+    )
+
+BACKBONES = {
+    "resnet18": ResNet18,
+    "resnet50": ResNet50,
+    "resnet101": ResNet101,
+    "resnet152": ResNet152,
+    "resnet50_gcn": ResNet50GCN,
+}
+
+
+def get_backbone(backbone, **kwargs):
+    """Builds a backbone from its name (``"resnet18"``, ``"resnet50"``, ``"resnet101"``,
+    ``"resnet152"``, ``"resnet50_gcn"``); keyword arguments go to the builder."""
+    if backbone not in BACKBONES:
+        raise ValueError(
+            f"`backbone` must be one of {sorted(BACKBONES)}, received {backbone!r}."
+        )
+    return BACKBONES[backbone](**kwargs)

@@ -1,0 +1,355 @@
+"""Global aggregation (GA) modules used by GALD: CGNL, Non-local, PSP pooling, ASPP.
+
+Each module maps ``(batch, H, W, C)`` features to ``(batch, H, W, filters)`` (default
+``filters = C``) so that GALD's Local Distribution can follow it (GALD Fig. 2, 3).
+All four work for any input size (pooling and upsampling are built from ``keras.ops``
+on the dynamic shape, no resize with a static size).
+
+Reference:
+    - Li et al., "Global Aggregation then Local Distribution in Fully Convolutional
+      Networks" (GALD), BMVC 2019, Sec. 3.1 and Table 1(a).
+    - Yue et al., "Compact Generalized Non-local Network" (CGNL), NeurIPS 2018.
+    - Wang et al., "Non-local Neural Networks", CVPR 2018.
+    - Zhao et al., "Pyramid Scene Parsing Network" (PSP), CVPR 2017.
+    - Chen et al., "Rethinking Atrous Convolution" (ASPP, DeepLab v3), 2017.
+"""
+
+import keras
+from keras import layers, ops
+
+
+def _check_positive_int(name, value, allow_none=False):
+    if allow_none and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer, received {value!r}.")
+
+
+def _check_int_tuple(name, values):
+    if (not isinstance(values, (list, tuple)) or not values
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values)):
+        raise ValueError(
+            f"`{name}` must be a non-empty tuple of positive integers, received {values!r}."
+        )
+    return tuple(values)
+
+
+def _conv_bn_relu(filters, kernel_size, name, dilation_rate=1):
+    """Conv (no bias) + BN + ReLU as one `keras.Sequential` sublayer."""
+    return keras.Sequential(
+        [
+            layers.Conv2D(filters, kernel_size, padding="same", dilation_rate=dilation_rate,
+                          use_bias=False, name="conv"),
+            layers.BatchNormalization(name="bn"),
+            layers.ReLU(name="relu"),
+        ],
+        name=name,
+    )
+
+
+def _run(block, x, training=None):
+    return block(x, training=training)
+
+
+def _build(block, input_shape):
+    block.build(tuple(input_shape))
+
+
+def _adaptive_pool_matrix(length, bins, dtype):
+    """(bins, length) matrix averaging PSP's adaptive bins [floor(iL/b), ceil((i+1)L/b))."""
+    positions = ops.arange(length, dtype="int32")[None, :]
+    index = ops.arange(bins, dtype="int32")[:, None]
+    start = (index * length) // bins
+    end = ((index + 1) * length + bins - 1) // bins
+    mask = ops.cast((positions >= start) & (positions < end), dtype)
+    return mask / ops.sum(mask, axis=1, keepdims=True)
+
+
+def _bilinear_matrix(length, bins, dtype):
+    """(length, bins) matrix of bilinear (half-pixel) upsampling from bins to length."""
+    scale = ops.cast(bins, "float32") / ops.cast(length, "float32")
+    source = (ops.cast(ops.arange(length), "float32") + 0.5) * scale - 0.5
+    source = ops.clip(source, 0.0, float(bins - 1))
+    low = ops.floor(source)
+    frac = source - low
+    low = ops.cast(low, "int32")
+    high = ops.minimum(low + 1, bins - 1)
+    weights = (ops.one_hot(low, bins) * (1.0 - frac)[:, None]
+               + ops.one_hot(high, bins) * frac[:, None])
+    return ops.cast(weights, dtype)
+
+
+@keras.saving.register_keras_serializable(package="keras_lk")
+class CGNL(layers.Layer):
+    """Compact Generalized Non-local block (dot-product kernel, grouped).
+
+    θ, φ, g are 1x1 convs to `inter_filters` channels, split into `groups` channel
+    groups. In each group the affinity over all positions *and* channels is the scalar
+    ``<φ, g> / sqrt(C_g·H·W)`` (``use_scale``), and the group's output is ``θ · <φ, g>``.
+    A grouped 1x1 conv back to the input channels, GroupNorm, and the residual follow:
+    ``y = x + GN(W_z(θ <φ, g>))``.
+
+    Args:
+        inter_filters: channels of θ/φ/g; default half the input channels.
+        groups: number of channel groups (8 in GALD); must divide `inter_filters` and
+            the input channels.
+        use_scale: divide the affinity by ``sqrt(C_g·H·W)``.
+
+    Call arguments:
+        inputs: ``(batch, H, W, C)``.
+
+    Returns:
+        ``(batch, H, W, C)``.
+
+    Example:
+    >>> keras_lk.layers.CGNL(groups=8)(np.zeros((1, 16, 16, 64))).shape
+    (1, 16, 16, 64)
+
+    Reference:
+        Yue et al., "Compact Generalized Non-local Network", NeurIPS 2018.
+    """
+
+    def __init__(self, inter_filters=None, groups=8, use_scale=True, **kwargs):
+        super().__init__(**kwargs)
+        _check_positive_int("inter_filters", inter_filters, allow_none=True)
+        _check_positive_int("groups", groups)
+        self.inter_filters = inter_filters
+        self.groups = groups
+        self.use_scale = use_scale
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        inter = self.inter_filters or channels // 2
+        if inter % self.groups or channels % self.groups:
+            raise ValueError(
+                f"`groups`={self.groups} must divide the input channels ({channels}) and "
+                f"`inter_filters` ({inter})."
+            )
+        self._inter = inter
+        self.theta = layers.Conv2D(inter, 1, use_bias=False, name="theta")
+        self.phi = layers.Conv2D(inter, 1, use_bias=False, name="phi")
+        self.g = layers.Conv2D(inter, 1, use_bias=False, name="g")
+        self.z = layers.Conv2D(channels, 1, groups=self.groups, use_bias=False, name="z")
+        self.norm = layers.GroupNormalization(groups=self.groups, name="norm")
+        for layer in (self.theta, self.phi, self.g):
+            layer.build(input_shape)
+        self.z.build((*input_shape[:-1], inter))
+        self.norm.build(tuple(input_shape))
+
+    def call(self, inputs):
+        theta, phi, g = self.theta(inputs), self.phi(inputs), self.g(inputs)
+        shape = ops.shape(inputs)
+        batch, height, width = shape[0], shape[1], shape[2]
+        size = self._inter // self.groups
+        # (b, H*W, groups, C_g)
+        grouped = [ops.reshape(t, (batch, height * width, self.groups, size))
+                   for t in (theta, phi, g)]
+        theta_g, phi_g, g_g = grouped
+        # Affinity in float32: a sum over C_g*H*W products.
+        affinity = ops.sum(ops.cast(phi_g, "float32") * ops.cast(g_g, "float32"),
+                           axis=(1, 3), keepdims=True)
+        if self.use_scale:
+            count = ops.cast(height * width * size, "float32")
+            affinity = affinity / ops.sqrt(count)
+        y = theta_g * ops.cast(affinity, theta_g.dtype)
+        y = ops.reshape(y, (batch, height, width, self._inter))
+        return inputs + self.norm(self.z(y))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "inter_filters": self.inter_filters,
+                "groups": self.groups, "use_scale": self.use_scale}
+
+
+@keras.saving.register_keras_serializable(package="keras_lk")
+class NonLocal(layers.Layer):
+    """Non-local block, embedded Gaussian: ``y = x + BN(W_z(softmax(θ φᵀ) g))``.
+
+    Args:
+        inter_filters: channels of θ/φ/g; default half the input channels.
+
+    Call arguments:
+        inputs: ``(batch, H, W, C)``; memory grows as ``(H·W)²``.
+        training: for BatchNorm.
+
+    Returns:
+        ``(batch, H, W, C)``.
+
+    Example:
+    >>> keras_lk.layers.NonLocal()(np.zeros((1, 8, 8, 32))).shape
+    (1, 8, 8, 32)
+
+    Reference:
+        Wang et al., "Non-local Neural Networks", CVPR 2018, Eq. (1)-(6).
+    """
+
+    def __init__(self, inter_filters=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_positive_int("inter_filters", inter_filters, allow_none=True)
+        self.inter_filters = inter_filters
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        inter = self.inter_filters or max(channels // 2, 1)
+        self._inter = inter
+        self.theta = layers.Conv2D(inter, 1, name="theta")
+        self.phi = layers.Conv2D(inter, 1, name="phi")
+        self.g = layers.Conv2D(inter, 1, name="g")
+        self.z = layers.Conv2D(channels, 1, use_bias=False, name="z")
+        # Zero-initialised BN scale: the block starts as the identity (Wang et al.).
+        self.norm = layers.BatchNormalization(gamma_initializer="zeros", name="norm")
+        for layer in (self.theta, self.phi, self.g):
+            layer.build(input_shape)
+        self.z.build((*input_shape[:-1], inter))
+        self.norm.build(tuple(input_shape))
+
+    def call(self, inputs, training=None):
+        shape = ops.shape(inputs)
+        batch, height, width = shape[0], shape[1], shape[2]
+
+        def flat(t):
+            return ops.reshape(t, (batch, height * width, self._inter))
+
+        theta, phi, g = flat(self.theta(inputs)), flat(self.phi(inputs)), flat(self.g(inputs))
+        logits = ops.matmul(theta, ops.transpose(phi, (0, 2, 1)))
+        # Softmax in float32 for mixed precision.
+        attention = ops.cast(ops.softmax(ops.cast(logits, "float32"), axis=-1), g.dtype)
+        y = ops.reshape(ops.matmul(attention, g), (batch, height, width, self._inter))
+        return inputs + self.norm(self.z(y), training=training)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "inter_filters": self.inter_filters}
+
+
+@keras.saving.register_keras_serializable(package="keras_lk")
+class PyramidPooling(layers.Layer):
+    """PSP pyramid pooling: adaptive average pooling to ``b x b`` bins for each `bin`,
+    1x1 conv + BN + ReLU, bilinear upsampling, concat with the input, 3x3 conv + BN +
+    ReLU to `filters` channels.
+
+    Args:
+        bins: pyramid levels, default ``(1, 2, 3, 6)``.
+        branch_filters: channels of each level; default ``C / len(bins)``.
+        filters: output channels; default the input channels.
+
+    Call arguments:
+        inputs: ``(batch, H, W, C)``.
+        training: for BatchNorm.
+
+    Returns:
+        ``(batch, H, W, filters)``.
+
+    Example:
+    >>> keras_lk.layers.PyramidPooling()(np.zeros((1, 13, 9, 64))).shape
+    (1, 13, 9, 64)
+
+    Reference:
+        Zhao et al., "Pyramid Scene Parsing Network", CVPR 2017, Fig. 3.
+    """
+
+    def __init__(self, bins=(1, 2, 3, 6), branch_filters=None, filters=None, **kwargs):
+        super().__init__(**kwargs)
+        self.bins = _check_int_tuple("bins", bins)
+        _check_positive_int("branch_filters", branch_filters, allow_none=True)
+        _check_positive_int("filters", filters, allow_none=True)
+        self.branch_filters = branch_filters
+        self.filters = filters
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        branch = self.branch_filters or max(channels // len(self.bins), 1)
+        self._filters = self.filters or channels
+        self.branches = [_conv_bn_relu(branch, 1, f"pool{b}") for b in self.bins]
+        for block in self.branches:
+            _build(block, (input_shape[0], None, None, channels))
+        self.bottleneck = _conv_bn_relu(self._filters, 3, "bottleneck")
+        _build(self.bottleneck, (*input_shape[:-1], channels + branch * len(self.bins)))
+
+    def call(self, inputs, training=None):
+        shape = ops.shape(inputs)
+        height, width = shape[1], shape[2]
+        outputs = [inputs]
+        for bins, block in zip(self.bins, self.branches):
+            pool_h = _adaptive_pool_matrix(height, bins, inputs.dtype)
+            pool_w = _adaptive_pool_matrix(width, bins, inputs.dtype)
+            pooled = ops.einsum("ih,bhwc,jw->bijc", pool_h, inputs, pool_w)
+            pooled = _run(block, pooled, training)
+            up_h = _bilinear_matrix(height, bins, pooled.dtype)
+            up_w = _bilinear_matrix(width, bins, pooled.dtype)
+            outputs.append(ops.einsum("hi,bijc,wj->bhwc", up_h, pooled, up_w))
+        return _run(self.bottleneck, ops.concatenate(outputs, axis=-1), training)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.filters or input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "bins": self.bins,
+                "branch_filters": self.branch_filters, "filters": self.filters}
+
+
+@keras.saving.register_keras_serializable(package="keras_lk")
+class ASPP(layers.Layer):
+    """Atrous spatial pyramid pooling (DeepLab v3): a 1x1 conv, 3x3 convs with the
+    given `rates`, and image-level pooling, each with BN + ReLU, concatenated and
+    projected by a 1x1 conv + BN + ReLU to `filters` channels.
+
+    Args:
+        rates: dilation rates of the 3x3 branches; ``(12, 24, 36)`` at output stride 8.
+        branch_filters: channels of each branch; default 256.
+        filters: output channels; default the input channels.
+
+    Call arguments:
+        inputs: ``(batch, H, W, C)``.
+        training: for BatchNorm.
+
+    Returns:
+        ``(batch, H, W, filters)``.
+
+    Example:
+    >>> keras_lk.layers.ASPP(rates=(2, 4), branch_filters=8)(np.zeros((1, 9, 7, 16))).shape
+    (1, 9, 7, 16)
+
+    Reference:
+        Chen et al., "Rethinking Atrous Convolution for Semantic Image Segmentation",
+        2017, Sec. 3.3.
+    """
+
+    def __init__(self, rates=(12, 24, 36), branch_filters=256, filters=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rates = _check_int_tuple("rates", rates)
+        _check_positive_int("branch_filters", branch_filters)
+        _check_positive_int("filters", filters, allow_none=True)
+        self.branch_filters = branch_filters
+        self.filters = filters
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.branches = [_conv_bn_relu(self.branch_filters, 1, "conv1x1")] + [
+            _conv_bn_relu(self.branch_filters, 3, f"atrous{rate}", dilation_rate=rate)
+            for rate in self.rates
+        ]
+        for block in self.branches:
+            _build(block, input_shape)
+        self.image_pool = _conv_bn_relu(self.branch_filters, 1, "image_pool")
+        _build(self.image_pool, (input_shape[0], 1, 1, channels))
+        total = self.branch_filters * (len(self.rates) + 2)
+        self.projection = _conv_bn_relu(self.filters or channels, 1, "projection")
+        _build(self.projection, (*input_shape[:-1], total))
+
+    def call(self, inputs, training=None):
+        outputs = [_run(block, inputs, training) for block in self.branches]
+        pooled = _run(self.image_pool, ops.mean(inputs, axis=(1, 2), keepdims=True), training)
+        outputs.append(ops.zeros_like(outputs[0]) + pooled)  # broadcast to H x W
+        return _run(self.projection, ops.concatenate(outputs, axis=-1), training)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.filters or input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "rates": self.rates,
+                "branch_filters": self.branch_filters, "filters": self.filters}

@@ -1,0 +1,175 @@
+"""GCN segmentation network (Peng et al., "Large Kernel Matters", Fig. 2A).
+
+Read top to bottom like the figure::
+
+    image ─ pad to a multiple of 32 ─ ResNet ─┬ res-2 ─ head ─ BR ───────────────┐
+                                              ├ res-3 ─ head ─ BR ─────────┐     │
+                                              ├ res-4 ─ head ─ BR ───┐     │     │
+                                              └ res-5 ─ head ─ BR ─ deconv ─ + ─ BR ─ deconv
+                                                                   ... + ─ BR ─ deconv ─ BR
+                                                                   ─ deconv ─ BR ─ crop
+
+The head on each stage is GCN (Fig. 2B, default) or one of the baselines of GCN
+Tables 1-4 ("conv1x1", "conv_kxk" = Fig. 4C, "stack3x3" = Fig. 4D). Score maps are
+upsampled by deconvolution (kernel 4, stride 2, no bias, bilinear initialisation). The
+input is zero-padded to a multiple of 32 and the logits cropped back, so any input size
+works; logits are float32 (a `logits` layer casts them under mixed precision).
+
+Reference:
+    Peng et al., "Large Kernel Matters -- Improve Semantic Segmentation by Global
+    Convolutional Network", CVPR 2017, Sec. 3.3, Fig. 2, Tables 1-5.
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+from keras_lk import layers as lk_layers
+from keras_lk.backbones import get_backbone
+from keras_lk.models.spatial import CropToMatch, PadToMultiple
+
+HEADS = ("gcn", "conv1x1", "conv_kxk", "stack3x3")
+STAGES = ("res2", "res3", "res4", "res5")
+
+
+@keras.saving.register_keras_serializable(package="keras_lk")
+class BilinearUpsampleInitializer(keras.initializers.Initializer):
+    """Initialises a ``Conv2DTranspose`` kernel ``(k, k, C, C)`` as per-channel bilinear
+    upsampling (FCN practice), so the deconvolutions start as plain ×2 upsampling.
+
+    Example:
+    >>> init = keras_lk.models.gcn_seg.BilinearUpsampleInitializer()
+    >>> init((4, 4, 21, 21)).shape
+    TensorShape([4, 4, 21, 21])
+
+    Reference:
+        Long et al., "Fully Convolutional Networks for Semantic Segmentation", 2015.
+    """
+
+    def __call__(self, shape, dtype=None):
+        kh, kw, out_channels, in_channels = shape
+        if out_channels != in_channels or kh != kw:
+            raise ValueError(f"Bilinear initialisation needs a (k, k, C, C) kernel, got {shape}.")
+        factor = (kh + 1) // 2
+        center = factor - 1 if kh % 2 == 1 else factor - 0.5
+        grid = np.arange(kh, dtype="float64")
+        profile = 1 - np.abs(grid - center) / factor
+        kernel = np.zeros(shape, dtype="float32")
+        for c in range(out_channels):
+            kernel[:, :, c, c] = np.outer(profile, profile)
+        return keras.ops.convert_to_tensor(kernel, dtype=dtype or "float32")
+
+    def get_config(self):
+        return {}
+
+
+def _head(head, num_classes, k, stack_channels, name):
+    if head == "gcn":
+        return lk_layers.GlobalConv(num_classes, kernel_size=k, name=f"{name}_gcn")
+    if head == "conv1x1":
+        return lk_layers.LargeKernelConv(num_classes, kernel_size=1, name=f"{name}_conv1x1")
+    if head == "conv_kxk":
+        return lk_layers.LargeKernelConv(num_classes, kernel_size=k, name=f"{name}_conv_kxk")
+    return lk_layers.ConvStack3x3(num_classes, kernel_size=k,
+                                  intermediate_filters=stack_channels, name=f"{name}_stack3x3")
+
+
+def _refine(x, boundary_refine, name):
+    return lk_layers.BoundaryRefine(name=name)(x) if boundary_refine else x
+
+
+def _deconv(x, num_classes, name):
+    return layers.Conv2DTranspose(
+        num_classes, 4, strides=2, padding="same", use_bias=False,
+        kernel_initializer=BilinearUpsampleInitializer(), name=name,
+    )(x)
+
+
+def GCNSeg(
+    num_classes=21,
+    k=15,
+    backbone="resnet152",
+    head="gcn",
+    boundary_refine=True,
+    stack_channels=None,
+    backbone_weights=None,
+    output_stride=32,
+    use_sync_bn=False,
+    input_shape=(None, None, 3),
+    name="gcn_seg",
+):
+    """Builds the GCN network of Fig. 2A; each row of GCN Tables 1-5 is one call.
+
+    Args:
+        num_classes: number of classes (21 for PASCAL VOC, 19 for Cityscapes).
+        k: kernel size of the heads (odd; 15 on VOC, 25 on Cityscapes; any size works).
+        backbone: ``"resnet152"`` (the paper), ``"resnet101"``, ``"resnet50"``,
+            ``"resnet50_gcn"`` (Table 6) or ``"resnet18"`` (small, CPU demos/tests).
+        head: ``"gcn"`` (Fig. 2B), ``"conv1x1"`` (Table 1 "base"), ``"conv_kxk"``
+            (Fig. 4C, Tables 2-3) or ``"stack3x3"`` (Fig. 4D, Table 4).
+        boundary_refine: use the BR blocks (Table 5); False gives Tables 1-4's model.
+        stack_channels: intermediate channels of ``"stack3x3"`` (Table 4 "m");
+            default 2048.
+        backbone_weights: None, ``"imagenet"`` or a path, see `keras_lk.backbones`.
+        output_stride: backbone output stride; the decoder needs 32 (default).
+        use_sync_bn: synchronized BatchNormalization in the backbone.
+        input_shape: input shape without batch axis.
+        name: model name.
+
+    Returns:
+        `keras.Model` from images ``(batch, H, W, 3)`` to float32 logits
+        ``(batch, H, W, num_classes)``.
+
+    Example:
+    >>> model = keras_lk.models.GCNSeg(num_classes=21, k=15, backbone="resnet18")
+    >>> model(np.zeros((2, 97, 131, 3))).shape
+    TensorShape([2, 97, 131, 21])
+
+    Reference:
+        Peng et al., "Large Kernel Matters", CVPR 2017, Fig. 2A.
+    """
+    if head not in HEADS:
+        raise ValueError(f"`head` must be one of {HEADS}, received {head!r}.")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0:
+        raise ValueError(f"`k` must be an odd integer >= 1, received {k!r}.")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"`num_classes` must be a positive integer, received {num_classes!r}.")
+    if output_stride != 32:
+        raise ValueError(
+            f"`output_stride` must be 32 for the GCN decoder, received {output_stride!r}."
+        )
+    if head == "stack3x3":
+        stack_channels = 2048 if stack_channels is None else stack_channels
+    elif stack_channels is not None:
+        raise ValueError(
+            f"`stack_channels` applies to head='stack3x3' only, received {stack_channels!r} "
+            f"with head={head!r}."
+        )
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    padded = PadToMultiple(32, name="pad")(inputs)
+    features = get_backbone(
+        backbone, weights=backbone_weights, input_tensor=padded, use_sync_bn=use_sync_bn
+    ).output
+
+    # One head + BR per stage (Fig. 2A, left column).
+    scores = {
+        stage: _refine(
+            _head(head, num_classes, k, stack_channels, stage)(features[stage]),
+            boundary_refine, f"{stage}_br",
+        )
+        for stage in STAGES
+    }
+    # Coarse to fine: deconv x2, add the finer stage's score map, BR.
+    x = scores["res5"]
+    for coarse, fine in (("res5", "res4"), ("res4", "res3"), ("res3", "res2")):
+        x = _deconv(x, num_classes, f"{coarse}_deconv")
+        x = layers.Add(name=f"{fine}_add")([scores[fine], x])
+        x = _refine(x, boundary_refine, f"{fine}_fuse_br")
+    # Two more x2 deconvolutions with BR to the input resolution.
+    for i in (1, 2):
+        x = _deconv(x, num_classes, f"up{i}_deconv")
+        x = _refine(x, boundary_refine, f"up{i}_br")
+    x = CropToMatch(name="crop")([x, inputs])
+    logits = layers.Activation("linear", dtype="float32", name="logits")(x)
+    return keras.Model(inputs, logits, name=name)
