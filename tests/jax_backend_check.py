@@ -36,6 +36,10 @@ for implementation in ("auto", "conv", "transpose", "matmul"):
     layer = GlobalConv(4, kernel_size=7, implementation=implementation, bias_initializer="random_normal")
     close(layer(x), golden.global_conv(x.astype(np.float64), weights(layer)))
 
+auto = GlobalConv(4, kernel_size=7)
+assert auto._resolve_implementation(keras.KerasTensor((1, 64, 64, 8))) == "conv"
+assert auto._resolve_implementation(keras.KerasTensor((1, 4, 4, 64))) == "matmul"
+
 layer = BoundaryRefine(bias_initializer="random_normal")
 close(layer(x), golden.boundary_refine(x.astype(np.float64), weights(layer)))
 

@@ -39,10 +39,11 @@ class GlobalConv(ConvWeightsLayer):
       `x @ [W_left | W_right]` (per-tap outputs), followed by a shift-and-sum
       along H (left) or W (right) done with a diagonal-skew reshape. Fastest
       when the feature map is small and wide (res-5, res-4 of a ResNet).
-    - `"auto"` (default): on the TensorFlow backend, `"matmul"` when the static
-      spatial size satisfies `H * W <= C_in` and `"transpose"` otherwise; on
-      other backends `"conv"` (their compilers already handle the stock form).
-      See `benchmarks/global_conv.py` for the measurements behind this rule.
+    - `"auto"` (default): `"matmul"` when the static spatial size satisfies
+      `H * W <= C_in`; otherwise `"transpose"` on TensorFlow and `"conv"` on
+      other backends (XLA's CPU convolutions have no slow orientation, and the
+      transposes cost more than they save there). See
+      `benchmarks/global_conv.py` for the measurements behind this rule.
 
     Args:
         filters: int, number of output channels (classes for a score map).
@@ -118,17 +119,17 @@ class GlobalConv(ConvWeightsLayer):
     def _resolve_implementation(self, inputs):
         if self.implementation != "auto":
             return self.implementation
-        if keras.backend.backend() != "tensorflow":
-            return "conv"
         height, width, channels = inputs.shape[1], inputs.shape[2], inputs.shape[3]
         if height is not None and width is not None and height * width <= channels:
             return "matmul"
-        return "transpose"
+        return "transpose" if keras.backend.backend() == "tensorflow" else "conv"
 
     # -- the three formulations -------------------------------------------
     def _call_conv(self, x):
-        left = self._conv(self._conv(x, "left_kx1"), "left_1xk")
+        # Right branch first: on JAX's XLA CPU backend this order makes the
+        # backward pass ~25% faster than left-first (benchmarks/global_conv.py).
         right = self._conv(self._conv(x, "right_1xk"), "right_kx1")
+        left = self._conv(self._conv(x, "left_kx1"), "left_1xk")
         return left + right
 
     def _call_transpose(self, x):
