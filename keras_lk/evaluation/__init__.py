@@ -1,0 +1,41 @@
+"""keras_lk.evaluation: segmentation metrics, test-time inference, CRF and export.
+
+- `SegmentationMetrics` (a streaming `keras.metrics.Metric`), `confusion_matrix` and
+  `scores_from_confusion`: mean IoU, per-class IoU, pixel accuracy, mean class accuracy;
+- `boundary_internal_accuracy` / `BoundaryInternalAccuracy`: GCN Table 5;
+- `predict_multiscale` (scales + flip) and `predict_sliding_window` (tiles + overlap);
+- `dense_crf`: fully connected CRF (optional extra `keras_lk[crf]`);
+- `save_label_png`, `colorize`, `overlay`, `cityscapes_colors`: prediction export.
+
+Example:
+>>> import keras_lk.evaluation as ke
+>>> metric = ke.SegmentationMetrics(num_classes=21)
+>>> probs = ke.predict_multiscale(model, images, scales=(0.75, 1.0, 1.25), flip=True)
+>>> metric.update_state(labels, probs)
+>>> metric.scores()["iou"]
+"""
+
+from keras_lk.evaluation.boundary import BoundaryInternalAccuracy, boundary_internal_accuracy
+from keras_lk.evaluation.confusion import (
+    SegmentationMetrics,
+    confusion_matrix,
+    scores_from_confusion,
+)
+from keras_lk.evaluation.crf import dense_crf
+from keras_lk.evaluation.export import cityscapes_colors, colorize, overlay, save_label_png
+from keras_lk.evaluation.inference import predict_multiscale, predict_sliding_window
+
+__all__ = [
+    "BoundaryInternalAccuracy",
+    "SegmentationMetrics",
+    "boundary_internal_accuracy",
+    "cityscapes_colors",
+    "colorize",
+    "confusion_matrix",
+    "dense_crf",
+    "overlay",
+    "predict_multiscale",
+    "predict_sliding_window",
+    "save_label_png",
+    "scores_from_confusion",
+]
