@@ -310,11 +310,11 @@ class SegmentationMetrics(keras.metrics.Metric):
     def confusion(self):
         """The accumulated confusion matrix, int64 NumPy `num_classes`×`num_classes`."""
         n = self.num_classes
-        return np.asarray(ops.convert_to_numpy(self.counts))[: n * n].reshape(n, n)
+        return np.asarray(self.counts.numpy())[: n * n].reshape(n, n)
 
     def scores(self):
         """`scores_from_confusion` of the accumulated matrix (per-class IoU included)."""
-        invalid = int(ops.convert_to_numpy(self.counts)[-1])
+        invalid = int(self.counts.numpy()[-1])
         if invalid:
             raise ValueError(
                 f"`y_true` contained {invalid} pixels with labels outside "
