@@ -107,7 +107,7 @@ def save_label_png(path, labels, palette="voc"):
     """
     from PIL import Image
 
-    picture = Image.fromarray(_label_map(labels), mode="P")
+    picture = Image.fromarray(_label_map(labels))  # "L"; putpalette makes it "P".
     picture.putpalette(_palette(palette).reshape(-1).tolist())
     picture.save(path, format="PNG")
 
