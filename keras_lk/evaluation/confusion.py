@@ -164,10 +164,18 @@ def scores_from_confusion(confusion):
 
 def _concrete_numpy(x):
     """The value of `x` as NumPy in eager execution, None inside a traced function."""
-    try:
-        return np.asarray(ops.convert_to_numpy(x))
-    except Exception:  # Symbolic TF tensors and JAX tracers refuse conversion.
-        return None
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if not tf.executing_eagerly():
+            return None
+    elif backend == "jax":
+        import jax
+
+        if isinstance(x, jax.core.Tracer):
+            return None
+    return np.asarray(ops.convert_to_numpy(x))
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
