@@ -162,6 +162,16 @@ def scores_from_confusion(confusion):
     }
 
 
+def _count_dtype():
+    """int64 pixel counters; int32 on JAX without x64 (overflows past 2**31 per cell)."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return "int32"
+    return "int64"
+
+
 def _concrete_numpy(x):
     """The value of `x` as NumPy in eager execution, None inside a traced function."""
     backend = keras.backend.backend()
@@ -194,7 +204,8 @@ class SegmentationMetrics(keras.metrics.Metric):
         num_classes: number of classes.
         ignore_label: label excluded from the counts (None: count all pixels).
         name: metric name.
-        dtype: dtype of the reported scores (the counts are int64).
+        dtype: dtype of the reported scores (the counts are int64; int32 on JAX unless
+            `jax_enable_x64` is set).
 
     Call arguments (`update_state`):
         y_true: labels N×H×W or N×H×W×1.
@@ -229,7 +240,7 @@ class SegmentationMetrics(keras.metrics.Metric):
         self.counts = self.add_variable(
             shape=(self.num_classes**2 + 2,),
             initializer="zeros",
-            dtype="int64",
+            dtype=_count_dtype(),
             aggregation="sum",
             name="counts",
         )
@@ -269,7 +280,7 @@ class SegmentationMetrics(keras.metrics.Metric):
                     f"`y_true` and `y_pred` must agree in N×H×W, received {y_true.shape} and "
                     f"{y_pred.shape}; resize the logits to the label size."
                 )
-        return ops.cast(y_true, "int64"), ops.cast(y_pred, "int64")
+        return ops.cast(y_true, "int32"), ops.cast(y_pred, "int32")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if sample_weight is not None:
@@ -295,7 +306,7 @@ class SegmentationMetrics(keras.metrics.Metric):
         counts = ops.segment_sum(
             ops.ones_like(index), index, num_segments=n * n + 2, sorted=False
         )
-        self.counts.assign_add(ops.cast(counts, "int64"))
+        self.counts.assign_add(ops.cast(counts, self.counts.dtype))
 
     def result(self):
         n = self.num_classes
@@ -318,7 +329,7 @@ class SegmentationMetrics(keras.metrics.Metric):
     def confusion(self):
         """The accumulated confusion matrix, int64 NumPy `num_classes`×`num_classes`."""
         n = self.num_classes
-        return np.asarray(self.counts.numpy())[: n * n].reshape(n, n)
+        return np.asarray(self.counts.numpy(), np.int64)[: n * n].reshape(n, n)
 
     def scores(self):
         """`scores_from_confusion` of the accumulated matrix (per-class IoU included)."""
@@ -331,7 +342,7 @@ class SegmentationMetrics(keras.metrics.Metric):
         return scores_from_confusion(self.confusion())
 
     def reset_state(self):
-        self.counts.assign(ops.zeros_like(self.counts))
+        self.counts.assign(ops.zeros(self.counts.shape, self.counts.dtype))
 
     def get_config(self):
         return {
