@@ -50,6 +50,8 @@ class TrainConfig:
         seed: seeds Python, NumPy, TensorFlow, the weights and the data order.
         deterministic: `tf.config.experimental.enable_op_determinism()`.
         ignore_label: void label.
+        num_classes: override the dataset's number of classes (None: the dataset's).
+        tensorboard: write TensorBoard logs (needs the `tensorboard` package).
         verbose: Keras progress-bar verbosity.
     """
 
@@ -93,6 +95,8 @@ class TrainConfig:
     seed: int = 0
     deterministic: bool = False
     ignore_label: int = 255
+    num_classes: int | None = None
+    tensorboard: bool = True
     verbose: int = 1
 
     def __post_init__(self):

@@ -205,11 +205,10 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
     with open(os.path.join(output_dir, "config.json"), "w") as f:
         f.write(config.to_json())
 
-    num_classes = num_classes_of(config.dataset)
-    crop = config.crop_size
+    num_classes = config.num_classes or num_classes_of(config.dataset)
     with strategy.scope():
         model = build_model(config.model, num_classes, config.backbone, config.k,
-                            config.use_sync_bn, input_shape=(crop, crop, 3))
+                            config.use_sync_bn)
         output_names = compile_model(model, config, num_classes)
 
     initial_epoch = backup_epoch(os.path.join(output_dir, "backup"))
@@ -218,7 +217,7 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
         print(f"keras-lk: resuming from the backup at step {initial_step} "
               f"(epoch {initial_epoch}/{config.epochs}).", flush=True)
     dataset = train_dataset(config, num_classes, output_names, skip_steps=initial_step)
-    callbacks = make_callbacks(output_dir, config.checkpoint_every)
+    callbacks = make_callbacks(output_dir, config.checkpoint_every, config.tensorboard)
     history = model.fit(dataset, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                         initial_epoch=initial_epoch, callbacks=callbacks,
                         verbose=config.verbose)
