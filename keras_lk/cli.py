@@ -240,11 +240,11 @@ def _image_paths(inputs):
 
 
 def predict(args):
-    """Writes one palette PNG (VOC colours) per input image."""
+    """Writes one palette PNG per input image: pixel values are labels, colours VOC's."""
     import numpy as np
     from PIL import Image
 
-    from keras_lk.data import colorize_mask, normalize_image
+    from keras_lk.data import normalize_image, voc_palette
 
     paths = _image_paths(args.input)
     model = load_model(args.model_path)
@@ -257,7 +257,9 @@ def predict(args):
         batch = normalize_image(image[None], args.normalization)
         mask = np.argmax(_logits(model(batch, training=False))[0], axis=-1).astype(np.uint8)
         name = os.path.splitext(os.path.basename(path))[0] + ".png"
-        Image.fromarray(colorize_mask(mask)).save(os.path.join(args.output_dir, name))
+        png = Image.fromarray(mask, mode="P")  # labels as indices, VOC colours as palette
+        png.putpalette(voc_palette().reshape(-1).tolist())
+        png.save(os.path.join(args.output_dir, name))
     print(f"wrote {len(paths)} masks to {args.output_dir}")
     return 0
 
