@@ -145,7 +145,8 @@ def load_model(path):
     """Loads a `.keras` model with `safe_mode=True`; one-line `ValueError` on failure."""
     import keras
 
-    import keras_lk.training  # noqa: F401  (registers the custom objects)
+    import keras_lk.models  # noqa: F401  (registers the custom objects)
+    import keras_lk.training  # noqa: F401
 
     if not os.path.isfile(path):
         raise ValueError(f"`--model-path` {path!r} does not exist.")
