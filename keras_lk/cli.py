@@ -145,7 +145,7 @@ def load_model(path):
     """Loads a `.keras` model with `safe_mode=True`; one-line `ValueError` on failure."""
     import keras
 
-    import keras_lk.models  # noqa: F401  (registers the custom objects)
+    import keras_lk.models
     import keras_lk.training  # noqa: F401
 
     if not os.path.isfile(path):
@@ -300,7 +300,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # noqa: BLE001  (one line, never a bare traceback)
+    except Exception as error:
         if args.debug:
             raise
         import tensorflow as tf

@@ -52,7 +52,7 @@ class SegmentationSGD(keras.optimizers.SGD):
         name="segmentation_sgd",
         **kwargs,
     ):
-        if "weight_decay" in kwargs and kwargs["weight_decay"]:
+        if kwargs.get("weight_decay"):
             raise ValueError(
                 "`SegmentationSGD` applies L2 through `l2`; do not pass `weight_decay` "
                 f"(decoupled decay), received weight_decay={kwargs['weight_decay']!r}."

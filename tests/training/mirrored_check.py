@@ -13,11 +13,16 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from keras_lk.training import TrainConfig, build_model, compile_model, make_strategy  # noqa: E402
-from keras_lk.training import set_precision  # noqa: E402
+from keras_lk.training import (
+    TrainConfig,
+    build_model,
+    compile_model,
+    make_strategy,
+    set_precision,
+)
 
 
 def one_step(strategy, precision, x, y):

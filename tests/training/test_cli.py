@@ -20,7 +20,7 @@ TINY = ["--backbone", "resnet18", "--k", "3", "--crop-size", "32", "--image-size
 def run_cli(*args, timeout=300):
     env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3",
                TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
-    return subprocess.run([sys.executable, "-m", "keras_lk.cli", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "keras_lk.cli", *args], env=env, check=False,
                           capture_output=True, text=True, timeout=timeout)
 
 

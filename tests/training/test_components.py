@@ -101,7 +101,7 @@ def test_aux_loss_weighting_for_dict_outputs():
     model = keras.Model(inputs, {"logits": keras.layers.Conv2D(2, 1)(inputs),
                                  "aux_logits": keras.layers.Conv2D(2, 1)(inputs)})
     loss = SegmentationCrossEntropy()
-    losses, weights, names = compile_losses(model, loss, 0.4)
+    _, weights, names = compile_losses(model, loss, 0.4)
     assert names == ["aux_logits", "logits"]
     assert weights == {"aux_logits": 0.4, "logits": 1.0}
 

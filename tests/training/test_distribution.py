@@ -15,7 +15,7 @@ ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3", TF_NUM_INTEROP
 def mirrored_vs_one_device(precision):
     result = subprocess.run(
         [sys.executable, os.path.join(REPO, "tests", "training", "mirrored_check.py"),
-         precision], env=ENV, capture_output=True, text=True, timeout=300,
+         precision], check=False, env=ENV, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
