@@ -1,0 +1,64 @@
+"""keras_lk.training: the training engine every recipe calls.
+
+- `TrainConfig` + `train(config)`: strategy scope, precision, SGD with the papers'
+  schedules, losses, callbacks, resumable `model.fit`;
+- `make_strategy` (default, mirrored, multi_worker, tpu), `set_precision`
+  (float32, mixed_float16, mixed_bfloat16, auto);
+- `SegmentationSGD` (momentum, L2 on kernels, lr multipliers), `PolyDecay`, `StepDecay`;
+- `SegmentationCrossEntropy` (ignore label, float32), `compile_losses` (aux weighting);
+- callbacks: `DivergenceGuard`, `StepCheckpoint`, `StepTimer`, `make_callbacks`.
+"""
+
+from keras_lk.training.callbacks import (
+    DivergenceGuard,
+    StepCheckpoint,
+    StepTimer,
+    TrainingDivergedError,
+    make_callbacks,
+)
+from keras_lk.training.config import DATASETS, MODELS, SCHEDULES, TrainConfig
+from keras_lk.training.losses import LOSSES, SegmentationCrossEntropy, compile_losses, make_loss
+from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
+from keras_lk.training.precision import PRECISIONS, resolve_precision, set_precision
+from keras_lk.training.schedules import PolyDecay, StepDecay
+from keras_lk.training.strategy import STRATEGIES, configure_cpu_devices, make_strategy
+from keras_lk.training.trainer import (
+    DATASET_CLASSES,
+    TrainResult,
+    build_model,
+    compile_model,
+    seed_everything,
+    train,
+)
+
+__all__ = [
+    "BACKBONE_PATTERN",
+    "DATASETS",
+    "DATASET_CLASSES",
+    "LOSSES",
+    "MODELS",
+    "PRECISIONS",
+    "SCHEDULES",
+    "STRATEGIES",
+    "DivergenceGuard",
+    "PolyDecay",
+    "SegmentationCrossEntropy",
+    "SegmentationSGD",
+    "StepCheckpoint",
+    "StepDecay",
+    "StepTimer",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingDivergedError",
+    "build_model",
+    "compile_losses",
+    "compile_model",
+    "configure_cpu_devices",
+    "make_callbacks",
+    "make_loss",
+    "make_strategy",
+    "resolve_precision",
+    "seed_everything",
+    "set_precision",
+    "train",
+]

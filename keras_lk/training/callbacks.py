@@ -1,0 +1,134 @@
+"""Training callbacks: divergence guard, step checkpoints, step timer, resumable backup.
+
+`make_callbacks` assembles, in order: the divergence guard (first, so a NaN step is
+never backed up), the step timer, `keras.callbacks.BackupAndRestore`, step
+checkpoints, TensorBoard and the CSV log; Keras adds its progress bar (loss, mIoU,
+time per step).
+
+**Resuming a killed run.** Keras 3 `BackupAndRestore` writes weights *and optimizer
+state* (`optimizer.iterations`, momenta) but, when it restores a mid-epoch backup, it
+restarts that epoch from its first batch with the weights already advanced, so the
+batches seen before the backup would be applied twice. We therefore back up at epoch
+ends only and make an epoch short (`TrainConfig.steps_per_epoch` steps): a killed run
+resumes at the last epoch boundary, the trainer skips the input pipeline to that global
+step, and the seeded pipeline replays the lost steps exactly. At most
+`steps_per_epoch − 1` steps are recomputed; with `deterministic=True` the final weights
+are bitwise those of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import time
+import warnings
+
+import keras
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or Inf."""
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training with `TrainingDivergedError` as soon as the loss is NaN or Inf.
+
+    Unlike `keras.callbacks.TerminateOnNaN`, it raises, naming the step and the likely
+    fixes, so scripts and the CLI fail loudly; placed before `BackupAndRestore` it keeps
+    the diverged weights out of the backup.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None:
+            return
+        loss = float(loss)
+        if not math.isfinite(loss):
+            step = int(self.model.optimizer.iterations.numpy())
+            raise TrainingDivergedError(
+                f"training diverged: loss is {loss} at step {step} (batch {batch}); lower "
+                "the learning rate, add warm-up, or use precision='float32'."
+            )
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Adds `step_time` (seconds per step, mean over the epoch) to the epoch logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+        self._steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self._steps:
+            logs["step_time"] = (time.perf_counter() - self._start) / self._steps
+
+
+class StepCheckpoint(keras.callbacks.Callback):
+    """Saves the full model as `directory/step_NNNNNN.keras` every `every` optimizer steps.
+
+    Args:
+        directory: where to write.
+        every: period in global steps (`optimizer.iterations`, which survives resumes).
+        max_to_keep: keep only the newest checkpoints (None: all).
+    """
+
+    def __init__(self, directory, every, max_to_keep=None):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"`every` must be ≥ 1, received {every!r}.")
+        self.directory = str(directory)
+        self.every = int(every)
+        self.max_to_keep = max_to_keep
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.optimizer.iterations.numpy())
+        if step % self.every:
+            return
+        os.makedirs(self.directory, exist_ok=True)
+        self.model.save(os.path.join(self.directory, f"step_{step:06d}.keras"))
+        if self.max_to_keep:
+            saved = sorted(f for f in os.listdir(self.directory) if f.startswith("step_"))
+            for name in saved[: -self.max_to_keep]:
+                os.remove(os.path.join(self.directory, name))
+
+
+def backup_epoch(backup_dir) -> int:
+    """The epoch a `BackupAndRestore` in `backup_dir` will resume from (0 if none)."""
+    path = os.path.join(str(backup_dir), "training_metadata.json")
+    if not os.path.exists(path):
+        return 0
+    try:
+        with open(path) as f:
+            return int(json.load(f)["epoch"])
+    except (ValueError, KeyError, OSError) as error:
+        raise ValueError(f"Corrupt backup metadata {path}: {error}.") from None
+
+
+def make_callbacks(output_dir, checkpoint_every=0, tensorboard=True, csv=True,
+                   backup=True):
+    """The standard callbacks of `keras_lk.training.train`, in the order they must run."""
+    output_dir = str(output_dir)
+    callbacks = [DivergenceGuard(), StepTimer()]
+    if backup:
+        callbacks.append(
+            keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup"),
+                                             save_freq="epoch", double_checkpoint=True)
+        )
+    if checkpoint_every:
+        callbacks.append(StepCheckpoint(os.path.join(output_dir, "checkpoints"),
+                                        checkpoint_every))
+    if tensorboard and importlib.util.find_spec("tensorboard") is None:
+        warnings.warn("TensorBoard is not installed: no TensorBoard logs "
+                      "(`pip install tensorboard`).", stacklevel=2)
+    elif tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"),
+                                                     update_freq="epoch"))
+    if csv:
+        callbacks.append(keras.callbacks.CSVLogger(os.path.join(output_dir, "training_log.csv"),
+                                                   append=True))
+    return callbacks

@@ -1,0 +1,57 @@
+"""Subprocess body of the MirroredStrategy test (logical CPU devices need a fresh TF).
+
+    python tests/training/mirrored_check.py PRECISION
+
+Prints one JSON line: the largest weight difference after one SGD step between one
+device and MirroredStrategy over 2 logical CPU devices (SyncBN, same global batch), and
+the largest weight change of the step (the scale the difference is compared with).
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras
+import numpy as np
+
+from keras_lk.training import (
+    TrainConfig,
+    build_model,
+    compile_model,
+    make_strategy,
+    set_precision,
+)
+
+
+def one_step(strategy, precision, x, y):
+    set_precision(precision)
+    keras.utils.set_random_seed(0)
+    config = TrainConfig(learning_rate=0.01, momentum=0.9, l2=5e-4, steps=1,
+                         steps_per_epoch=1, precision=precision)
+    with strategy.scope():
+        model = build_model("gcn", 6, "resnet18", k=3, use_sync_bn=True)
+        compile_model(model, config, 6)
+    before = [w.numpy().astype(np.float64) for w in model.weights]
+    model.fit(x, y, batch_size=len(x), epochs=1, shuffle=False, verbose=0)
+    after = [w.numpy().astype(np.float64) for w in model.weights]
+    return before, after
+
+
+def main(precision):
+    mirrored = make_strategy("mirrored", num_cpu_devices=2)
+    assert mirrored.num_replicas_in_sync == 2, mirrored.num_replicas_in_sync
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 50, (4, 32, 32, 3)).astype("float32")
+    y = rng.integers(0, 6, (4, 32, 32, 1)).astype("int32")
+    before_1, after_1 = one_step(make_strategy("default"), precision, x, y)
+    before_2, after_2 = one_step(mirrored, precision, x, y)
+    init_diff = max(float(np.abs(a - b).max()) for a, b in zip(before_1, before_2))
+    diff = max(float(np.abs(a - b).max()) for a, b in zip(after_1, after_2))
+    change = max(float(np.abs(a - b).max()) for a, b in zip(after_1, before_1))
+    print(json.dumps({"init_diff": init_diff, "diff": diff, "change": change}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

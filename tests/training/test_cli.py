@@ -1,0 +1,120 @@
+"""The keras-lk CLI: train → evaluate → predict, safe_mode loading, one-line errors."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_lk import cli
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TINY = ["--backbone", "resnet18", "--k", "3", "--crop-size", "32", "--image-size", "48",
+        "--num-train-images", "8", "--batch-size", "2", "--learning-rate", "0.001",
+        "--verbose", "0", "--no-tensorboard"]
+
+
+def run_cli(*args, timeout=300):
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3",
+               TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "keras_lk.cli", *args], env=env, check=False,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_line_error(result, pattern):
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if "keras-lk: error:" in line]
+    assert len(errors) == 1 and pattern in errors[0], result.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    status = cli.main(["train", *TINY, "--steps", "4", "--steps-per-epoch", "2",
+                       "--checkpoint-every", "2", "--output-dir", str(out)])
+    assert status == 0
+    keras.mixed_precision.set_global_policy("float32")
+    return out
+
+
+def test_train_writes_loadable_models_and_logs(trained):
+    for path in ["model.keras", "checkpoints/step_000002.keras",
+                 "checkpoints/step_000004.keras"]:
+        model = keras.saving.load_model(trained / path, safe_mode=True)
+        assert model.output_shape[-1] == 6
+    final = keras.saving.load_model(trained / "model.keras", safe_mode=True)
+    assert int(final.optimizer.iterations.numpy()) == 4
+    assert type(final.optimizer).__name__ == "SegmentationSGD"
+    log = (trained / "training_log.csv").read_text().splitlines()
+    assert log[0].startswith("epoch,") and "miou" in log[0] and len(log) == 3
+    assert not (trained / "backup").exists()  # deleted after a completed run
+
+
+def test_evaluate_and_predict(trained, tmp_path, capsys):
+    metrics_path = tmp_path / "metrics.json"
+    status = cli.main(["evaluate", "--model-path", str(trained / "model.keras"),
+                       "--num-images", "3", "--image-size", "48",
+                       "--output", str(metrics_path)])
+    assert status == 0
+    import json
+
+    metrics = json.loads(metrics_path.read_text())
+    assert 0 <= metrics["miou"] <= 1 and len(metrics["per_class_iou"]) == 6
+    image = np.random.default_rng(0).integers(0, 255, (40, 50, 3), dtype=np.uint8)
+    Image.fromarray(image).save(tmp_path / "a.png")
+    status = cli.main(["predict", "--model-path", str(trained / "model.keras"),
+                       "--input", str(tmp_path / "a.png"), "--output-dir",
+                       str(tmp_path / "out")])
+    assert status == 0
+    mask = Image.open(tmp_path / "out" / "a.png")
+    assert mask.mode == "P" and mask.size == (50, 40)
+    assert np.asarray(mask).max() < 6
+
+
+def test_confusion_matrix_metrics_golden():
+    labels = np.array([[0, 0, 1, 255], [1, 2, 2, 2]])
+    preds = np.array([[0, 1, 1, 0], [1, 2, 0, 2]])
+    matrix = cli._confusion_matrix(labels, preds, 3, 255)
+    np.testing.assert_array_equal(matrix, [[1, 1, 0], [0, 2, 0], [1, 0, 2]])
+    metrics = cli._metrics_from_confusion(matrix)
+    np.testing.assert_allclose(metrics["per_class_iou"], [1 / 3, 2 / 3, 2 / 3])
+    assert metrics["pixel_accuracy"] == pytest.approx(5 / 7)
+
+
+def test_corrupt_checkpoint_is_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "model.keras"
+    bad.write_bytes(b"not a zip file")
+    assert cli.main(["evaluate", "--model-path", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "keras-lk: error: cannot load model" in err and "Traceback" not in err
+
+
+def test_missing_data_dir_is_one_line_error(tmp_path, capsys):
+    status = cli.main(["train", "--dataset", "voc_sbd", "--data-dir",
+                       str(tmp_path / "nope"), "--output-dir", str(tmp_path / "run")])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "keras-lk: error:" in err and "does not exist" in err
+
+
+def test_unknown_dataset_lists_valid_names():
+    result = run_cli("evaluate", "--model-path", "x.keras", "--dataset", "imagenet")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "invalid choice: 'imagenet'" in result.stderr and "voc_sbd" in result.stderr
+
+
+def test_labels_out_of_range_is_one_line_error(tmp_path):
+    result = run_cli("train", *TINY, "--num-classes", "3", "--steps", "2",
+                     "--steps-per-epoch", "2", "--output-dir", str(tmp_path))
+    assert_one_line_error(result, "has mask labels outside [0, 3)")
+
+
+def test_help_documents_every_train_flag():
+    text = cli.build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    for flag in ("--strategy", "--precision", "--seed", "--deterministic", "--head-lr-multiplier",
+                 "--warmup-steps", "--checkpoint-every", "--jit-compile"):
+        assert flag in text

@@ -1,0 +1,139 @@
+"""Schedules, optimizer, loss, config and callbacks of keras_lk.training (no big model)."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_lk.training import (
+    DivergenceGuard,
+    PolyDecay,
+    SegmentationCrossEntropy,
+    SegmentationSGD,
+    StepDecay,
+    TrainConfig,
+    TrainingDivergedError,
+    compile_losses,
+    resolve_precision,
+    set_precision,
+)
+
+
+def test_poly_decay_matches_formula_and_round_trips():
+    schedule = PolyDecay(0.01, decay_steps=100, power=0.9)
+    for step in (0, 10, 50, 99, 100, 150):
+        expected = 0.01 * (1 - min(step, 100) / 100) ** 0.9
+        np.testing.assert_allclose(float(schedule(step)), expected, rtol=1e-5, atol=1e-9)
+    clone = PolyDecay.from_config(schedule.get_config())
+    assert float(clone(37)) == pytest.approx(float(schedule(37)))
+
+
+def test_step_decay_and_warmup():
+    schedule = StepDecay(0.1, step_size=10, gamma=0.1, warmup_steps=4, warmup_factor=0.25)
+    np.testing.assert_allclose(float(schedule(0)), 0.1 * 0.25, rtol=1e-6)
+    np.testing.assert_allclose(float(schedule(2)), 0.1 * (0.25 + 0.75 * 0.5), rtol=1e-6)
+    np.testing.assert_allclose(float(schedule(4)), 0.1, rtol=1e-6)
+    np.testing.assert_allclose(float(schedule(25)), 0.001, rtol=1e-5)
+    with pytest.raises(ValueError, match="step_size"):
+        StepDecay(0.1, step_size=0)
+
+
+def _dense_bn_model():
+    inputs = keras.Input((3,))
+    x = keras.layers.Dense(4, name="conv2_block1_1_conv")(inputs)  # a "backbone" name
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    outputs = keras.layers.Dense(2, name="head")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_sgd_l2_on_kernels_only_and_lr_multipliers_golden():
+    keras.utils.set_random_seed(0)
+    model = _dense_bn_model()
+    lr, momentum, l2, head_factor = 0.1, 0.9, 0.01, 10.0
+    optimizer = SegmentationSGD(lr, momentum=momentum, l2=l2,
+                                lr_multipliers={"^head/": head_factor})
+    grads = [np.full(w.shape, 0.5, "float32") for w in model.trainable_weights]
+    before = [w.numpy() for w in model.trainable_weights]
+    optimizer.apply(grads, model.trainable_weights)
+    for w, w0, g in zip(model.trainable_weights, before, grads):
+        decayed = "kernel" in w.path
+        factor = head_factor if w.path.startswith("head/") else 1.0
+        expected = w0 - lr * factor * (g + (l2 * w0 if decayed else 0))
+        np.testing.assert_allclose(w.numpy(), expected, rtol=1e-6, atol=1e-7, err_msg=w.path)
+    assert optimizer.decays("bn/gamma") is False and optimizer.decays("head/kernel")
+
+
+def test_sgd_serializes_with_schedule():
+    optimizer = SegmentationSGD(PolyDecay(0.01, 100), momentum=0.99, l2=5e-4,
+                                lr_multipliers={"head": 10.0})
+    config = keras.optimizers.serialize(optimizer)
+    clone = keras.optimizers.deserialize(config)
+    assert isinstance(clone, SegmentationSGD)
+    assert clone.l2 == 5e-4 and clone.lr_multipliers == {"head": 10.0} and clone.momentum == 0.99
+    with pytest.raises(ValueError, match="weight_decay"):
+        SegmentationSGD(0.1, weight_decay=1e-4)
+
+
+def _numpy_ce(labels, logits, ignore):
+    valid = labels != ignore
+    shifted = logits - logits.max(-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    picked = np.take_along_axis(log_probs, np.where(valid, labels, 0)[..., None], -1)[..., 0]
+    return -(picked * valid).sum() / max(valid.sum(), 1)
+
+
+def test_cross_entropy_ignores_label_golden_and_float32():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, (3, 6, 7, 1))
+    labels[0, :3] = 255
+    logits = rng.normal(0, 3, (3, 6, 7, 5)).astype("float32")
+    loss = SegmentationCrossEntropy(ignore_label=255)
+    expected = _numpy_ce(labels[..., 0], logits, 255)
+    np.testing.assert_allclose(float(loss(labels, logits)), expected, rtol=1e-5)
+    half = loss(labels, logits.astype("float16"))
+    assert keras.backend.standardize_dtype(half.dtype) == "float32"
+    np.testing.assert_allclose(float(half), expected, rtol=1e-2)
+    assert float(loss(np.full((1, 2, 2, 1), 255), np.zeros((1, 2, 2, 5)))) == 0.0
+    assert SegmentationCrossEntropy.from_config(loss.get_config()).ignore_label == 255
+
+
+def test_aux_loss_weighting_for_dict_outputs():
+    inputs = keras.Input((4, 4, 3))
+    model = keras.Model(inputs, {"logits": keras.layers.Conv2D(2, 1)(inputs),
+                                 "aux_logits": keras.layers.Conv2D(2, 1)(inputs)})
+    loss = SegmentationCrossEntropy()
+    _, weights, names = compile_losses(model, loss, 0.4)
+    assert names == ["aux_logits", "logits"]
+    assert weights == {"aux_logits": 0.4, "logits": 1.0}
+
+
+def test_config_validation_messages():
+    with pytest.raises(ValueError, match="`model` must be one of"):
+        TrainConfig(model="unet")
+    with pytest.raises(ValueError, match="multiple of `steps_per_epoch`"):
+        TrainConfig(steps=10, steps_per_epoch=3)
+    with pytest.raises(ValueError, match="jit_compile"):
+        TrainConfig(jit_compile=True, precision="mixed_bfloat16")
+    with pytest.raises(ValueError, match="data_dir"):
+        TrainConfig(dataset="voc_sbd")
+    config = TrainConfig(scale_range=(0.5, 2.0))
+    assert TrainConfig.from_json(config.to_json()) == config
+
+
+def test_precision_flags():
+    assert resolve_precision("mixed_float16") == "mixed_float16"
+    assert resolve_precision("auto") in ("float32", "mixed_bfloat16")
+    with pytest.raises(ValueError, match="jit_compile"):
+        set_precision("mixed_bfloat16", jit_compile=True)
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("fp8")
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_divergence_guard_raises_with_step():
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x = np.array([[np.nan, 1.0]] * 4, "float32")
+    with pytest.raises(TrainingDivergedError, match="loss is nan at step 1"):
+        model.fit(x, np.ones((4, 1)), batch_size=2, epochs=1, verbose=0,
+                  callbacks=[DivergenceGuard()])
