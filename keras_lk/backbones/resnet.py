@@ -364,6 +364,15 @@ def ResNet18(name="resnet18", **kwargs):
     return build_resnet(basic_block, (2, 2, 2, 2), name=name, **kwargs)
 
 
+def ResNet10Narrow(name="resnet10_narrow", **kwargs):
+    """ResNet-10 v1 at a quarter of ResNet-18's widths (16-128 channels), ~0.3 M parameters.
+
+    For CPU-minute experiments such as `make demo`, trained from scratch; no ImageNet weights.
+    """
+    return build_resnet(basic_block, (1, 1, 1, 1), filters_per_stage=(16, 32, 64, 128),
+                        name=name, **kwargs)
+
+
 def ResNet50(name="resnet50", **kwargs):
     """ResNet-50 v1 with Keras-applications layer names."""
     return build_resnet(bottleneck_block, (3, 4, 6, 3), weights_name="resnet50",
@@ -413,6 +422,7 @@ for _builder in (ResNet18, ResNet50, ResNet101, ResNet152, ResNet50GCN):
     )
 
 BACKBONES = {
+    "resnet10_narrow": ResNet10Narrow,
     "resnet18": ResNet18,
     "resnet50": ResNet50,
     "resnet101": ResNet101,

@@ -13,6 +13,7 @@ MODELS = ("gcn", "gald", "fcrn")
 DATASETS = ("scenes", "voc_sbd", "cityscapes_train_ids/fine", "cityscapes_train_ids/coarse",
             "coco_voc")
 SCHEDULES = ("poly", "step", "constant")
+GCN_HEADS = ("gcn", "conv1x1", "conv_kxk", "stack3x3")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +27,8 @@ class TrainConfig:
         backbone: `"resnet18"`, `"resnet50"`, `"resnet101"`, `"resnet152"`,
             `"resnet50_gcn"` (GCN only); FCRN takes the depth from the name.
         k: GCN kernel size.
+        head: GCN head, `"gcn"`, `"conv1x1"`, `"conv_kxk"` or `"stack3x3"` (GCN Tables 1-4).
+        boundary_refine: GCN Boundary Refinement blocks (Table 5).
         use_sync_bn: synchronised BatchNorm across replicas.
         dataset: `"scenes"` (built-in) or a TFDS builder of `keras_lk.data.BUILDER_NAMES`.
         data_dir, manual_dir: TFDS directories (TFDS datasets only).
@@ -59,6 +62,8 @@ class TrainConfig:
     model: str = "gcn"
     backbone: str = "resnet18"
     k: int = 7
+    head: str = "gcn"
+    boundary_refine: bool = True
     use_sync_bn: bool = False
     dataset: str = "scenes"
     data_dir: str | None = None
@@ -102,6 +107,7 @@ class TrainConfig:
     def __post_init__(self):
         choices = {
             "model": MODELS, "dataset": DATASETS, "schedule": SCHEDULES, "loss": LOSSES,
+            "head": GCN_HEADS,
             "precision": PRECISIONS, "strategy": STRATEGIES,
         }
         for field, valid in choices.items():

@@ -79,13 +79,17 @@ def num_classes_of(dataset: str) -> int:
 
 
 def build_model(name, num_classes, backbone="resnet18", k=7, use_sync_bn=False,
-                input_shape=(None, None, 3)):
-    """Builds `"gcn"` (GCNSeg), `"gald"` (GALDNet, with aux head) or `"fcrn"` (FCRN)."""
+                input_shape=(None, None, 3), head="gcn", boundary_refine=True):
+    """Builds `"gcn"` (GCNSeg), `"gald"` (GALDNet, with aux head) or `"fcrn"` (FCRN).
+
+    `head` and `boundary_refine` apply to GCNSeg only.
+    """
     from keras_lk import models
 
     if name == "gcn":
-        return models.GCNSeg(num_classes=num_classes, k=k, backbone=backbone,
-                             use_sync_bn=use_sync_bn, input_shape=input_shape)
+        return models.GCNSeg(num_classes=num_classes, k=k, backbone=backbone, head=head,
+                             boundary_refine=boundary_refine, use_sync_bn=use_sync_bn,
+                             input_shape=input_shape)
     if name == "gald":
         return models.GALDNet(num_classes=num_classes, backbone=backbone,
                               use_sync_bn=use_sync_bn, input_shape=input_shape)
@@ -208,7 +212,8 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
     num_classes = config.num_classes or num_classes_of(config.dataset)
     with strategy.scope():
         model = build_model(config.model, num_classes, config.backbone, config.k,
-                            config.use_sync_bn)
+                            config.use_sync_bn, head=config.head,
+                            boundary_refine=config.boundary_refine)
         output_names = compile_model(model, config, num_classes)
 
     initial_epoch = backup_epoch(os.path.join(output_dir, "backup"))
