@@ -30,6 +30,7 @@ TRAIN_HELP = {
     "k": "GCN kernel size (odd)",
     "head": "GCN head: gcn | conv1x1 (Table 1 baseline) | conv_kxk | stack3x3",
     "boundary_refine": "GCN Boundary Refinement blocks (Table 5)",
+    "optimizer": "sgd (the papers': momentum, L2 on kernels) | adam (from-scratch CPU runs; --l2 0)",
     "use_sync_bn": "synchronised BatchNorm across replicas",
     "dataset": "built-in 'scenes' or a keras_lk TFDS builder",
     "data_dir": "TFDS data directory (TFDS datasets)",
@@ -81,7 +82,7 @@ def _add_train_arguments(parser):
 
     choices = {
         "model": config_module.MODELS, "dataset": config_module.DATASETS,
-        "head": config_module.GCN_HEADS,
+        "head": config_module.GCN_HEADS, "optimizer": config_module.OPTIMIZERS,
         "schedule": config_module.SCHEDULES, "loss": ("cross_entropy", "ohem"),
         "precision": ("float32", "mixed_float16", "mixed_bfloat16", "auto"),
         "strategy": ("default", "mirrored", "multi_worker", "tpu"),

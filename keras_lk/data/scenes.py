@@ -10,8 +10,10 @@ CPU minutes, with no file to download:
   so the class of an interior pixel is decidable only from the object's outline;
 - object radii are uniform in `radius_range` (a fraction of the image size), from
   small objects to objects nearly as large as the image;
-- backgrounds are textured (stripes and low-frequency blobs); objects occlude one
-  another (larger objects are drawn first);
+- backgrounds are textured (low-frequency blobs and grain) but unlike the striped
+  object texture, so finding objects is local while naming them is global (GCN's
+  localisation vs classification); objects occlude one another (larger objects are
+  drawn first);
 - as in PASCAL VOC, a band of `ignore_label` (255) marks the object boundaries.
 
 Image `i` of split `s` is generated from `numpy.random.SeedSequence([seed, s, i])`, so a
@@ -176,9 +178,12 @@ def generate_scene(config: SceneConfig, seed: int, split: str, index: int):
     size = config.image_size
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
 
+    # The background has a texture family of its own (low-frequency blobs and grain, no
+    # stripes): object vs background is decidable locally, which class an object is is
+    # not (all classes share the striped texture below).
     background_colour = rng.uniform(40.0, 215.0, size=3)
-    image = _texture(rng, xx, yy, background_colour, size)
-    image += 30.0 * _smooth_noise(rng, size, 6)[..., None] * rng.normal(size=3) / 1.7
+    image = background_colour + 40.0 * _smooth_noise(rng, size, 6)[..., None] * rng.normal(size=3) / 1.7
+    image += rng.normal(0.0, 2 * config.noise_std, size=image.shape)
     label = np.zeros((size, size), dtype=np.uint8)
     owner = np.full((size, size), -1, dtype=np.int32)
 

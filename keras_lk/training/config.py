@@ -14,6 +14,7 @@ DATASETS = ("scenes", "voc_sbd", "cityscapes_train_ids/fine", "cityscapes_train_
             "coco_voc")
 SCHEDULES = ("poly", "step", "constant")
 GCN_HEADS = ("gcn", "conv1x1", "conv_kxk", "stack3x3")
+OPTIMIZERS = ("sgd", "adam")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +41,9 @@ class TrainConfig:
         steps_per_epoch: steps between backups (a Keras "epoch"); a killed run resumes
             from the last multiple of it.
         checkpoint_every: save `checkpoints/step_NNNNNN.keras` every this many steps (0: off).
+        optimizer: `"sgd"` (the papers': SGD with momentum and L2 on kernels) or `"adam"`
+            (for training small models from scratch in CPU minutes, e.g. `make demo`;
+            it takes neither `l2` nor `head_lr_multiplier`: set `l2=0`).
         learning_rate, momentum, l2: SGD with momentum and L2 on kernels.
         schedule: `"poly"` (power `poly_power`), `"step"` (`step_size`, `step_gamma`)
             or `"constant"`; `warmup_steps` of linear warm-up.
@@ -79,6 +83,7 @@ class TrainConfig:
     steps: int = 100
     steps_per_epoch: int = 20
     checkpoint_every: int = 0
+    optimizer: str = "sgd"
     learning_rate: float = 0.001
     momentum: float = 0.9
     l2: float = 5e-4
@@ -107,7 +112,7 @@ class TrainConfig:
     def __post_init__(self):
         choices = {
             "model": MODELS, "dataset": DATASETS, "schedule": SCHEDULES, "loss": LOSSES,
-            "head": GCN_HEADS,
+            "head": GCN_HEADS, "optimizer": OPTIMIZERS,
             "precision": PRECISIONS, "strategy": STRATEGIES,
         }
         for field, valid in choices.items():
@@ -130,6 +135,12 @@ class TrainConfig:
             )
         if not self.learning_rate > 0:
             raise ValueError(f"`learning_rate` must be > 0, received {self.learning_rate!r}.")
+        if self.optimizer == "adam" and (self.l2 or self.head_lr_multiplier != 1.0):
+            raise ValueError(
+                "`optimizer='adam'` takes neither `l2` nor `head_lr_multiplier`, received "
+                f"l2={self.l2!r}, head_lr_multiplier={self.head_lr_multiplier!r}; set l2=0 "
+                "and head_lr_multiplier=1, or use optimizer='sgd'."
+            )
         if not 0 <= self.momentum < 1:
             raise ValueError(f"`momentum` must be in [0, 1), received {self.momentum!r}.")
         if self.jit_compile and self.precision != "float32":

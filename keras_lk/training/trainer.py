@@ -136,6 +136,10 @@ def make_schedule(config: TrainConfig):
 
 
 def make_optimizer(config: TrainConfig):
+    if config.optimizer == "adam":
+        import keras
+
+        return keras.optimizers.Adam(make_schedule(config))
     multipliers = {}
     if config.head_lr_multiplier != 1.0:
         # Everything that is not a backbone variable is a (new) head.

@@ -115,6 +115,10 @@ def test_config_validation_messages():
         TrainConfig(jit_compile=True, precision="mixed_bfloat16")
     with pytest.raises(ValueError, match="data_dir"):
         TrainConfig(dataset="voc_sbd")
+    with pytest.raises(ValueError, match="`head` must be one of"):
+        TrainConfig(head="conv3x3")
+    with pytest.raises(ValueError, match="takes neither `l2` nor `head_lr_multiplier`"):
+        TrainConfig(optimizer="adam")
     config = TrainConfig(scale_range=(0.5, 2.0))
     assert TrainConfig.from_json(config.to_json()) == config
 
@@ -137,3 +141,13 @@ def test_divergence_guard_raises_with_step():
     with pytest.raises(TrainingDivergedError, match="loss is nan at step 1"):
         model.fit(x, np.ones((4, 1)), batch_size=2, epochs=1, verbose=0,
                   callbacks=[DivergenceGuard()])
+
+
+def test_make_optimizer_sgd_and_adam():
+    from keras_lk.training.trainer import make_optimizer
+
+    sgd = make_optimizer(TrainConfig(learning_rate=0.01, steps=100))
+    assert isinstance(sgd, SegmentationSGD) and sgd.l2 == 5e-4
+    adam = make_optimizer(TrainConfig(optimizer="adam", l2=0.0, learning_rate=0.002, steps=100))
+    assert isinstance(adam, keras.optimizers.Adam)
+    assert float(adam.learning_rate) == pytest.approx(0.002)
