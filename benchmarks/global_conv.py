@@ -70,7 +70,6 @@ def build_candidates(channels, include_kxk):
 
 def time_call(fn, repeats, warmups=2):
     import numpy as np
-
     from keras import ops
 
     for _ in range(warmups):
@@ -138,7 +137,7 @@ def matmul_peak(repeats):
         import jax
 
         jitted = jax.jit(lambda a: a @ a)
-        fn = lambda: [jitted(a)]  # noqa: E731
+        fn = lambda: [jitted(a)]
     ms = time_call(fn, repeats)
     return 2 * 2048**3 / (ms * 1e-3) / 1e9
 

@@ -132,9 +132,12 @@ def build_parser():
     train = sub.add_parser("train", help="train a model (resumes from OUTPUT_DIR/backup)",
                            description="Train a model; every flag is a TrainConfig field.")
     _add_train_arguments(train)
-    evaluate = sub.add_parser("evaluate", help="mIoU, per-class IoU and accuracies of a model")
+    evaluate = sub.add_parser(
+        "evaluate", help="mIoU, per-class IoU, accuracies and boundary/internal accuracy")
     _add_data_arguments(evaluate)
     evaluate.add_argument("--output", help="write the metrics to this JSON file")
+    evaluate.add_argument("--boundary-distance", type=int, default=7,
+                          help="boundary region half-width in pixels (GCN Table 5: 7)")
     predict = sub.add_parser("predict", help="write palette PNG masks for images")
     predict.add_argument("--model-path", required=True, help="a .keras model saved by train")
     predict.add_argument("--input", required=True, nargs="+",
@@ -166,40 +169,12 @@ def _logits(outputs):
     return outputs["logits"] if isinstance(outputs, dict) else outputs
 
 
-def _confusion_matrix(labels, predictions, num_classes, ignore_label):
-    """Streaming confusion-matrix update. PRIVATE: to be replaced by keras_lk.evaluation."""
-    import numpy as np
-
-    labels = labels.reshape(-1)
-    predictions = predictions.reshape(-1)
-    valid = labels != ignore_label
-    index = labels[valid].astype(np.int64) * num_classes + predictions[valid]
-    return np.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
-
-
-def _metrics_from_confusion(matrix):
-    """mIoU etc. PRIVATE: to be replaced by keras_lk.evaluation."""
-    import numpy as np
-
-    true_positive = np.diag(matrix).astype(np.float64)
-    per_label = matrix.sum(axis=1)
-    union = per_label + matrix.sum(axis=0) - true_positive
-    present = union > 0
-    iou = np.where(present, true_positive / np.maximum(union, 1), np.nan)
-    class_acc = np.where(per_label > 0, true_positive / np.maximum(per_label, 1), np.nan)
-    return {
-        "miou": float(np.nanmean(iou)),
-        "per_class_iou": [None if np.isnan(v) else float(v) for v in iou],
-        "pixel_accuracy": float(true_positive.sum() / max(matrix.sum(), 1)),
-        "mean_class_accuracy": float(np.nanmean(class_acc)),
-    }
-
-
 def evaluate(args):
-    """Single-scale evaluation over `eval_pipeline` (thin; keras_lk.evaluation will replace it)."""
+    """Single-scale evaluation over `eval_pipeline`: mIoU, pixel and mean class accuracy,
+    boundary / internal accuracy (GCN Table 5), with `keras_lk.evaluation`."""
     import numpy as np
 
-    from keras_lk import data
+    from keras_lk import data, evaluation
     from keras_lk.training.trainer import num_classes_of, raw_dataset
 
     num_classes = args.num_classes or num_classes_of(args.dataset)
@@ -213,13 +188,25 @@ def evaluate(args):
                                  ignore_label=args.ignore_label,
                                  normalization=args.normalization)
     matrix = np.zeros((num_classes, num_classes), np.int64)
+    regions = evaluation.BoundaryInternalAccuracy(distance=args.boundary_distance,
+                                                  ignore_label=args.ignore_label)
     for images, masks in dataset:
         predictions = np.argmax(_logits(model(images, training=False)), axis=-1)
-        matrix += _confusion_matrix(masks.numpy()[..., 0], predictions, num_classes,
-                                    args.ignore_label)
-    metrics = _metrics_from_confusion(matrix)
+        labels = masks.numpy()[..., 0]
+        matrix += evaluation.confusion_matrix(labels, predictions, num_classes,
+                                              ignore_label=args.ignore_label)
+        regions.update(labels, predictions)
+    scores = evaluation.scores_from_confusion(matrix)
+    metrics = {
+        "miou": scores["mean_iou"],
+        "per_class_iou": [None if np.isnan(v) else float(v) for v in scores["iou"]],
+        "pixel_accuracy": scores["pixel_accuracy"],
+        "mean_class_accuracy": scores["mean_class_accuracy"],
+        **regions.result(),
+    }
     print(f"mIoU {metrics['miou']:.4f}  pixel acc {metrics['pixel_accuracy']:.4f}  "
-          f"mean class acc {metrics['mean_class_accuracy']:.4f}")
+          f"mean class acc {metrics['mean_class_accuracy']:.4f}  boundary acc "
+          f"{metrics['boundary_accuracy']:.4f}  internal acc {metrics['internal_accuracy']:.4f}")
     if args.output:
         with open(args.output, "w") as f:
             json.dump(metrics, f, indent=2)

@@ -14,9 +14,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from keras_lk.layers import BoundaryRefine, ConvStack3x3, GlobalConv, LocalDistribution  # noqa: E402
-from keras_lk.losses import OHEMLoss  # noqa: E402
-from tests import golden  # noqa: E402
+from keras_lk.layers import BoundaryRefine, ConvStack3x3, GlobalConv, LocalDistribution
+from keras_lk.losses import OHEMLoss
+from tests import golden
 
 assert keras.backend.backend() == "jax", keras.backend.backend()
 rng = np.random.default_rng(0)

@@ -2,21 +2,19 @@
 
 from keras_lk.layers.boundary_refine import BoundaryRefine
 from keras_lk.layers.conv_stack import ConvStack3x3
+from keras_lk.layers.global_aggregation import ASPP, CGNL, NonLocal, PyramidPooling
 from keras_lk.layers.global_conv import GlobalConv
 from keras_lk.layers.large_kernel_conv import LargeKernelConv
 from keras_lk.layers.local_distribution import LocalDistribution
 
 __all__ = [
+    "ASPP",
+    "CGNL",
     "BoundaryRefine",
     "ConvStack3x3",
     "GlobalConv",
     "LargeKernelConv",
     "LocalDistribution",
+    "NonLocal",
+    "PyramidPooling",
 ]
-
-from keras_lk.layers.global_aggregation import ASPP  # noqa: E402
-from keras_lk.layers.global_aggregation import CGNL  # noqa: E402
-from keras_lk.layers.global_aggregation import NonLocal  # noqa: E402
-from keras_lk.layers.global_aggregation import PyramidPooling  # noqa: E402
-
-__all__ += ["ASPP", "CGNL", "NonLocal", "PyramidPooling"]

@@ -229,7 +229,7 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
     callbacks = make_callbacks(output_dir, config.checkpoint_every, config.tensorboard)
     history = model.fit(dataset, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                         initial_epoch=initial_epoch, callbacks=callbacks,
-                        verbose=config.verbose)
+                        verbose=config.verbose, shuffle=False)  # the pipeline shuffles, seeded
     step = int(model.optimizer.iterations.numpy())
     model_path = os.path.join(output_dir, "model.keras")
     model.save(model_path)
