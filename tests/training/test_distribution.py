@@ -44,8 +44,10 @@ def free_port():
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    reason="Keras 3.15 fit() under MultiWorkerMirroredStrategy fails converting the "
-    "PerReplica input batch to an eager tensor (ValueError); not yet diagnosed.",
+    reason="Keras 3.15 fit() under MultiWorkerMirroredStrategy fails before the first step: "
+    "keras/src/backend/tensorflow/trainer.py `_maybe_symbolic_build` calls "
+    "strategy.reduce('MEAN', <PerReplica input batch>) eagerly, and the collective reduce "
+    "raises 'Attempt to convert a value (PerReplica...)' (ValueError).",
     strict=False,
 )
 def test_multi_worker_two_local_processes(tmp_path):
