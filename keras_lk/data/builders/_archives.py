@@ -1,4 +1,5 @@
-"""Checks of the official archives a user puts in a TFDS `manual_dir`."""
+"""What the keras_lk TFDS builders share: the example features and the checks of the
+official archives a user puts in a TFDS `manual_dir`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,24 @@ import tarfile
 import zipfile
 import zlib
 from pathlib import Path
+
+
+def segmentation_info(builder, description: str, image_format: str, homepage: str):
+    """`DatasetInfo` of every keras_lk builder: image, uint8 H×W×1 mask, file name."""
+    import tensorflow_datasets as tfds
+
+    return builder.dataset_info_from_configs(
+        description=description,
+        features=tfds.features.FeaturesDict(
+            {
+                "image": tfds.features.Image(shape=(None, None, 3), encoding_format=image_format),
+                "segmentation_mask": tfds.features.Image(shape=(None, None, 1), encoding_format="png"),
+                "file_name": tfds.features.Text(),
+            }
+        ),
+        supervised_keys=("image", "segmentation_mask"),
+        homepage=homepage,
+    )
 
 
 def require_archive(manual_dir, file_name: str, kind: str, source: str) -> Path:

@@ -24,7 +24,11 @@ from typing import ClassVar
 import numpy as np
 import tensorflow_datasets as tfds
 
-from keras_lk.data.builders._archives import check_split_sizes, require_archive
+from keras_lk.data.builders._archives import (
+    check_split_sizes,
+    require_archive,
+    segmentation_info,
+)
 from keras_lk.data.validation import validate_mask
 
 URL = "https://www.cityscapes-dataset.com/downloads/ (login required)"
@@ -138,20 +142,7 @@ class CityscapesTrainIds(tfds.core.GeneratorBasedBuilder):
     EXPECTED_SPLIT_SIZES: ClassVar[dict] = {"train": 2975, "val": 500, "train_extra": 19998}
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "image": tfds.features.Image(shape=(None, None, 3), encoding_format="png"),
-                    "segmentation_mask": tfds.features.Image(
-                        shape=(None, None, 1), encoding_format="png"
-                    ),
-                    "file_name": tfds.features.Text(),
-                }
-            ),
-            supervised_keys=("image", "segmentation_mask"),
-            homepage="https://www.cityscapes-dataset.com/",
-        )
+        return segmentation_info(self, __doc__, "png", "https://www.cityscapes-dataset.com/")
 
     def _split_generators(self, dl_manager):
         config = self.builder_config

@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 import tensorflow_datasets as tfds
 
-from keras_lk.data.builders._archives import require_archive
+from keras_lk.data.builders._archives import require_archive, segmentation_info
 from keras_lk.data.validation import validate_mask
 
 URL = "https://cocodataset.org/#download"
@@ -97,20 +97,7 @@ class CocoVoc(tfds.core.GeneratorBasedBuilder):
     EXPECTED_IMAGES: ClassVar[dict] = EXPECTED_IMAGES
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "image": tfds.features.Image(shape=(None, None, 3), encoding_format="jpeg"),
-                    "segmentation_mask": tfds.features.Image(
-                        shape=(None, None, 1), encoding_format="png"
-                    ),
-                    "file_name": tfds.features.Text(),
-                }
-            ),
-            supervised_keys=("image", "segmentation_mask"),
-            homepage="https://cocodataset.org/",
-        )
+        return segmentation_info(self, __doc__, "jpeg", "https://cocodataset.org/")
 
     def _split_generators(self, dl_manager):
         annotations = require_archive(dl_manager.manual_dir, ANNOTATIONS_ZIP, "zip", URL)

@@ -14,7 +14,12 @@ from typing import ClassVar
 import numpy as np
 import tensorflow_datasets as tfds
 
-from keras_lk.data.builders._archives import check_split_sizes, read_ids, require_archive
+from keras_lk.data.builders._archives import (
+    check_split_sizes,
+    read_ids,
+    require_archive,
+    segmentation_info,
+)
 from keras_lk.data.validation import validate_example
 
 VOC_ARCHIVE = "VOCtrainval_11-May-2012.tar"
@@ -83,20 +88,7 @@ class VocSbd(tfds.core.GeneratorBasedBuilder):
     EXPECTED_SPLIT_SIZES: ClassVar[dict] = {"train": 1464, "val": 1449, "train_aug": 10582}
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "image": tfds.features.Image(shape=(None, None, 3), encoding_format="jpeg"),
-                    "segmentation_mask": tfds.features.Image(
-                        shape=(None, None, 1), encoding_format="png"
-                    ),
-                    "file_name": tfds.features.Text(),
-                }
-            ),
-            supervised_keys=("image", "segmentation_mask"),
-            homepage="http://host.robots.ox.ac.uk/pascal/VOC/voc2012/",
-        )
+        return segmentation_info(self, __doc__, "jpeg", "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/")
 
     def _split_generators(self, dl_manager):
         voc_archive = require_archive(dl_manager.manual_dir, VOC_ARCHIVE, "tar", VOC_URL)
