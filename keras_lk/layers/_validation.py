@@ -1,7 +1,9 @@
-"""Argument checks shared by the layers: each error names the argument and the value."""
+"""Argument checks shared by layers and builders: each error names the argument and value."""
 
 
-def check_positive_int(name, value):
+def check_positive_int(name, value, allow_none=False):
+    if allow_none and value is None:
+        return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"`{name}` must be an integer >= 1, received {value!r}.")
 

@@ -17,12 +17,7 @@ Reference:
 import keras
 from keras import layers, ops
 
-
-def _check_positive_int(name, value, allow_none=False):
-    if allow_none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer, received {value!r}.")
+from keras_lk.layers._validation import check_positive_int
 
 
 def _check_int_tuple(name, values):
@@ -111,8 +106,8 @@ class CGNL(layers.Layer):
 
     def __init__(self, inter_filters=None, groups=8, use_scale=True, **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int("inter_filters", inter_filters, allow_none=True)
-        _check_positive_int("groups", groups)
+        check_positive_int("inter_filters", inter_filters, allow_none=True)
+        check_positive_int("groups", groups)
         self.inter_filters = inter_filters
         self.groups = groups
         self.use_scale = use_scale
@@ -187,7 +182,7 @@ class NonLocal(layers.Layer):
 
     def __init__(self, inter_filters=None, **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int("inter_filters", inter_filters, allow_none=True)
+        check_positive_int("inter_filters", inter_filters, allow_none=True)
         self.inter_filters = inter_filters
 
     def build(self, input_shape):
@@ -255,8 +250,8 @@ class PyramidPooling(layers.Layer):
     def __init__(self, bins=(1, 2, 3, 6), branch_filters=None, filters=None, **kwargs):
         super().__init__(**kwargs)
         self.bins = _check_int_tuple("bins", bins)
-        _check_positive_int("branch_filters", branch_filters, allow_none=True)
-        _check_positive_int("filters", filters, allow_none=True)
+        check_positive_int("branch_filters", branch_filters, allow_none=True)
+        check_positive_int("filters", filters, allow_none=True)
         self.branch_filters = branch_filters
         self.filters = filters
 
@@ -322,8 +317,8 @@ class ASPP(layers.Layer):
     def __init__(self, rates=(12, 24, 36), branch_filters=256, filters=None, **kwargs):
         super().__init__(**kwargs)
         self.rates = _check_int_tuple("rates", rates)
-        _check_positive_int("branch_filters", branch_filters)
-        _check_positive_int("filters", filters, allow_none=True)
+        check_positive_int("branch_filters", branch_filters)
+        check_positive_int("filters", filters, allow_none=True)
         self.branch_filters = branch_filters
         self.filters = filters
 

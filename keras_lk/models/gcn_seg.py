@@ -26,6 +26,7 @@ from keras import layers
 
 from keras_lk import layers as lk_layers
 from keras_lk.backbones import get_backbone
+from keras_lk.layers._validation import check_odd_kernel_size, check_positive_int
 from keras_lk.models.spatial import CropToMatch, PadToMultiple
 
 HEADS = ("gcn", "conv1x1", "conv_kxk", "stack3x3")
@@ -130,10 +131,8 @@ def GCNSeg(
     """
     if head not in HEADS:
         raise ValueError(f"`head` must be one of {HEADS}, received {head!r}.")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0:
-        raise ValueError(f"`k` must be an odd integer >= 1, received {k!r}.")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"`num_classes` must be a positive integer, received {num_classes!r}.")
+    check_odd_kernel_size("k", k)
+    check_positive_int("num_classes", num_classes)
     if output_stride != 32:
         raise ValueError(
             f"`output_stride` must be 32 for the GCN decoder, received {output_stride!r}."

@@ -5,10 +5,7 @@ load with ``safe_mode=True``."""
 import keras
 from keras import layers, ops
 
-
-def _check_positive_int(name, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer, received {value!r}.")
+from keras_lk.layers._validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -34,7 +31,7 @@ class PadToMultiple(layers.Layer):
 
     def __init__(self, multiple, **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int("multiple", multiple)
+        check_positive_int("multiple", multiple)
         self.multiple = multiple
 
     def call(self, inputs):
@@ -158,7 +155,7 @@ class InterleaveShiftedPasses(layers.Layer):
 
     def __init__(self, factor=2, **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int("factor", factor)
+        check_positive_int("factor", factor)
         self.factor = factor
 
     def call(self, inputs):
