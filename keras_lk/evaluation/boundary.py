@@ -23,19 +23,17 @@ from __future__ import annotations
 import numpy as np
 
 from keras_lk.data.scenes import boundary_region
-from keras_lk.evaluation.confusion import _as_labels
+from keras_lk.evaluation.confusion import _as_label_pair
+
+
+def _check_distance(distance):
+    if isinstance(distance, bool) or not isinstance(distance, (int, np.integer)) or distance < 0:
+        raise ValueError(f"`distance` must be an integer ≥ 0, received {distance!r}.")
 
 
 def _region_counts(labels, predictions, distance, ignore_label):
-    labels = _as_labels(labels, "labels")
-    predictions = _as_labels(predictions, "predictions")
-    if labels.shape != predictions.shape:
-        raise ValueError(
-            f"`labels` and `predictions` must have the same shape, received "
-            f"{labels.shape} and {predictions.shape}."
-        )
-    if isinstance(distance, bool) or not isinstance(distance, (int, np.integer)) or distance < 0:
-        raise ValueError(f"`distance` must be an integer ≥ 0, received {distance!r}.")
+    labels, predictions = _as_label_pair(labels, predictions)
+    _check_distance(distance)
     boundary, internal = boundary_region(labels, distance=distance, ignore_label=ignore_label)
     correct = labels == predictions
     return np.array(
@@ -89,10 +87,7 @@ class BoundaryInternalAccuracy:
     """
 
     def __init__(self, distance=7, ignore_label=255):
-        if isinstance(distance, bool) or not isinstance(distance, (int, np.integer)) or (
-            distance < 0
-        ):
-            raise ValueError(f"`distance` must be an integer ≥ 0, received {distance!r}.")
+        _check_distance(distance)
         self.distance = int(distance)
         self.ignore_label = ignore_label
         self.reset()

@@ -45,6 +45,18 @@ def _squeeze_channel(array, name):
     return array
 
 
+def _as_label_pair(labels, predictions):
+    """Both as integer arrays of one shape; errors name the input and the shapes."""
+    labels = _as_labels(labels, "labels")
+    predictions = _as_labels(predictions, "predictions")
+    if labels.shape != predictions.shape:
+        raise ValueError(
+            f"`labels` and `predictions` must have the same shape, received "
+            f"{labels.shape} and {predictions.shape}; resize predictions to the label size."
+        )
+    return labels, predictions
+
+
 def _as_labels(array, name):
     array = np.asarray(array)
     if not (np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
@@ -81,13 +93,7 @@ def confusion_matrix(labels, predictions, num_classes, ignore_label=255):
            [1, 1]])
     """
     _check_num_classes(num_classes)
-    labels = _as_labels(labels, "labels")
-    predictions = _as_labels(predictions, "predictions")
-    if labels.shape != predictions.shape:
-        raise ValueError(
-            f"`labels` and `predictions` must have the same shape, received "
-            f"{labels.shape} and {predictions.shape}; resize predictions to the label size."
-        )
+    labels, predictions = _as_label_pair(labels, predictions)
     labels = labels.astype(np.int64).ravel()
     predictions = predictions.astype(np.int64).ravel()
     valid = np.ones(labels.shape, bool) if ignore_label is None else labels != ignore_label
