@@ -2,6 +2,8 @@
 
 __version__ = "0.1.0"
 
-from keras_lk import layers, losses
+# Importing the subpackages registers every keras_lk object with Keras, so a saved
+# keras_lk model loads with `keras.saving.load_model` after a plain `import keras_lk`.
+from keras_lk import backbones, evaluation, layers, losses, models, training
 
-__all__ = ["__version__", "layers", "losses"]
+__all__ = ["__version__", "backbones", "evaluation", "layers", "losses", "models", "training"]

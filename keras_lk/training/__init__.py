@@ -2,7 +2,8 @@
 
 - `TrainConfig` + `train(config)`: strategy scope, precision, SGD with the papers'
   schedules, losses, callbacks, resumable `model.fit`;
-- `make_strategy` (default, mirrored, multi_worker, tpu), `set_precision`
+- `make_strategy` (default, mirrored, multi_worker, tpu), `prepare_multi_worker_fit`
+  (mends Keras 3 `fit` under MultiWorkerMirroredStrategy), `set_precision`
   (float32, mixed_float16, mixed_bfloat16, auto);
 - `SegmentationSGD` (momentum, L2 on kernels, lr multipliers), `PolyDecay`, `StepDecay`;
 - `SegmentationCrossEntropy` (ignore label, float32), `compile_losses` (aux weighting);
@@ -18,6 +19,7 @@ from keras_lk.training.callbacks import (
 )
 from keras_lk.training.config import DATASETS, MODELS, SCHEDULES, TrainConfig
 from keras_lk.training.losses import LOSSES, SegmentationCrossEntropy, compile_losses, make_loss
+from keras_lk.training.multi_worker import prepare_multi_worker_fit
 from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
 from keras_lk.training.precision import PRECISIONS, resolve_precision, set_precision
 from keras_lk.training.schedules import PolyDecay, StepDecay
@@ -57,6 +59,7 @@ __all__ = [
     "make_callbacks",
     "make_loss",
     "make_strategy",
+    "prepare_multi_worker_fit",
     "resolve_precision",
     "seed_everything",
     "set_precision",

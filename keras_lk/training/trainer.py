@@ -11,7 +11,8 @@ Order of a run:
    `keras_lk.training.callbacks`; save `model.keras` (loads with `safe_mode=True`).
 
 The global batch goes to `fit` whole; Keras splits it evenly across the replicas
-(`strategy.experimental_distribute_dataset`; multi-worker runs auto-shard the examples).
+(`strategy.experimental_distribute_dataset`; multi-worker runs auto-shard the examples,
+and `prepare_multi_worker_fit` mends Keras 3 `fit` for that strategy).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from keras_lk.training.callbacks import backup_epoch, make_callbacks
 from keras_lk.training.config import TrainConfig
 from keras_lk.training.losses import compile_losses, make_loss
+from keras_lk.training.multi_worker import prepare_multi_worker_fit
 from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
 from keras_lk.training.precision import set_precision
 from keras_lk.training.schedules import PolyDecay, StepDecay
@@ -226,6 +228,7 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
         print(f"keras-lk: resuming from the backup at step {initial_step} "
               f"(epoch {initial_epoch}/{config.epochs}).", flush=True)
     dataset = train_dataset(config, num_classes, output_names, skip_steps=initial_step)
+    prepare_multi_worker_fit(model, strategy, dataset.element_spec)
     callbacks = make_callbacks(output_dir, config.checkpoint_every, config.tensorboard)
     history = model.fit(dataset, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                         initial_epoch=initial_epoch, callbacks=callbacks,

@@ -1,0 +1,75 @@
+"""Makes Keras 3 `Model.fit` train under `MultiWorkerMirroredStrategy`.
+
+Keras 3 (checked with 3.15) breaks `fit()` under `MultiWorkerMirroredStrategy` in two
+places of `keras/src/backend/tensorflow/trainer.py` (tensorflow/tensorflow#72388):
+
+1. `_maybe_symbolic_build` takes the first distributed batch and reduces the nested
+   `(x, y)` of `PerReplica` values eagerly with `strategy.reduce("MEAN", ...)`; the
+   collective reduce raises "Attempt to convert a value (PerReplica ...)".
+2. The train function reduces the per-replica logs with
+   `strategy.reduce("MEAN", v, axis=0)`, which fails on scalar logs such as the loss
+   ("Invalid reduction dimension 0 for input with 0 dimensions").
+
+`prepare_multi_worker_fit` mends both for one model, keeping everything else of `fit`
+(callbacks, history, progress bar, `BackupAndRestore`): it builds the model's optimizer,
+loss and metric state from the batch spec (what `_maybe_symbolic_build` would have
+done), turns that per-fit build off for this model, and installs a train function that
+runs `model.train_step` on every replica and averages the logs over all replicas
+(`axis=None`). One call of the train function is one step (`steps_per_execution=1`).
+"""
+
+from __future__ import annotations
+
+
+def _is_multi_worker(strategy) -> bool:
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def prepare_multi_worker_fit(model, strategy, batch_spec):
+    """Prepares a compiled `model` so that `model.fit` trains under `strategy`.
+
+    Does nothing unless `strategy` is a `tf.distribute.MultiWorkerMirroredStrategy`.
+
+    Args:
+        model: a compiled Keras model built in `strategy.scope()`.
+        strategy: the strategy the model was built under.
+        batch_spec: the structure of one `(x, y)` training batch, as `tf.TensorSpec`s
+            (`dataset.element_spec`) or local tensors: only shapes and dtypes are used.
+
+    Raises:
+        ValueError: if `model` is not compiled, or was compiled with
+            `steps_per_execution` other than 1.
+    """
+    if not _is_multi_worker(strategy):
+        return
+    import tensorflow as tf
+
+    if not getattr(model, "compiled", False):
+        raise ValueError("`model` must be compiled before `prepare_multi_worker_fit`.")
+    if model.steps_per_execution != 1:
+        raise ValueError(
+            "Multi-worker training supports `steps_per_execution=1` only, received "
+            f"{model.steps_per_execution!r}."
+        )
+    with strategy.scope():
+        model._symbolic_build(data_batch=batch_spec)
+    # The build is done; fit() must not redo it from a distributed batch (cause 1).
+    model._maybe_symbolic_build = lambda *args, **kwargs: None
+
+    def mean_over_replicas(value):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.reduce("MEAN", value, axis=None)
+        return value
+
+    step = model.train_step
+    if model.jit_compile:
+        step = tf.function(step, jit_compile=True, reduce_retracing=True)
+
+    @tf.function(reduce_retracing=True)
+    def train_function(iterator):
+        logs = strategy.run(step, args=(next(iterator),))
+        return tf.nest.map_structure(mean_over_replicas, logs)  # cause 2
+
+    model.train_function = train_function
