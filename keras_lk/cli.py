@@ -264,7 +264,9 @@ def train(args):
     if values["scale_range"] is not None:
         values["scale_range"] = tuple(values["scale_range"])
     result = run(TrainConfig(**values))
-    print(f"trained to step {result.step} (resumed at step {result.initial_step}); "
+    skipped = result.step - result.optimizer_steps
+    note = f", {skipped} updates skipped by loss scaling" if skipped > 0 else ""
+    print(f"trained to step {result.step} (resumed at step {result.initial_step}{note}); "
           f"model saved to {result.model_path}")
     return 0
 

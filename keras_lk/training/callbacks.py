@@ -6,7 +6,7 @@ checkpoints, TensorBoard and the CSV log; Keras adds its progress bar (loss, mIo
 time per step).
 
 **Resuming a killed run.** Keras 3 `BackupAndRestore` writes weights *and optimizer
-state* (`optimizer.iterations`, momenta) but, when it restores a mid-epoch backup, it
+state* (momenta, the step counter) but, when it restores a mid-epoch backup, it
 restarts that epoch from its first batch with the weights already advanced, so the
 batches seen before the backup would be applied twice. We therefore back up at epoch
 ends only and make an epoch short (`TrainConfig.steps_per_epoch` steps): a killed run
@@ -32,7 +32,24 @@ class TrainingDivergedError(RuntimeError):
     """The loss became NaN or Inf."""
 
 
-class DivergenceGuard(keras.callbacks.Callback):
+class _GlobalStepCallback(keras.callbacks.Callback):
+    """Knows the global step: batches trained since step 0, across resumed runs.
+
+    Not `optimizer.iterations`: under `mixed_float16` the loss-scale optimizer does not
+    count the steps it skips on overflowing gradients. Epochs have `params["steps"]`
+    batches each (`fit(steps_per_epoch=...)`), and a resumed run starts at an epoch.
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def global_step(self, batch):
+        """The global step after batch `batch` (0-based in the epoch); None if unknown."""
+        steps = self.params.get("steps")
+        return None if steps is None else self._epoch * steps + batch + 1
+
+
+class DivergenceGuard(_GlobalStepCallback):
     """Stops training with `TrainingDivergedError` as soon as the loss is NaN or Inf.
 
     Unlike `keras.callbacks.TerminateOnNaN`, it raises, naming the step and the likely
@@ -46,9 +63,9 @@ class DivergenceGuard(keras.callbacks.Callback):
             return
         loss = float(loss)
         if not math.isfinite(loss):
-            step = int(self.model.optimizer.iterations.numpy())
             raise TrainingDivergedError(
-                f"training diverged: loss is {loss} at step {step} (batch {batch}); lower "
+                f"training diverged: loss is {loss} at step {self.global_step(batch)} "
+                f"(epoch {self._epoch}, batch {batch}); lower "
                 "the learning rate, add warm-up, or use precision='float32'."
             )
 
@@ -68,12 +85,13 @@ class StepTimer(keras.callbacks.Callback):
             logs["step_time"] = (time.perf_counter() - self._start) / self._steps
 
 
-class StepCheckpoint(keras.callbacks.Callback):
-    """Saves the full model as `directory/step_NNNNNN.keras` every `every` optimizer steps.
+class StepCheckpoint(_GlobalStepCallback):
+    """Saves the full model as `directory/step_NNNNNN.keras` every `every` global steps.
 
     Args:
         directory: where to write.
-        every: period in global steps (`optimizer.iterations`, which survives resumes).
+        every: period in global steps (batches trained, counted across resumes; needs
+            `fit(steps_per_epoch=...)`).
         max_to_keep: keep only the newest checkpoints (None: all).
     """
 
@@ -85,8 +103,13 @@ class StepCheckpoint(keras.callbacks.Callback):
         self.every = int(every)
         self.max_to_keep = max_to_keep
 
+    def on_train_begin(self, logs=None):
+        if self.params.get("steps") is None:
+            raise ValueError("`StepCheckpoint` needs `fit(steps_per_epoch=...)` to count "
+                             "global steps.")
+
     def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.optimizer.iterations.numpy())
+        step = self.global_step(batch)
         if step % self.every:
             return
         os.makedirs(self.directory, exist_ok=True)

@@ -50,12 +50,18 @@ DEFAULT_SPLITS = {
 
 @dataclasses.dataclass
 class TrainResult:
-    """What `train` returns: the trained model, Keras history, final global step, paths."""
+    """What `train` returns: the trained model, Keras history, steps and paths.
+
+    `step` counts the batches trained since step 0 (across resumes); `optimizer_steps`
+    the updates applied, fewer under `mixed_float16` when loss scaling skipped steps
+    whose gradients overflowed.
+    """
 
     model: object
     history: dict
     step: int
     initial_step: int
+    optimizer_steps: int
     model_path: str | None
     precision: str
 
@@ -233,8 +239,9 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
     history = model.fit(dataset, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                         initial_epoch=initial_epoch, callbacks=callbacks,
                         verbose=config.verbose, shuffle=False)  # the pipeline shuffles, seeded
-    step = int(model.optimizer.iterations.numpy())
+    step = (initial_epoch + len(history.epoch)) * config.steps_per_epoch
     model_path = os.path.join(output_dir, "model.keras")
     model.save(model_path)
     keras.mixed_precision.set_global_policy("float32")
-    return TrainResult(model, history.history, step, initial_step, model_path, precision)
+    return TrainResult(model, history.history, step, initial_step,
+                       int(model.optimizer.iterations.numpy()), model_path, precision)
