@@ -27,6 +27,37 @@ def _is_multi_worker(strategy) -> bool:
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
+def agree_on_initial_epoch(strategy, epoch: int) -> int:
+    """Checks that every worker resumes from the same backed-up epoch; returns it.
+
+    Each worker restores its own backup; workers resuming from different epochs would
+    train different weights with one all-reduced gradient, out of sync for good. That
+    happens when a run was killed while the workers were writing their backups, or
+    when a worker's output directory was lost.
+
+    Raises:
+        ValueError: naming every worker's epoch, if they differ.
+    """
+    if not _is_multi_worker(strategy):
+        return epoch
+    import tensorflow as tf
+
+    @tf.function
+    def gather():
+        context = tf.distribute.get_replica_context()
+        return context.all_gather(tf.constant([epoch], tf.int64), axis=0)
+
+    gathered = strategy.experimental_local_results(strategy.run(gather))[0]
+    epochs = sorted({int(e) for e in gathered.numpy()})  # one entry per replica
+    if len(epochs) > 1:
+        raise ValueError(
+            f"The workers' backups are at different epochs {epochs}: "
+            "resuming would put them out of sync. Delete every worker's `backup` folder "
+            "to restart from a checkpoint, or restore the missing backups."
+        )
+    return epoch
+
+
 def prepare_multi_worker_fit(model, strategy, batch_spec):
     """Prepares a compiled `model` so that `model.fit` trains under `strategy`.
 

@@ -2,9 +2,12 @@
 
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -46,8 +49,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_two_workers(args):
-    """Runs `python ARGS` as the 2 workers of a local cluster; returns their outputs."""
+def start_two_workers(args):
+    """Starts `python ARGS(index)` as the 2 workers of a local cluster."""
     workers = [f"127.0.0.1:{free_port()}" for _ in range(2)]
     processes = []
     for index in range(2):
@@ -57,14 +60,42 @@ def run_two_workers(args):
             [sys.executable, *args(index)], env=env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True,
         ))
+    return processes
+
+
+def finish(processes, returncode=0):
+    """Waits for the workers; checks their exit status; returns their outputs."""
     try:
         outputs = [p.communicate(timeout=500)[0] for p in processes]
     finally:
         for p in processes:
             p.kill()
     for process, out in zip(processes, outputs):
-        assert process.returncode == 0, out[-3000:]
+        assert process.returncode == returncode, out[-3000:]
     return outputs
+
+
+def run_two_workers(args):
+    return finish(start_two_workers(args))
+
+
+def cli_train(output_dir, *extra):
+    """The 2-worker CLI command (a function of the worker index) for `start_two_workers`."""
+    return lambda index: [
+        "-m", "keras_lk.cli", "train", "--strategy", "multi_worker", "--backbone", "resnet18",
+        "--k", "3", "--crop-size", "32", "--image-size", "48", "--num-train-images", "8",
+        "--batch-size", "4", "--learning-rate", "0.001", "--verbose", "2",
+        "--no-tensorboard", "--output-dir", str(output_dir), *extra,
+    ]
+
+
+def trainable_weights(path):
+    import keras
+
+    import keras_lk  # noqa: F401  (registers the custom objects for loading)
+
+    model = keras.saving.load_model(path, safe_mode=True)
+    return [(w.path, w.numpy()) for w in model.trainable_weights]
 
 
 def step_weights(path, when):
@@ -92,23 +123,71 @@ def test_multi_worker_first_step_equals_one_device(tmp_path):
 
 @pytest.mark.slow
 def test_multi_worker_two_local_processes(tmp_path):
-    import keras
-
-    import keras_lk  # noqa: F401  (registers the custom objects for loading)
-
     run = tmp_path / "run"
-    outputs = run_two_workers(lambda i: [
-        "-m", "keras_lk.cli", "train", "--strategy", "multi_worker", "--backbone", "resnet18",
-        "--k", "3", "--crop-size", "32", "--image-size", "48", "--num-train-images", "8",
-        "--batch-size", "4", "--steps", "4", "--steps-per-epoch", "2",
-        "--learning-rate", "0.001", "--verbose", "2", "--no-tensorboard",
-        "--output-dir", str(run),
-    ])
+    outputs = run_two_workers(cli_train(run, "--steps", "4", "--steps-per-epoch", "2"))
     for out in outputs:
         assert "trained to step 4" in out, out[-3000:]
-    chief = keras.saving.load_model(run / "model.keras", safe_mode=True)
-    worker = keras.saving.load_model(run / "worker_1" / "model.keras", safe_mode=True)
     # Synchronous training: both workers hold the same trainable weights at the end (BN
     # moving statistics are each worker's own without --use-sync-bn).
-    for a, b in zip(chief.trainable_weights, worker.trainable_weights):
-        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+    chief = trainable_weights(run / "model.keras")
+    worker = trainable_weights(run / "worker_1" / "model.keras")
+    for (name, a), (_, b) in zip(chief, worker):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def backed_up_epochs(run):
+    epochs = []
+    for path in (run / "backup", run / "worker_1" / "backup"):
+        try:
+            epochs.append(json.loads((path / "training_metadata.json").read_text())["epoch"])
+        except (OSError, ValueError):  # not yet, or being written
+            epochs.append(-1)
+    return epochs
+
+
+def kill_when_backed_up(processes, run, epoch, timeout=300):
+    """Freezes both workers once both backed up `epoch` or later; kills them if their
+    backups agree (else lets them run on and retries); returns the backed-up epoch."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if min(backed_up_epochs(run)) >= epoch:
+            for p in processes:
+                p.send_signal(signal.SIGSTOP)
+            epochs = backed_up_epochs(run)
+            if epochs[0] == epochs[1]:
+                for p in processes:
+                    p.send_signal(signal.SIGKILL)
+                    p.wait()
+                return epochs[0]
+            for p in processes:
+                p.send_signal(signal.SIGCONT)
+        for p in processes:
+            assert p.poll() is None, p.stdout.read()[-3000:]
+        time.sleep(0.05)
+    pytest.fail(f"no backup at epoch {epoch} within {timeout} s")
+
+
+@pytest.mark.slow
+def test_multi_worker_kill_and_resume(tmp_path):
+    schedule = ("--steps", "12", "--steps-per-epoch", "2", "--seed", "3", "--deterministic")
+    run_two_workers(cli_train(tmp_path / "reference", *schedule))
+
+    victim = tmp_path / "victim"
+    processes = start_two_workers(cli_train(victim, *schedule))
+    epoch = kill_when_backed_up(processes, victim, epoch=2)
+    assert not (victim / "model.keras").exists()
+
+    # A worker that lost its backup must not resume out of sync with the other.
+    lost = tmp_path / "lost"
+    shutil.copytree(victim, lost)
+    shutil.rmtree(lost / "worker_1" / "backup")
+    for out in finish(start_two_workers(cli_train(lost, *schedule)), returncode=2):
+        assert f"backups are at different epochs [0, {epoch}]" in out, out[-3000:]
+
+    for out in run_two_workers(cli_train(victim, *schedule)):
+        assert f"resuming from the backup at step {2 * epoch}" in out, out[-3000:]
+        assert "trained to step 12" in out, out[-3000:]
+    reference = trainable_weights(tmp_path / "reference" / "model.keras")
+    for path in (victim / "model.keras", victim / "worker_1" / "model.keras"):
+        for (name, a), (_, b) in zip(trainable_weights(path), reference):
+            np.testing.assert_array_equal(a, b, err_msg=f"{path}: {name}")
