@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 import typing
 
@@ -271,15 +272,31 @@ def train(args):
     return 0
 
 
+def _op_error_lines(error):
+    """The message lines of a TensorFlow op error, without where the op was defined."""
+    text = error.message
+    if "assertion failed:" in text:
+        text = text.split("assertion failed:", 1)[1]
+    lines = text.splitlines()
+    # "Graph execution error: Detected at node ... defined at: File ... File ..." comes
+    # first in graph mode; the message follows the last frame.
+    frames = [i for i, line in enumerate(lines) if line.lstrip().startswith('File "')]
+    if frames:
+        lines = lines[frames[-1] + 1:]
+    lines = [re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", line.strip()) for line in lines]
+    return [line for line in lines if line and not line.startswith("[[")]
+
+
 def _one_line(error):
     import tensorflow as tf
 
     if isinstance(error, tf.errors.OpError):
-        text = error.message
-        if "assertion failed:" in text:
-            text = text.split("assertion failed:", 1)[1]
-        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-        return lines[0] if lines else type(error).__name__
+        lines = _op_error_lines(error) or [type(error).__name__]
+        if isinstance(error, tf.errors.UnavailableError):
+            # MultiWorkerMirroredStrategy: a peer died; its task names are on line 2.
+            return (f"a worker of the cluster is gone: {' '.join(lines[:2])} Restart every "
+                    "worker with the same command to resume from the backups.")
+        return lines[0]
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 

@@ -22,6 +22,7 @@ import importlib.util
 import json
 import math
 import os
+import shutil
 import time
 import warnings
 
@@ -120,9 +121,18 @@ class StepCheckpoint(_GlobalStepCallback):
                 os.remove(os.path.join(self.directory, name))
 
 
-def backup_epoch(backup_dir) -> int:
-    """The epoch a `BackupAndRestore` in `backup_dir` will resume from (0 if none)."""
-    path = os.path.join(str(backup_dir), "training_metadata.json")
+BACKUP_WEIGHTS = "latest.weights.h5"  # the file names of keras.callbacks.BackupAndRestore
+BACKUP_METADATA = "training_metadata.json"
+PREVIOUS = ".bkp"  # its `double_checkpoint` copy of the backup before the latest
+
+
+def backup_epoch(backup_dir, previous=False) -> int:
+    """The epoch a `BackupAndRestore` in `backup_dir` will resume from (0 if none).
+
+    With `previous=True`, the epoch of the backup before that one (its
+    `double_checkpoint` copy; 0 if none).
+    """
+    path = os.path.join(str(backup_dir), BACKUP_METADATA + (PREVIOUS if previous else ""))
     if not os.path.exists(path):
         return 0
     try:
@@ -130,6 +140,16 @@ def backup_epoch(backup_dir) -> int:
             return int(json.load(f)["epoch"])
     except (ValueError, KeyError, OSError) as error:
         raise ValueError(f"Corrupt backup metadata {path}: {error}.") from None
+
+
+def roll_back_backup(backup_dir):
+    """Makes the previous backup in `backup_dir` the latest (no backup if there is none)."""
+    for name in (BACKUP_WEIGHTS, BACKUP_METADATA):
+        latest = os.path.join(str(backup_dir), name)
+        if os.path.exists(os.path.join(str(backup_dir), BACKUP_METADATA + PREVIOUS)):
+            shutil.copyfile(latest + PREVIOUS, latest)
+        elif os.path.exists(latest):
+            os.remove(latest)
 
 
 def make_callbacks(output_dir, checkpoint_every=0, tensorboard=True, csv=True,

@@ -20,6 +20,10 @@ runs `model.train_step` on every replica and averages the logs over all replicas
 
 from __future__ import annotations
 
+import warnings
+
+from keras_lk.training.callbacks import backup_epoch, roll_back_backup
+
 
 def _is_multi_worker(strategy) -> bool:
     import tensorflow as tf
@@ -27,35 +31,53 @@ def _is_multi_worker(strategy) -> bool:
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
-def agree_on_initial_epoch(strategy, epoch: int) -> int:
-    """Checks that every worker resumes from the same backed-up epoch; returns it.
-
-    Each worker restores its own backup; workers resuming from different epochs would
-    train different weights with one all-reduced gradient, out of sync for good. That
-    happens when a run was killed while the workers were writing their backups, or
-    when a worker's output directory was lost.
-
-    Raises:
-        ValueError: naming every worker's epoch, if they differ.
-    """
-    if not _is_multi_worker(strategy):
-        return epoch
+def _gather(strategy, value: int) -> list[int]:
+    """`value` of every replica of every worker (a collective: all workers must call)."""
     import tensorflow as tf
 
     @tf.function
     def gather():
         context = tf.distribute.get_replica_context()
-        return context.all_gather(tf.constant([epoch], tf.int64), axis=0)
+        return context.all_gather(tf.constant([value], tf.int64), axis=0)
 
-    gathered = strategy.experimental_local_results(strategy.run(gather))[0]
-    epochs = sorted({int(e) for e in gathered.numpy()})  # one entry per replica
-    if len(epochs) > 1:
+    return [int(v) for v in strategy.experimental_local_results(strategy.run(gather))[0]]
+
+
+def agree_on_backup(strategy, backup_dir) -> int:
+    """The epoch every worker resumes from; rolls this worker's backup back if needed.
+
+    Each worker restores its own backup, and workers resuming from different epochs
+    would train different weights with one all-reduced gradient, out of sync for good.
+    A run killed while the workers were writing their backups leaves some of them one
+    epoch ahead: those roll back to their previous backup (`double_checkpoint`), so all
+    resume from the same epoch. Any other disagreement (a lost backup folder, say) is an
+    error on every worker. Without multi-worker, just the epoch of the backup.
+
+    Raises:
+        ValueError: naming the workers' epochs, if no common epoch can be restored.
+    """
+    epoch = backup_epoch(backup_dir)
+    if not _is_multi_worker(strategy):
+        return epoch
+    epochs = sorted(set(_gather(strategy, epoch)))
+    target = epochs[0]
+    can_restore = epoch == target or (
+        epoch == target + 1 and backup_epoch(backup_dir, previous=True) == target
+    )
+    if not min(_gather(strategy, int(can_restore))):
         raise ValueError(
-            f"The workers' backups are at different epochs {epochs}: "
-            "resuming would put them out of sync. Delete every worker's `backup` folder "
-            "to restart from a checkpoint, or restore the missing backups."
+            f"The workers' backups are at different epochs {epochs} and cannot be rolled "
+            f"back to one: resuming would put them out of sync. Restore the missing "
+            "backups, or delete every worker's `backup` folder to start again."
         )
-    return epoch
+    if epoch != target:
+        roll_back_backup(backup_dir)
+        warnings.warn(
+            f"This worker's backup ({backup_dir}) was at epoch {epoch}, another's at "
+            f"{target} (killed while backing up): rolled back to its previous backup.",
+            stacklevel=2,
+        )
+    return target
 
 
 def prepare_multi_worker_fit(model, strategy, batch_spec):

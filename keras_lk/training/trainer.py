@@ -23,10 +23,10 @@ import random
 
 import numpy as np
 
-from keras_lk.training.callbacks import backup_epoch, make_callbacks
+from keras_lk.training.callbacks import make_callbacks
 from keras_lk.training.config import TrainConfig
 from keras_lk.training.losses import compile_losses, make_loss
-from keras_lk.training.multi_worker import agree_on_initial_epoch, prepare_multi_worker_fit
+from keras_lk.training.multi_worker import agree_on_backup, prepare_multi_worker_fit
 from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
 from keras_lk.training.precision import set_precision
 from keras_lk.training.schedules import PolyDecay, StepDecay
@@ -228,8 +228,7 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
                             boundary_refine=config.boundary_refine)
         output_names = compile_model(model, config, num_classes)
 
-    initial_epoch = agree_on_initial_epoch(
-        strategy, backup_epoch(os.path.join(output_dir, "backup")))
+    initial_epoch = agree_on_backup(strategy, os.path.join(output_dir, "backup"))
     initial_step = initial_epoch * config.steps_per_epoch
     if initial_epoch and config.verbose:
         print(f"keras-lk: resuming from the backup at step {initial_step} "

@@ -109,3 +109,28 @@ def test_help_documents_every_train_flag():
     for flag in ("--strategy", "--precision", "--seed", "--deterministic", "--head-lr-multiplier",
                  "--warmup-steps", "--checkpoint-every", "--jit-compile"):
         assert flag in text
+
+
+def test_op_errors_shown_without_graph_frames():
+    import tensorflow as tf
+
+    @tf.function
+    def check(x):
+        return tf.debugging.check_numerics(x, "bad value")
+
+    with pytest.raises(tf.errors.InvalidArgumentError) as caught:
+        check(tf.constant([float("nan")]))
+    assert caught.value.message.startswith("Graph execution error")
+    assert cli._one_line(caught.value) == "bad value : Tensor had NaN values"
+
+    # What MultiWorkerMirroredStrategy raises on the survivors when a worker dies.
+    message = (
+        "{{function_node __wrapped__CollectiveReduceV2_device_/job:worker/replica:0/task:0/"
+        "device:CPU:0}} Collective ops is aborted by: The following tasks are unhealthy "
+        "(stopped sending heartbeats):\n/job:worker/replica:0/task:1\nThe tasks have "
+        "crashed. [Op:CollectiveReduceV2] name: "
+    )
+    line = cli._one_line(tf.errors.UnavailableError(None, None, message))
+    assert line.startswith("a worker of the cluster is gone: Collective ops is aborted")
+    assert "/job:worker/replica:0/task:1 Restart every worker" in line
+    assert "function_node" not in line

@@ -151,3 +151,32 @@ def test_make_optimizer_sgd_and_adam():
     adam = make_optimizer(TrainConfig(optimizer="adam", l2=0.0, learning_rate=0.002, steps=100))
     assert isinstance(adam, keras.optimizers.Adam)
     assert float(adam.learning_rate) == pytest.approx(0.002)
+
+
+def test_backup_epochs_and_roll_back(tmp_path):
+    from keras_lk.training.callbacks import backup_epoch, roll_back_backup
+
+    def write(name, text):
+        (tmp_path / name).write_text(text)
+
+    assert backup_epoch(tmp_path) == 0 and backup_epoch(tmp_path, previous=True) == 0
+    write("latest.weights.h5", "weights 1")
+    write("training_metadata.json", '{"epoch": 1, "batch": 0}')
+    assert backup_epoch(tmp_path) == 1 and backup_epoch(tmp_path, previous=True) == 0
+    write("latest.weights.h5.bkp", "weights 1")  # the next backup copies these first
+    write("training_metadata.json.bkp", '{"epoch": 1, "batch": 0}')
+    write("latest.weights.h5", "weights 2")
+    write("training_metadata.json", '{"epoch": 2, "batch": 0}')
+    assert backup_epoch(tmp_path) == 2 and backup_epoch(tmp_path, previous=True) == 1
+
+    roll_back_backup(tmp_path)
+    assert backup_epoch(tmp_path) == 1
+    assert (tmp_path / "latest.weights.h5").read_text() == "weights 1"
+    for name in ("latest.weights.h5.bkp", "training_metadata.json.bkp"):
+        (tmp_path / name).unlink()
+    roll_back_backup(tmp_path)  # no previous backup: none at all, start from scratch
+    assert backup_epoch(tmp_path) == 0 and not (tmp_path / "latest.weights.h5").exists()
+
+    write("training_metadata.json", "{not json")
+    with pytest.raises(ValueError, match="Corrupt backup metadata .*training_metadata.json"):
+        backup_epoch(tmp_path)

@@ -184,10 +184,34 @@ def test_multi_worker_kill_and_resume(tmp_path):
     for out in finish(start_two_workers(cli_train(lost, *schedule)), returncode=2):
         assert f"backups are at different epochs [0, {epoch}]" in out, out[-3000:]
 
-    for out in run_two_workers(cli_train(victim, *schedule)):
-        assert f"resuming from the backup at step {2 * epoch}" in out, out[-3000:]
+    # Worker 1 killed before writing its last backup (as its previous one says): the
+    # chief rolls back one epoch, both resume there, and the run ends as if never killed.
+    backup = victim / "worker_1" / "backup"
+    for name in ("latest.weights.h5", "training_metadata.json"):
+        shutil.copyfile(backup / f"{name}.bkp", backup / name)
+    outputs = run_two_workers(cli_train(victim, *schedule))
+    assert "rolled back to its previous backup" in outputs[0], outputs[0][-3000:]
+    for out in outputs:
+        assert f"resuming from the backup at step {2 * (epoch - 1)}" in out, out[-3000:]
         assert "trained to step 12" in out, out[-3000:]
     reference = trainable_weights(tmp_path / "reference" / "model.keras")
     for path in (victim / "model.keras", victim / "worker_1" / "model.keras"):
         for (name, a), (_, b) in zip(trainable_weights(path), reference):
             np.testing.assert_array_equal(a, b, err_msg=f"{path}: {name}")
+
+
+@pytest.mark.slow
+def test_multi_worker_lost_worker_is_one_line_error(tmp_path):
+    run = tmp_path / "run"
+    chief, worker = start_two_workers(cli_train(run, "--steps", "400", "--steps-per-epoch", "2"))
+    deadline = time.time() + 300
+    while backed_up_epochs(run)[0] < 1:
+        assert time.time() < deadline and chief.poll() is None, chief.stdout.read()[-3000:]
+        time.sleep(0.05)
+    worker.kill()
+    worker.wait()
+    out = chief.communicate(timeout=120)[0]  # the heartbeat check ends the chief's wait
+    assert chief.returncode == 2, out[-3000:]
+    errors = [line for line in out.splitlines() if line.startswith("keras-lk: error:")]
+    assert len(errors) == 1 and "a worker of the cluster is gone" in errors[0], out[-3000:]
+    assert "Traceback" not in out
