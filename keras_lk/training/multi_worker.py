@@ -16,6 +16,8 @@ loss and metric state from the batch spec (what `_maybe_symbolic_build` would ha
 done), turns that per-fit build off for this model, and installs a train function that
 runs `model.train_step` on every replica and averages the logs over all replicas
 (`axis=None`). One call of the train function is one step (`steps_per_execution=1`).
+
+`agree_on_backup` makes the workers of a resumed run start from one backed-up epoch.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def agree_on_backup(strategy, backup_dir) -> int:
     if not min(_gather(strategy, int(can_restore))):
         raise ValueError(
             f"The workers' backups are at different epochs {epochs} and cannot be rolled "
-            f"back to one: resuming would put them out of sync. Restore the missing "
+            "back to one: resuming would put them out of sync. Restore the missing "
             "backups, or delete every worker's `backup` folder to start again."
         )
     if epoch != target:
@@ -84,6 +86,8 @@ def prepare_multi_worker_fit(model, strategy, batch_spec):
     """Prepares a compiled `model` so that `model.fit` trains under `strategy`.
 
     Does nothing unless `strategy` is a `tf.distribute.MultiWorkerMirroredStrategy`.
+    Call it again after every `model.compile` (which drops the train function).
+    `model.evaluate` and `model.predict` are not mended: evaluate with one worker.
 
     Args:
         model: a compiled Keras model built in `strategy.scope()`.

@@ -90,6 +90,24 @@ def make_strategy(name: str = "default", num_cpu_devices: int | None = None):
     return tf.distribute.TPUStrategy(resolver)
 
 
+def check_jit_compile(strategy, jit_compile: bool):
+    """Refuses `jit_compile=True` with several replicas on CPUs, where XLA fails.
+
+    XLA does not compile collectives on CPU devices ("Collectives are not yet implemented
+    for CPU devices when compiling with XLA"), and with logical CPU devices it fails to
+    reach the other replicas' variables; both errors come deep from the first step.
+    """
+    devices = strategy.extended.worker_devices
+    if jit_compile and strategy.num_replicas_in_sync > 1 and all(
+        "CPU" in device.upper() for device in devices
+    ):
+        raise ValueError(
+            f"`jit_compile=True` cannot train {strategy.num_replicas_in_sync} replicas on "
+            "CPU devices (XLA compiles no collectives on CPU): drop --jit-compile (it is "
+            "off by default) or train on GPUs/TPUs."
+        )
+
+
 def is_chief(strategy) -> bool:
     """True on the worker that should write checkpoints and logs (always, but multi-worker)."""
     resolver = getattr(strategy, "cluster_resolver", None)

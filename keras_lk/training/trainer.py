@@ -30,7 +30,7 @@ from keras_lk.training.multi_worker import agree_on_backup, prepare_multi_worker
 from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
 from keras_lk.training.precision import set_precision
 from keras_lk.training.schedules import PolyDecay, StepDecay
-from keras_lk.training.strategy import is_chief, make_strategy
+from keras_lk.training.strategy import check_jit_compile, is_chief, make_strategy
 
 DATASET_CLASSES = {
     "scenes": 6,
@@ -212,6 +212,7 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
     precision = set_precision(config.precision, config.jit_compile)
     if strategy is None:
         strategy = make_strategy(config.strategy, config.num_cpu_devices)
+    check_jit_compile(strategy, config.jit_compile)
     chief = is_chief(strategy)
     output_dir = config.output_dir
     if not chief:

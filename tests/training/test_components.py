@@ -180,3 +180,21 @@ def test_backup_epochs_and_roll_back(tmp_path):
     write("training_metadata.json", "{not json")
     with pytest.raises(ValueError, match="Corrupt backup metadata .*training_metadata.json"):
         backup_epoch(tmp_path)
+
+
+def test_jit_compile_refused_with_several_cpu_replicas():
+    import types
+
+    from keras_lk.training.strategy import check_jit_compile
+
+    def strategy(*devices):
+        return types.SimpleNamespace(num_replicas_in_sync=len(devices),
+                                     extended=types.SimpleNamespace(worker_devices=devices))
+
+    cpus = strategy("/job:localhost/replica:0/task:0/device:CPU:0",
+                    "/job:localhost/replica:0/task:0/device:CPU:1")
+    with pytest.raises(ValueError, match="cannot train 2 replicas on CPU devices"):
+        check_jit_compile(cpus, True)
+    check_jit_compile(cpus, False)
+    check_jit_compile(strategy("/job:localhost/replica:0/task:0/device:CPU:0"), True)
+    check_jit_compile(strategy("/device:GPU:0", "/device:GPU:1"), True)
