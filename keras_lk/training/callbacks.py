@@ -64,10 +64,11 @@ class DivergenceGuard(_GlobalStepCallback):
             return
         loss = float(loss)
         if not math.isfinite(loss):
+            step = self.global_step(batch)
+            where = f"step {step} " if step is not None else ""
             raise TrainingDivergedError(
-                f"training diverged: loss is {loss} at step {self.global_step(batch)} "
-                f"(epoch {self._epoch}, batch {batch}); lower "
-                "the learning rate, add warm-up, or use precision='float32'."
+                f"training diverged: loss is {loss} at {where}(epoch {self._epoch}, batch "
+                f"{batch}); lower the learning rate, add warm-up, or use precision='float32'."
             )
 
 

@@ -97,10 +97,9 @@ def check_jit_compile(strategy, jit_compile: bool):
     for CPU devices when compiling with XLA"), and with logical CPU devices it fails to
     reach the other replicas' variables; both errors come deep from the first step.
     """
-    devices = strategy.extended.worker_devices
-    if jit_compile and strategy.num_replicas_in_sync > 1 and all(
-        "CPU" in device.upper() for device in devices
-    ):
+    if not jit_compile or strategy.num_replicas_in_sync == 1:
+        return  # (the default strategy has no `worker_devices`)
+    if all("CPU" in device.upper() for device in strategy.extended.worker_devices):
         raise ValueError(
             f"`jit_compile=True` cannot train {strategy.num_replicas_in_sync} replicas on "
             "CPU devices (XLA compiles no collectives on CPU): drop --jit-compile (it is "

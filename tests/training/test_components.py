@@ -185,6 +185,8 @@ def test_backup_epochs_and_roll_back(tmp_path):
 def test_jit_compile_refused_with_several_cpu_replicas():
     import types
 
+    import tensorflow as tf
+
     from keras_lk.training.strategy import check_jit_compile
 
     def strategy(*devices):
@@ -198,3 +200,4 @@ def test_jit_compile_refused_with_several_cpu_replicas():
     check_jit_compile(cpus, False)
     check_jit_compile(strategy("/job:localhost/replica:0/task:0/device:CPU:0"), True)
     check_jit_compile(strategy("/device:GPU:0", "/device:GPU:1"), True)
+    check_jit_compile(tf.distribute.get_strategy(), True)  # the default strategy
