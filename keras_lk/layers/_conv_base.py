@@ -9,6 +9,8 @@ initializer/regularizer arguments, creates kernel/bias pairs in the
 import keras
 from keras import ops
 
+from keras_lk.layers._validation import check_known_channels
+
 
 class ConvWeightsLayer(keras.layers.Layer):
     """Base class: `use_bias` and the initializers/regularizers of Conv2D."""
@@ -31,15 +33,8 @@ class ConvWeightsLayer(keras.layers.Layer):
         self.input_spec = keras.layers.InputSpec(ndim=4)
         self._kernels, self._biases = {}, {}
 
-    @staticmethod
-    def _channels(layer_name, input_shape):
-        channels = input_shape[-1]
-        if channels is None:
-            raise ValueError(
-                f"{layer_name} needs a known channel dimension, received input shape "
-                f"{tuple(input_shape)}."
-            )
-        return channels
+    def _channels(self, input_shape):
+        return check_known_channels(type(self).__name__, input_shape)
 
     def _add_conv(self, name, kernel_shape):
         """Creates `{name}_kernel` (and `{name}_bias`) in Conv2D layout (kh, kw, in, out)."""

@@ -10,7 +10,7 @@ and interpolating explicitly gives one definition everywhere: the one of
 from keras import ops
 
 
-def _axis_neighbours(size_in, size_out, dtype):
+def bilinear_neighbours(size_in, size_out, dtype):
     """Lower/upper source indices and the upper weight for each output index."""
     scale = ops.cast(size_in, "float32") / ops.cast(size_out, "float32")
     source = (ops.cast(ops.arange(size_out), "float32") + 0.5) * scale - 0.5
@@ -23,9 +23,9 @@ def _axis_neighbours(size_in, size_out, dtype):
 
 def resize_bilinear(x, height, width):
     """Resizes NHWC `x` to (height, width); sizes may be dynamic scalars."""
-    lower, upper, weight = _axis_neighbours(ops.shape(x)[1], height, x.dtype)
+    lower, upper, weight = bilinear_neighbours(ops.shape(x)[1], height, x.dtype)
     weight = ops.reshape(weight, (1, -1, 1, 1))
     x = ops.take(x, lower, axis=1) * (1 - weight) + ops.take(x, upper, axis=1) * weight
-    lower, upper, weight = _axis_neighbours(ops.shape(x)[2], width, x.dtype)
+    lower, upper, weight = bilinear_neighbours(ops.shape(x)[2], width, x.dtype)
     weight = ops.reshape(weight, (1, 1, -1, 1))
     return ops.take(x, lower, axis=2) * (1 - weight) + ops.take(x, upper, axis=2) * weight

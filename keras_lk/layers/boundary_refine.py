@@ -34,7 +34,7 @@ class BoundaryRefine(ConvWeightsLayer):
     """
 
     def build(self, input_shape):
-        channels = self._channels("BoundaryRefine", input_shape)
+        channels = self._channels(input_shape)
         self._add_conv("conv1", (3, 3, channels, channels))
         self._add_conv("conv2", (3, 3, channels, channels))
         self.input_spec = keras.layers.InputSpec(ndim=4, axes={-1: channels})

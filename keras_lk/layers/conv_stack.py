@@ -62,7 +62,7 @@ class ConvStack3x3(ConvWeightsLayer):
         return (self.kernel_size - 1) // 2
 
     def build(self, input_shape):
-        channels = self._channels("ConvStack3x3", input_shape)
+        channels = self._channels(input_shape)
         widths = [channels] + [self.intermediate_filters] * (self.num_layers - 1) + [self.filters]
         for i in range(self.num_layers):
             self._add_conv(f"conv{i + 1}", (3, 3, widths[i], widths[i + 1]))

@@ -17,6 +17,7 @@ Reference:
 import keras
 from keras import layers, ops
 
+from keras_lk.layers._resize import bilinear_neighbours
 from keras_lk.layers._validation import check_positive_int
 
 
@@ -42,14 +43,6 @@ def _conv_bn_relu(filters, kernel_size, name, dilation_rate=1):
     )
 
 
-def _run(block, x, training=None):
-    return block(x, training=training)
-
-
-def _build(block, input_shape):
-    block.build(tuple(input_shape))
-
-
 def _adaptive_pool_matrix(length, bins, dtype):
     """(bins, length) matrix averaging PSP's adaptive bins [floor(iL/b), ceil((i+1)L/b))."""
     positions = ops.arange(length, dtype="int32")[None, :]
@@ -62,13 +55,7 @@ def _adaptive_pool_matrix(length, bins, dtype):
 
 def _bilinear_matrix(length, bins, dtype):
     """(length, bins) matrix of bilinear (half-pixel) upsampling from bins to length."""
-    scale = ops.cast(bins, "float32") / ops.cast(length, "float32")
-    source = (ops.cast(ops.arange(length), "float32") + 0.5) * scale - 0.5
-    source = ops.clip(source, 0.0, float(bins - 1))
-    low = ops.floor(source)
-    frac = source - low
-    low = ops.cast(low, "int32")
-    high = ops.minimum(low + 1, bins - 1)
+    low, high, frac = bilinear_neighbours(bins, length, "float32")
     weights = (ops.one_hot(low, bins) * (1.0 - frac)[:, None]
                + ops.one_hot(high, bins) * frac[:, None])
     return ops.cast(weights, dtype)
@@ -261,9 +248,9 @@ class PyramidPooling(layers.Layer):
         self._filters = self.filters or channels
         self.branches = [_conv_bn_relu(branch, 1, f"pool{b}") for b in self.bins]
         for block in self.branches:
-            _build(block, (input_shape[0], None, None, channels))
+            block.build((input_shape[0], None, None, channels))
         self.bottleneck = _conv_bn_relu(self._filters, 3, "bottleneck")
-        _build(self.bottleneck, (*input_shape[:-1], channels + branch * len(self.bins)))
+        self.bottleneck.build((*input_shape[:-1], channels + branch * len(self.bins)))
 
     def call(self, inputs, training=None):
         shape = ops.shape(inputs)
@@ -273,11 +260,11 @@ class PyramidPooling(layers.Layer):
             pool_h = _adaptive_pool_matrix(height, bins, inputs.dtype)
             pool_w = _adaptive_pool_matrix(width, bins, inputs.dtype)
             pooled = ops.einsum("ih,bhwc,jw->bijc", pool_h, inputs, pool_w)
-            pooled = _run(block, pooled, training)
+            pooled = block(pooled, training=training)
             up_h = _bilinear_matrix(height, bins, pooled.dtype)
             up_w = _bilinear_matrix(width, bins, pooled.dtype)
             outputs.append(ops.einsum("hi,bijc,wj->bhwc", up_h, pooled, up_w))
-        return _run(self.bottleneck, ops.concatenate(outputs, axis=-1), training)
+        return self.bottleneck(ops.concatenate(outputs, axis=-1), training=training)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters or input_shape[-1])
@@ -329,18 +316,18 @@ class ASPP(layers.Layer):
             for rate in self.rates
         ]
         for block in self.branches:
-            _build(block, input_shape)
+            block.build(tuple(input_shape))
         self.image_pool = _conv_bn_relu(self.branch_filters, 1, "image_pool")
-        _build(self.image_pool, (input_shape[0], 1, 1, channels))
+        self.image_pool.build((input_shape[0], 1, 1, channels))
         total = self.branch_filters * (len(self.rates) + 2)
         self.projection = _conv_bn_relu(self.filters or channels, 1, "projection")
-        _build(self.projection, (*input_shape[:-1], total))
+        self.projection.build((*input_shape[:-1], total))
 
     def call(self, inputs, training=None):
-        outputs = [_run(block, inputs, training) for block in self.branches]
-        pooled = _run(self.image_pool, ops.mean(inputs, axis=(1, 2), keepdims=True), training)
+        outputs = [block(inputs, training=training) for block in self.branches]
+        pooled = self.image_pool(ops.mean(inputs, axis=(1, 2), keepdims=True), training=training)
         outputs.append(ops.zeros_like(outputs[0]) + pooled)  # broadcast to H x W
-        return _run(self.projection, ops.concatenate(outputs, axis=-1), training)
+        return self.projection(ops.concatenate(outputs, axis=-1), training=training)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters or input_shape[-1])

@@ -98,7 +98,7 @@ class GlobalConv(ConvWeightsLayer):
         self.implementation = implementation
 
     def build(self, input_shape):
-        channels = self._channels("GlobalConv", input_shape)
+        channels = self._channels(input_shape)
         k, f = self.kernel_size, self.filters
         self._add_conv("left_kx1", (k, 1, channels, f))
         self._add_conv("left_1xk", (1, k, f, f))

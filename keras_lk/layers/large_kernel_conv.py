@@ -44,7 +44,7 @@ class LargeKernelConv(ConvWeightsLayer):
         self.kernel_size = kernel_size
 
     def build(self, input_shape):
-        channels = self._channels("LargeKernelConv", input_shape)
+        channels = self._channels(input_shape)
         k = self.kernel_size
         self._add_conv("conv", (k, k, channels, self.filters))
         self.input_spec = keras.layers.InputSpec(ndim=4, axes={-1: channels})

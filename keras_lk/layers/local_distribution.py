@@ -8,7 +8,11 @@ import keras
 from keras import ops
 
 from keras_lk.layers._resize import resize_bilinear
-from keras_lk.layers._validation import check_choice, check_odd_kernel_size
+from keras_lk.layers._validation import (
+    check_choice,
+    check_known_channels,
+    check_odd_kernel_size,
+)
 
 DOWNSAMPLERS = ("depthwise", "bilinear", "average")
 
@@ -105,12 +109,7 @@ class LocalDistribution(keras.layers.Layer):
         ]
 
     def build(self, input_shape):
-        channels = input_shape[-1]
-        if channels is None:
-            raise ValueError(
-                "LocalDistribution needs a known channel dimension, received input shape "
-                f"{tuple(input_shape)}."
-            )
+        channels = check_known_channels(type(self).__name__, input_shape)
         self.depthwise_kernels = [
             self.add_weight(
                 name=f"depthwise{i + 1}_kernel",

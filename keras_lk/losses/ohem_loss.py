@@ -10,6 +10,8 @@ Two published semantics:
 import keras
 from keras import ops
 
+from keras_lk.layers._validation import check_choice, check_positive_int
+
 MODES = ("fcrn", "gald")
 
 
@@ -98,14 +100,12 @@ class OHEMLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if mode not in MODES:
-            raise ValueError(f"`mode` must be one of {MODES}, received {mode!r}.")
+        check_choice("mode", mode, MODES)
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not (
             0.0 <= threshold <= 1.0
         ):
             raise ValueError(f"`threshold` must be a number in [0, 1], received {threshold!r}.")
-        if isinstance(min_kept, bool) or not isinstance(min_kept, int) or min_kept < 1:
-            raise ValueError(f"`min_kept` must be an integer >= 1, received {min_kept!r}.")
+        check_positive_int("min_kept", min_kept)
         if ignore_label is not None and (
             isinstance(ignore_label, bool) or not isinstance(ignore_label, int)
         ):
@@ -123,18 +123,14 @@ class OHEMLoss(keras.losses.Loss):
                 "`y_pred` must be logits of rank 4 (batch, height, width, classes), received "
                 f"shape {tuple(y_pred.shape)}."
             )
-        if len(y_true.shape) == 4:
-            if y_true.shape[-1] not in (1, None):
-                raise ValueError(
-                    "`y_true` must be integer labels (batch, height, width) or "
-                    f"(batch, height, width, 1), received shape {tuple(y_true.shape)}."
-                )
-            y_true = ops.squeeze(y_true, axis=-1)
-        elif len(y_true.shape) != 3:
+        rank = len(y_true.shape)
+        if rank not in (3, 4) or (rank == 4 and y_true.shape[-1] not in (1, None)):
             raise ValueError(
                 "`y_true` must be integer labels (batch, height, width) or "
                 f"(batch, height, width, 1), received shape {tuple(y_true.shape)}."
             )
+        if rank == 4:
+            y_true = ops.squeeze(y_true, axis=-1)
         num_classes = y_pred.shape[-1]
         labels = ops.cast(y_true, "int32")
         # Softmax and logs in float32: bf16/fp16 logits lose the small probabilities.
