@@ -81,13 +81,7 @@ def _flag(name):
 def _add_train_arguments(parser):
     from keras_lk.training import config as config_module
 
-    choices = {
-        "model": config_module.MODELS, "dataset": config_module.DATASETS,
-        "head": config_module.GCN_HEADS, "optimizer": config_module.OPTIMIZERS,
-        "schedule": config_module.SCHEDULES, "loss": ("cross_entropy", "ohem"),
-        "precision": ("float32", "mixed_float16", "mixed_bfloat16", "auto"),
-        "strategy": ("default", "mirrored", "multi_worker", "tpu"),
-    }
+    choices = config_module.CHOICES
     hints = typing.get_type_hints(config_module.TrainConfig)
     for field in dataclasses.fields(config_module.TrainConfig):
         hint = hints[field.name]
@@ -161,9 +155,8 @@ def load_model(path):
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # noqa: BLE001  (zip, h5, config errors all mean "corrupt")
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"cannot load model {path!r} (corrupt or not a .keras file): "
-                         f"{reason}") from None
+                         f"{_first_line(error)}") from None
 
 
 def _logits(outputs):
@@ -237,7 +230,8 @@ def predict(args):
     import numpy as np
     from PIL import Image
 
-    from keras_lk.data import normalize_image, voc_palette
+    from keras_lk.data import normalize_image
+    from keras_lk.evaluation import save_label_png
 
     paths = _image_paths(args.input)
     model = load_model(args.model_path)
@@ -250,9 +244,7 @@ def predict(args):
         batch = normalize_image(image[None], args.normalization)
         mask = np.argmax(_logits(model(batch, training=False))[0], axis=-1).astype(np.uint8)
         name = os.path.splitext(os.path.basename(path))[0] + ".png"
-        png = Image.fromarray(mask, mode="P")  # labels as indices, VOC colours as palette
-        png.putpalette(voc_palette().reshape(-1).tolist())
-        png.save(os.path.join(args.output_dir, name))
+        save_label_png(os.path.join(args.output_dir, name), mask)  # VOC palette
     print(f"wrote {len(paths)} masks to {args.output_dir}")
     return 0
 
@@ -297,6 +289,10 @@ def _one_line(error):
             return (f"a worker of the cluster is gone: {' '.join(lines[:2])} Restart every "
                     "worker with the same command to resume from the backups.")
         return lines[0]
+    return _first_line(error)
+
+
+def _first_line(error):
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 

@@ -20,6 +20,7 @@ import keras
 from keras import layers
 
 from keras_lk.backbones import resnet
+from keras_lk.layers._validation import check_odd_kernel_size, check_positive_int
 from keras_lk.models.spatial import CropToMatch
 
 FCRN_DEPTHS = {
@@ -85,12 +86,9 @@ def FCRN(
     """
     if depth not in FCRN_DEPTHS:
         raise ValueError(f"`depth` must be one of {sorted(FCRN_DEPTHS)}, received {depth!r}.")
-    if not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
-        raise ValueError(f"`kernel_size` must be an odd integer >= 1, received {kernel_size!r}.")
-    if not isinstance(dilation, int) or dilation < 1:
-        raise ValueError(f"`dilation` must be an integer >= 1, received {dilation!r}.")
-    if not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"`num_classes` must be a positive integer, received {num_classes!r}.")
+    check_odd_kernel_size("kernel_size", kernel_size)
+    check_positive_int("dilation", dilation)
+    check_positive_int("num_classes", num_classes)
     backbone = FCRN_DEPTHS[depth](
         weights=backbone_weights,
         input_shape=input_shape,
@@ -101,11 +99,10 @@ def FCRN(
     )
     inputs = backbone.input
     features = backbone.output["res5"]
-    classifier = layers.Conv2D(
+    logits = layers.Conv2D(
         num_classes, kernel_size, dilation_rate=dilation, padding="same",
         name="classifier",
-    )
-    logits = classifier(features)
+    )(features)
     if upsample_logits:
         logits = layers.UpSampling2D(output_stride, interpolation="bilinear",
                                      name="upsample")(logits)
@@ -114,7 +111,5 @@ def FCRN(
     logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
     model = keras.Model(inputs, logits, name=name)
     model.output_stride = output_stride
-    model.field_of_view = fcrn_field_of_view(
-        backbone.output_stride, classifier.kernel_size[0], classifier.dilation_rate[0]
-    )
+    model.field_of_view = fcrn_field_of_view(output_stride, kernel_size, dilation)
     return model

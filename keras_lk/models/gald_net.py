@@ -23,12 +23,13 @@ from keras import layers
 
 from keras_lk import layers as lk_layers
 from keras_lk.backbones import get_backbone
+from keras_lk.layers._validation import check_choice, check_positive_int
+from keras_lk.layers.local_distribution import DOWNSAMPLERS
 from keras_lk.models.spatial import CropToMatch
 
 AUX_LOSS_WEIGHT = 0.4
 GA_MODULES = ("cgnl", "nonlocal", "psp", "aspp")
 ARRANGEMENTS = ("gald", "ldga", "parallel")
-LD_DOWNSAMPLERS = ("depthwise", "bilinear", "average")
 
 
 def _conv_bn_relu(x, filters, kernel_size, name):
@@ -116,14 +117,9 @@ def GALDNet(
     """
     if ga is not None and ga not in GA_MODULES:
         raise ValueError(f"`ga` must be None or one of {GA_MODULES}, received {ga!r}.")
-    if arrangement not in ARRANGEMENTS:
-        raise ValueError(f"`arrangement` must be one of {ARRANGEMENTS}, received {arrangement!r}.")
-    if ld_downsample not in LD_DOWNSAMPLERS:
-        raise ValueError(
-            f"`ld_downsample` must be one of {LD_DOWNSAMPLERS}, received {ld_downsample!r}."
-        )
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"`num_classes` must be a positive integer, received {num_classes!r}.")
+    check_choice("arrangement", arrangement, ARRANGEMENTS)
+    check_choice("ld_downsample", ld_downsample, DOWNSAMPLERS)
+    check_positive_int("num_classes", num_classes)
 
     inputs = keras.Input(shape=input_shape, name="image")
     model_backbone = get_backbone(

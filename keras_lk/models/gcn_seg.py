@@ -26,7 +26,7 @@ from keras import layers
 
 from keras_lk import layers as lk_layers
 from keras_lk.backbones import get_backbone
-from keras_lk.layers._validation import check_odd_kernel_size, check_positive_int
+from keras_lk.layers._validation import check_choice, check_odd_kernel_size, check_positive_int
 from keras_lk.models.spatial import CropToMatch, PadToMultiple
 
 HEADS = ("gcn", "conv1x1", "conv_kxk", "stack3x3")
@@ -129,8 +129,7 @@ def GCNSeg(
     Reference:
         Peng et al., "Large Kernel Matters", CVPR 2017, Fig. 2A.
     """
-    if head not in HEADS:
-        raise ValueError(f"`head` must be one of {HEADS}, received {head!r}.")
+    check_choice("head", head, HEADS)
     check_odd_kernel_size("k", k)
     check_positive_int("num_classes", num_classes)
     if output_stride != 32:

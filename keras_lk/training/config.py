@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from keras_lk.models.gcn_seg import HEADS as GCN_HEADS
 from keras_lk.training.losses import LOSSES
 from keras_lk.training.precision import PRECISIONS
 from keras_lk.training.strategy import STRATEGIES
@@ -13,8 +14,13 @@ MODELS = ("gcn", "gald", "fcrn")
 DATASETS = ("scenes", "voc_sbd", "cityscapes_train_ids/fine", "cityscapes_train_ids/coarse",
             "coco_voc")
 SCHEDULES = ("poly", "step", "constant")
-GCN_HEADS = ("gcn", "conv1x1", "conv_kxk", "stack3x3")
 OPTIMIZERS = ("sgd", "adam")
+# The valid values of the fields that name a choice (also the CLI's `choices`).
+CHOICES = {
+    "model": MODELS, "dataset": DATASETS, "schedule": SCHEDULES, "loss": LOSSES,
+    "head": GCN_HEADS, "optimizer": OPTIMIZERS, "precision": PRECISIONS,
+    "strategy": STRATEGIES,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,12 +116,7 @@ class TrainConfig:
     verbose: int = 1
 
     def __post_init__(self):
-        choices = {
-            "model": MODELS, "dataset": DATASETS, "schedule": SCHEDULES, "loss": LOSSES,
-            "head": GCN_HEADS, "optimizer": OPTIMIZERS,
-            "precision": PRECISIONS, "strategy": STRATEGIES,
-        }
-        for field, valid in choices.items():
+        for field, valid in CHOICES.items():
             if getattr(self, field) not in valid:
                 raise ValueError(
                     f"`{field}` must be one of {valid}, received {getattr(self, field)!r}."
