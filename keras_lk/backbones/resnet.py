@@ -48,18 +48,18 @@ STAGE_NAMES = ("res2", "res3", "res4", "res5")
 _BN_EPSILON = 1.001e-5
 
 
-def preprocess_input(x):
+def preprocess_input(x, dtype="float32"):
     """Caffe-style preprocessing matching the Keras ImageNet ResNet weights.
 
     Args:
         x: RGB images with values in [0, 255], channels last (NumPy or tensor).
+        dtype: the result's dtype.
 
     Returns:
-        BGR images with the ImageNet mean subtracted, float32.
+        BGR images with the ImageNet mean subtracted.
     """
-    x = ops.cast(x, "float32")
-    x = ops.flip(x, axis=-1)
-    return x - ops.convert_to_tensor(CAFFE_MEAN_BGR, dtype="float32")
+    x = ops.flip(ops.cast(x, dtype), axis=-1)
+    return x - ops.convert_to_tensor(CAFFE_MEAN_BGR, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -81,9 +81,7 @@ class CaffePreprocessing(layers.Layer):
     """
 
     def call(self, inputs):
-        x = ops.cast(inputs, self.compute_dtype)
-        x = ops.flip(x, axis=-1)
-        return x - ops.convert_to_tensor(CAFFE_MEAN_BGR, dtype=self.compute_dtype)
+        return preprocess_input(inputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_lk.backbones.resnet import CAFFE_MEAN_BGR
 from keras_lk.data.validation import (
     IMAGE_KEY,
     MASK_KEY,
@@ -24,7 +25,6 @@ from keras_lk.data.validation import (
     check_example,
 )
 
-CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 TORCH_MEAN = (0.485, 0.456, 0.406)
 TORCH_STD = (0.229, 0.224, 0.225)
 NORMALIZATIONS = ("caffe", "torch", "tf", "zero_one", "none")
@@ -53,7 +53,7 @@ def normalize_image(image, normalization: str = "caffe"):
         )
     image = tf.cast(image, tf.float32)
     if normalization == "caffe":
-        return image[..., ::-1] - tf.constant(CAFFE_BGR_MEAN, tf.float32)
+        return image[..., ::-1] - tf.constant(CAFFE_MEAN_BGR, tf.float32)
     if normalization == "torch":
         return (image / 255.0 - tf.constant(TORCH_MEAN)) / tf.constant(TORCH_STD)
     if normalization == "tf":

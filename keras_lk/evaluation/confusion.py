@@ -23,8 +23,6 @@ import keras
 import numpy as np
 from keras import ops
 
-SCORE_NAMES = ("mean_iou", "pixel_accuracy", "mean_class_accuracy")
-
 
 def _check_num_classes(num_classes):
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):

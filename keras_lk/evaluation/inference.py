@@ -34,7 +34,7 @@ def _as_batch(image):
 
 
 def _probabilities(model, images):
-    """Softmax scores of `model` on a batch, as float32 NumPy N×h×w×C."""
+    """Softmax scores of `model` on a batch, as float32 NumPy N×H×W×C (input size)."""
     outputs = model(images, training=False)
     if isinstance(outputs, dict):
         if "logits" not in outputs:
@@ -45,6 +45,11 @@ def _probabilities(model, images):
     if len(outputs.shape) != 4:
         raise ValueError(
             f"`model` must return logits N×H×W×C, returned shape {tuple(outputs.shape)}."
+        )
+    if tuple(outputs.shape[1:3]) != tuple(images.shape[1:3]):
+        raise ValueError(
+            f"`model` returned scores of spatial size {tuple(outputs.shape[1:3])} for an input "
+            f"of size {images.shape[1:3]}; the inference helpers need full-resolution logits."
         )
     # Softmax in float32 whatever the compute dtype.
     return np.asarray(ops.convert_to_numpy(ops.softmax(ops.cast(outputs, "float32"), axis=-1)))
@@ -58,14 +63,6 @@ def _resize(images, size):
         antialias=False,
     )
     return np.asarray(ops.convert_to_numpy(resized))
-
-
-def _check_probability_size(probs, images):
-    if probs.shape[1:3] != images.shape[1:3]:
-        raise ValueError(
-            f"`model` returned scores of spatial size {probs.shape[1:3]} for an input of "
-            f"size {images.shape[1:3]}; the inference helpers need full-resolution logits."
-        )
 
 
 def _tile_origins(length, tile, stride):
@@ -126,7 +123,6 @@ def predict_sliding_window(model, image, tile, overlap=1 / 3, num_classes=None):
         for left in _tile_origins(padded_w, tile_w, stride_w):
             crop = images[:, top : top + tile_h, left : left + tile_w]
             probs = _probabilities(model, crop)
-            _check_probability_size(probs, crop)
             if total is None:
                 classes = probs.shape[-1]
                 if num_classes is not None and classes != num_classes:
@@ -178,7 +174,6 @@ def predict_multiscale(model, image, scales=(1.0,), flip=False, tile=None, overl
         if tile is not None:
             return predict_sliding_window(model, batch, tile, overlap)
         probs = _probabilities(model, batch)
-        _check_probability_size(probs, batch)
         return probs
 
     total = None

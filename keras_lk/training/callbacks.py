@@ -145,9 +145,10 @@ def backup_epoch(backup_dir, previous=False) -> int:
 
 def roll_back_backup(backup_dir):
     """Makes the previous backup in `backup_dir` the latest (no backup if there is none)."""
+    has_previous = os.path.exists(os.path.join(str(backup_dir), BACKUP_METADATA + PREVIOUS))
     for name in (BACKUP_WEIGHTS, BACKUP_METADATA):
         latest = os.path.join(str(backup_dir), name)
-        if os.path.exists(os.path.join(str(backup_dir), BACKUP_METADATA + PREVIOUS)):
+        if has_previous:
             shutil.copyfile(latest + PREVIOUS, latest)
         elif os.path.exists(latest):
             os.remove(latest)

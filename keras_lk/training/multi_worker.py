@@ -33,16 +33,17 @@ def _is_multi_worker(strategy) -> bool:
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
-def _gather(strategy, value: int) -> list[int]:
-    """`value` of every replica of every worker (a collective: all workers must call)."""
+def _gather(strategy, values) -> list[tuple[int, ...]]:
+    """`values` of every replica of every worker (a collective: all workers must call)."""
     import tensorflow as tf
 
     @tf.function
     def gather():
         context = tf.distribute.get_replica_context()
-        return context.all_gather(tf.constant([value], tf.int64), axis=0)
+        return context.all_gather(tf.constant([values], tf.int64), axis=0)
 
-    return [int(v) for v in strategy.experimental_local_results(strategy.run(gather))[0]]
+    gathered = strategy.experimental_local_results(strategy.run(gather))[0]
+    return [tuple(int(v) for v in row) for row in gathered.numpy()]
 
 
 def agree_on_backup(strategy, backup_dir) -> int:
@@ -61,16 +62,16 @@ def agree_on_backup(strategy, backup_dir) -> int:
     epoch = backup_epoch(backup_dir)
     if not _is_multi_worker(strategy):
         return epoch
-    epochs = sorted(set(_gather(strategy, epoch)))
-    target = epochs[0]
-    can_restore = epoch == target or (
-        epoch == target + 1 and backup_epoch(backup_dir, previous=True) == target
-    )
-    if not min(_gather(strategy, int(can_restore))):
+    # (latest, previous) backed-up epochs of every replica; all decide alike from them.
+    backups = _gather(strategy, (epoch, backup_epoch(backup_dir, previous=True)))
+    target = min(latest for latest, _ in backups)
+    if any(latest != target and (latest, previous) != (target + 1, target)
+           for latest, previous in backups):
         raise ValueError(
-            f"The workers' backups are at different epochs {epochs} and cannot be rolled "
-            "back to one: resuming would put them out of sync. Restore the missing "
-            "backups, or delete every worker's `backup` folder to start again."
+            f"The workers' backups are at different epochs "
+            f"{sorted({latest for latest, _ in backups})} and cannot be rolled back to one: "
+            "resuming would put them out of sync. Restore the missing backups, or delete "
+            "every worker's `backup` folder to start again."
         )
     if epoch != target:
         roll_back_backup(backup_dir)

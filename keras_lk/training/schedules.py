@@ -15,7 +15,7 @@ import keras
 from keras import ops
 
 
-def _warmup(lr, step, base, warmup_steps, warmup_factor):
+def _warmup(lr, step, warmup_steps, warmup_factor):
     if not warmup_steps:
         return lr
     fraction = ops.minimum(step / float(warmup_steps), 1.0)
@@ -77,7 +77,7 @@ class PolyDecay(keras.optimizers.schedules.LearningRateSchedule):
         lr = (
             self.initial_learning_rate - self.end_learning_rate
         ) * ops.power(1.0 - progress, self.power) + self.end_learning_rate
-        return _warmup(lr, step, self.initial_learning_rate, self.warmup_steps, self.warmup_factor)
+        return _warmup(lr, step, self.warmup_steps, self.warmup_factor)
 
     def get_config(self):
         return {
@@ -122,7 +122,7 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
         lr = self.initial_learning_rate * ops.power(
             self.gamma, ops.floor(step / float(self.step_size))
         )
-        return _warmup(lr, step, self.initial_learning_rate, self.warmup_steps, self.warmup_factor)
+        return _warmup(lr, step, self.warmup_steps, self.warmup_factor)
 
     def get_config(self):
         return {

@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import random
-
-import numpy as np
 
 from keras_lk.training.callbacks import make_callbacks
 from keras_lk.training.config import TrainConfig
@@ -71,9 +68,7 @@ def seed_everything(seed: int, deterministic: bool = False):
     import keras
     import tensorflow as tf
 
-    random.seed(seed)
-    np.random.seed(seed)
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(seed)  # seeds `random`, NumPy and TensorFlow
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 

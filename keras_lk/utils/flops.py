@@ -56,46 +56,34 @@ def _matmul_flops(a, b, outputs):
 
 @contextlib.contextmanager
 def _record(counts):
-    nn = backend.nn
-    numpy_ops = backend.numpy
-    originals = {
-        "conv": nn.conv,
-        "depthwise_conv": nn.depthwise_conv,
-        "separable_conv": nn.separable_conv,
-        "conv_transpose": nn.conv_transpose,
-        "matmul": numpy_ops.matmul,
-    }
+    # (module, op, FLOPs of (tensors..., outputs), names of the tensor arguments)
+    ops_table = (
+        (backend.nn, "conv", _conv_flops, ("inputs", "kernel")),
+        (backend.nn, "depthwise_conv", _depthwise_flops, ("inputs", "kernel")),
+        (backend.nn, "separable_conv", _separable_flops,
+         ("inputs", "depthwise_kernel", "pointwise_kernel")),
+        (backend.nn, "conv_transpose", _conv_transpose_flops, ("inputs", "kernel")),
+        (backend.numpy, "matmul", _matmul_flops, ("x1", "x2")),
+    )
 
-    def wrap(key, function, flops_fn, num_tensors):
+    def wrap(key, function, flops_fn, names):
         def wrapped(*args, **kwargs):
             outputs = function(*args, **kwargs)
-            tensors = list(args[:num_tensors])
-            names = ("inputs", "kernel", "pointwise_kernel")
-            if key == "separable_conv":
-                names = ("inputs", "depthwise_kernel", "pointwise_kernel")
-            if key == "matmul":
-                names = ("x1", "x2")
-            for name in names[len(tensors):num_tensors]:
-                tensors.append(kwargs[name])
+            tensors = list(args[: len(names)])
+            tensors += [kwargs[name] for name in names[len(tensors):]]
             counts[key] = counts.get(key, 0) + flops_fn(*tensors, outputs)
             return outputs
 
         return wrapped
 
-    nn.conv = wrap("conv", originals["conv"], _conv_flops, 2)
-    nn.depthwise_conv = wrap("depthwise_conv", originals["depthwise_conv"], _depthwise_flops, 2)
-    nn.separable_conv = wrap("separable_conv", originals["separable_conv"], _separable_flops, 3)
-    nn.conv_transpose = wrap("conv_transpose", originals["conv_transpose"],
-                             _conv_transpose_flops, 2)
-    numpy_ops.matmul = wrap("matmul", originals["matmul"], _matmul_flops, 2)
+    originals = [(module, key, getattr(module, key)) for module, key, _, _ in ops_table]
+    for (module, key, flops_fn, names), (_, _, function) in zip(ops_table, originals):
+        setattr(module, key, wrap(key, function, flops_fn, names))
     try:
         yield
     finally:
-        nn.conv = originals["conv"]
-        nn.depthwise_conv = originals["depthwise_conv"]
-        nn.separable_conv = originals["separable_conv"]
-        nn.conv_transpose = originals["conv_transpose"]
-        numpy_ops.matmul = originals["matmul"]
+        for module, key, function in originals:
+            setattr(module, key, function)
 
 
 def count_flops(model, input_shape, return_breakdown=False):
