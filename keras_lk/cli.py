@@ -1,10 +1,14 @@
 """The `keras-lk` command line: `train`, `evaluate`, `predict`.
 
-    keras-lk train --model gcn --backbone resnet18 --steps 200 --output-dir runs/gcn
+    keras-lk train --model gcn --model-option k=15 --backbone resnet18 --steps 200 \\
+        --output-dir runs/gcn
     keras-lk evaluate --model-path runs/gcn/model.keras --dataset scenes
     keras-lk predict --model-path runs/gcn/model.keras --input photos/ --output-dir masks/
 
-Every `train` flag is a field of `keras_lk.training.TrainConfig`. Errors in the input
+Every `train` flag is a field of `keras_lk.training.TrainConfig`, documented by its
+docstring; `--model-option KEY=VALUE` sets the family's own options (the arguments of
+`keras_lk.models.GCNSeg`, `GALDNet`, `FCRN`), listed by `keras-lk train --help`.
+`evaluate` and `predict` read classes, palette and normalization from the saved model. Errors in the input
 (missing data dir, unknown dataset, corrupt checkpoint, labels out of range, a diverged
 loss) print one line `keras-lk: error: ...` and exit with status 2; `--debug` shows the
 traceback.
@@ -24,69 +28,81 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 PROG = "keras-lk"
 
-TRAIN_HELP = {
-    "output_dir": "run directory: model.keras, checkpoints/, backup/, logs/, training_log.csv",
-    "model": "architecture",
-    "backbone": "resnet18 | resnet50 | resnet101 | resnet152 | resnet50_gcn (GCN only)",
-    "k": "GCN kernel size (odd)",
-    "head": "GCN head: gcn | conv1x1 (Table 1 baseline) | conv_kxk | stack3x3",
-    "boundary_refine": "GCN Boundary Refinement blocks (Table 5)",
-    "optimizer": "sgd (the papers': momentum, L2 on kernels) | adam (from-scratch CPU runs; --l2 0)",
-    "use_sync_bn": "synchronised BatchNorm across replicas",
-    "dataset": "built-in 'scenes' or a keras_lk TFDS builder",
-    "data_dir": "TFDS data directory (TFDS datasets)",
-    "manual_dir": "directory of the official archives (first use of a TFDS dataset)",
-    "train_split": "training split (default: the dataset's, e.g. train_aug for voc_sbd)",
-    "num_train_images": "number of built-in scenes to train on",
-    "image_size": "side of the built-in scenes, pixels",
-    "crop_size": "side of the square training crops",
-    "scale_range": "random scale range MIN MAX",
-    "flip": "random horizontal flip",
-    "normalization": "caffe | torch | tf | zero_one | none",
-    "batch_size": "global batch size, split across replicas",
-    "steps": "total optimizer steps (a multiple of --steps-per-epoch)",
-    "steps_per_epoch": "steps between backups; a killed run resumes from the last one",
-    "checkpoint_every": "save checkpoints/step_N.keras every N steps (0: off)",
-    "learning_rate": "base learning rate",
-    "momentum": "SGD momentum (GCN 0.99, GALD/FCRN 0.9)",
-    "l2": "L2 weight decay on kernels only (GCN 5e-4)",
-    "schedule": "learning-rate schedule",
-    "poly_power": "power of the poly schedule",
-    "step_size": "steps between decays of the step schedule",
-    "step_gamma": "decay factor of the step schedule",
-    "warmup_steps": "linear warm-up steps",
-    "head_lr_multiplier": "learning-rate factor of the non-backbone (head) variables",
-    "loss": "cross_entropy | ohem",
-    "ohem_mode": "fcrn | gald (see keras_lk.losses.OHEMLoss)",
-    "ohem_threshold": "OHEM probability threshold",
-    "ohem_min_kept": "OHEM minimum kept pixels per image",
-    "aux_weight": "weight of GALD's auxiliary loss",
-    "precision": "float32 | mixed_float16 | mixed_bfloat16 | auto (bf16 where supported)",
-    "jit_compile": "XLA compilation (float32 only)",
-    "strategy": "distribution strategy",
-    "num_cpu_devices": "logical CPU devices for --strategy mirrored without GPU",
-    "seed": "seed of Python, NumPy, TF, weights and data order",
-    "deterministic": "enable TF op determinism (bitwise-reproducible runs)",
-    "ignore_label": "void label excluded from loss and metrics",
-    "num_classes": "override the dataset's number of classes",
-    "tensorboard": "write TensorBoard logs",
-    "verbose": "0 silent, 1 progress bar, 2 one line per epoch",
-}
-
-
 def _flag(name):
     return "--" + name.replace("_", "-")
 
 
+def _number_or_text(text):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_option(text, defaults):
+    """``KEY=VALUE`` of ``--model-option`` → ``(key, value)``, the value typed like the
+    option's default: ``none`` → None, ``true``/``false`` → bool, numbers, ``a,b,c`` or a
+    JSON list for tuples; with a None default, a number if it reads as one, else text."""
+    key, sep, raw = text.partition("=")
+    key = key.strip().replace("-", "_")
+    if not sep or not key:
+        raise ValueError(f"`--model-option` must be KEY=VALUE, received {text!r}.")
+    if key not in defaults:
+        return key, raw  # TrainConfig names the unknown option and lists the known ones
+    default = defaults[key]
+    if raw.lower() in ("none", "null"):
+        return key, None
+    if isinstance(default, tuple):
+        items = json.loads(raw) if raw.startswith("[") else raw.split(",")
+        return key, tuple(_number_or_text(str(v)) for v in items)
+    if default is None or isinstance(default, str):
+        return key, _number_or_text(raw) if default is None else raw
+    kind = type(default)
+    try:
+        if kind is bool:
+            if raw.lower() not in ("true", "false"):
+                raise ValueError(raw)
+            return key, raw.lower() == "true"
+        return key, kind(raw)
+    except ValueError:
+        raise ValueError(
+            f"`--model-option {key}` must be a {kind.__name__} like its default "
+            f"{default!r}, received {raw!r}."
+        ) from None
+
+
+def model_options_help():
+    """``--help`` text of every family's options, from the model classes' docstrings."""
+    from keras_lk.models import MODELS
+
+    lines = ["model options (--model-option KEY=VALUE, repeatable), by --model:"]
+    for name in MODELS:
+        info = MODELS[name]
+        lines.append(f"  {name}: {info.description}")
+        docs = info.option_help()
+        for option, default in info.options().items():
+            lines.append(f"    {option} (default {default!r}): {docs[option]}")
+    return "\n".join(lines)
+
+
 def _add_train_arguments(parser):
     from keras_lk.training import config as config_module
+    from keras_lk.utils.docstrings import parse_args
 
-    choices = config_module.CHOICES
+    choices = config_module.choices()
+    docs = parse_args(config_module.TrainConfig.__doc__)
     hints = typing.get_type_hints(config_module.TrainConfig)
     for field in dataclasses.fields(config_module.TrainConfig):
+        if field.name == "model_options":
+            parser.add_argument("--model-option", dest="model_options", action="append",
+                                default=[], metavar="KEY=VALUE",
+                                help=f"{docs[field.name]} Repeatable; see the list below.")
+            continue
         hint = hints[field.name]
-        help_text = f"{TRAIN_HELP[field.name]} (default: {field.default})"
-        kwargs = {"default": field.default, "help": help_text}
+        kwargs = {"default": field.default, "help": f"{docs[field.name]} (default: "
+                  f"{field.default})"}
         if hint is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif field.name == "scale_range":
@@ -99,23 +115,20 @@ def _add_train_arguments(parser):
         parser.add_argument(_flag(field.name), **kwargs)
 
 
-def _add_data_arguments(parser, default_split="val"):
-    from keras_lk.training.config import DATASETS
+def _add_data_arguments(parser):
+    from keras_lk.data import DATASETS
 
     parser.add_argument("--model-path", required=True, help="a .keras model saved by train")
-    parser.add_argument("--dataset", default="scenes", choices=DATASETS,
+    parser.add_argument("--dataset", default="scenes", choices=DATASETS.names(),
                         help="dataset (default: scenes)")
-    parser.add_argument("--split", default=default_split, help="split (default: val)")
+    parser.add_argument("--split", default=None,
+                        help="split (default: the dataset's evaluation split, e.g. val)")
     parser.add_argument("--data-dir", help="TFDS data directory (TFDS datasets)")
     parser.add_argument("--manual-dir", help="directory of the official archives")
     parser.add_argument("--num-images", type=int, default=None,
-                        help="limit the number of images (scenes: split size)")
-    parser.add_argument("--image-size", type=int, default=64, help="side of built-in scenes")
-    parser.add_argument("--num-classes", type=int, default=None,
-                        help="number of classes (default: the dataset's)")
-    parser.add_argument("--ignore-label", type=int, default=255, help="void label")
-    parser.add_argument("--normalization", default="caffe",
-                        help="input normalisation used in training (default: caffe)")
+                        help="use only the first this many images (scenes: split size)")
+    parser.add_argument("--image-size", type=int, default=None,
+                        help="side of built-in scenes (default 64)")
 
 
 def build_parser():
@@ -125,7 +138,9 @@ def build_parser():
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a model (resumes from OUTPUT_DIR/backup)",
-                           description="Train a model; every flag is a TrainConfig field.")
+                           description="Train a model; every flag is a TrainConfig field.",
+                           epilog=model_options_help(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_train_arguments(train)
     evaluate = sub.add_parser(
         "evaluate", help="mIoU, per-class IoU, accuracies and boundary/internal accuracy")
@@ -138,8 +153,6 @@ def build_parser():
     predict.add_argument("--input", required=True, nargs="+",
                          help="image files or directories of images")
     predict.add_argument("--output-dir", required=True, help="where to write the PNG masks")
-    predict.add_argument("--normalization", default="caffe",
-                         help="input normalisation used in training (default: caffe)")
     return parser
 
 
@@ -148,47 +161,47 @@ def load_model(path):
     import keras
 
     import keras_lk.models
-    import keras_lk.training  # noqa: F401
+    import keras_lk.training
 
     if not os.path.isfile(path):
         raise ValueError(f"`--model-path` {path!r} does not exist.")
     try:
-        return keras.saving.load_model(path, safe_mode=True)
+        model = keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # noqa: BLE001  (zip, h5, config errors all mean "corrupt")
         raise ValueError(f"cannot load model {path!r} (corrupt or not a .keras file): "
                          f"{_first_line(error)}") from None
-
-
-def _logits(outputs):
-    return outputs["logits"] if isinstance(outputs, dict) else outputs
+    if not isinstance(model, keras_lk.models.SegmentationModel):
+        raise ValueError(  # noqa: TRY004  (the CLI reports ValueErrors in one line)
+            f"model {path!r} is a {type(model).__name__}, not a keras_lk segmentation model "
+            "(GCNSeg, GALDNet, FCRN): it does not say its classes and input normalization."
+        )
+    return model
 
 
 def evaluate(args):
     """Single-scale evaluation over `eval_pipeline`: mIoU, pixel and mean class accuracy,
-    boundary / internal accuracy (GCN Table 5), with `keras_lk.evaluation`."""
+    boundary / internal accuracy (GCN Table 5), with `keras_lk.evaluation`. Classes,
+    ignore label and input normalization are the model's."""
     import numpy as np
 
     from keras_lk import data, evaluation
-    from keras_lk.training.trainer import num_classes_of, raw_dataset
 
-    num_classes = args.num_classes or num_classes_of(args.dataset)
-    raw = raw_dataset(args.dataset, args.split, data_dir=args.data_dir,
-                      manual_dir=args.manual_dir, num_images=args.num_images,
-                      image_size=args.image_size)
-    if args.dataset != "scenes" and args.num_images:
-        raw = raw.take(args.num_images)
+    info = data.DATASETS[args.dataset]
+    raw = info.load(args.split, data_dir=args.data_dir, manual_dir=args.manual_dir,
+                    num_images=args.num_images, image_size=args.image_size)
     model = load_model(args.model_path)
+    num_classes = model.num_classes
     dataset = data.eval_pipeline(raw, batch_size=1, num_classes=num_classes,
-                                 ignore_label=args.ignore_label,
-                                 normalization=args.normalization)
+                                 ignore_label=model.ignore_label,
+                                 normalization=model.normalization)
     matrix = np.zeros((num_classes, num_classes), np.int64)
     regions = evaluation.BoundaryInternalAccuracy(distance=args.boundary_distance,
-                                                  ignore_label=args.ignore_label)
+                                                  ignore_label=model.ignore_label)
     for images, masks in dataset:
-        predictions = np.argmax(_logits(model(images, training=False)), axis=-1)
+        predictions = np.argmax(model.main_logits(model(images, training=False)), axis=-1)
         labels = masks.numpy()[..., 0]
         matrix += evaluation.confusion_matrix(labels, predictions, num_classes,
-                                              ignore_label=args.ignore_label)
+                                              ignore_label=model.ignore_label)
         regions.update(labels, predictions)
     scores = evaluation.scores_from_confusion(matrix)
     metrics = {
@@ -226,7 +239,8 @@ def _image_paths(inputs):
 
 
 def predict(args):
-    """Writes one palette PNG per input image: pixel values are labels, colours VOC's."""
+    """Writes one palette PNG per input image: pixel values are labels, colours the
+    model's palette (VOC's when it has none); the model says its input normalization."""
     import numpy as np
     from PIL import Image
 
@@ -235,27 +249,32 @@ def predict(args):
 
     paths = _image_paths(args.input)
     model = load_model(args.model_path)
+    palette = "voc" if model.palette is None else np.asarray(model.palette, np.uint8)
     os.makedirs(args.output_dir, exist_ok=True)
     for path in paths:
         try:
             image = np.asarray(Image.open(path).convert("RGB"))
         except OSError as error:
             raise ValueError(f"cannot read image {path!r}: {error}") from None
-        batch = normalize_image(image[None], args.normalization)
-        mask = np.argmax(_logits(model(batch, training=False))[0], axis=-1).astype(np.uint8)
+        batch = normalize_image(image[None], model.normalization)
+        logits = model.main_logits(model(batch, training=False))[0]
+        mask = np.argmax(logits, axis=-1).astype(np.uint8)
         name = os.path.splitext(os.path.basename(path))[0] + ".png"
-        save_label_png(os.path.join(args.output_dir, name), mask)  # VOC palette
+        save_label_png(os.path.join(args.output_dir, name), mask, palette=palette)
     print(f"wrote {len(paths)} masks to {args.output_dir}")
     return 0
 
 
 def train(args):
+    from keras_lk.models import MODELS
     from keras_lk.training import TrainConfig
     from keras_lk.training import train as run
 
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
     if values["scale_range"] is not None:
         values["scale_range"] = tuple(values["scale_range"])
+    defaults = MODELS[args.model].options()
+    values["model_options"] = dict(parse_option(text, defaults) for text in args.model_options)
     result = run(TrainConfig(**values))
     skipped = result.step - result.optimizer_steps
     note = f", {skipped} updates skipped by loss scaling" if skipped > 0 else ""

@@ -63,8 +63,8 @@ def train_config(settings, head, k, output_dir, seed):
     from keras_lk.training import TrainConfig
 
     return TrainConfig(
-        output_dir=output_dir, model="gcn", backbone=settings.backbone, k=k, head=head,
-        boundary_refine=False, dataset="scenes", num_train_images=settings.num_train_images,
+        output_dir=output_dir, model="gcn", backbone=settings.backbone,
+        model_options={"k": k, "head": head, "boundary_refine": False}, dataset="scenes", num_train_images=settings.num_train_images,
         image_size=settings.image_size, crop_size=settings.image_size, batch_size=settings.batch_size,
         steps=settings.steps, steps_per_epoch=settings.steps_per_epoch, optimizer="adam",
         learning_rate=settings.learning_rate, l2=0.0, schedule="poly", precision=settings.precision,
@@ -72,10 +72,11 @@ def train_config(settings, head, k, output_dir, seed):
     )
 
 
-def evaluate(model, images, masks, num_classes):
+def evaluate(model, images, masks):
     from keras_lk import data, evaluation
 
-    inputs = data.normalize_image(images.astype("float32"), "caffe")
+    num_classes = model.num_classes
+    inputs = data.normalize_image(images.astype("float32"), model.normalization)
     predictions = np.argmax(model.predict(np.asarray(inputs), batch_size=20, verbose=0), -1)
     labels = masks[..., 0]
     scores = evaluation.scores_from_confusion(
@@ -153,7 +154,6 @@ def main(argv=None):
     images, masks = data.large_object_scenes_numpy(
         "val", num_images=settings.num_val_images, config=scene_config
     )
-    num_classes = scene_config.num_classes
     print(f"keras_lk demo: {settings}\n", flush=True)
 
     results, histories, predictions = [], {}, []
@@ -166,7 +166,7 @@ def main(argv=None):
         result = train(train_config(settings, head, k, run_dir, args.seed))
         train_seconds = time.perf_counter() - start
         model = keras.saving.load_model(result.model_path, safe_mode=True)
-        predicted, metrics = evaluate(model, images, masks, num_classes)
+        predicted, metrics = evaluate(model, images, masks)
         results.append({
             "model": name, "head": head, "k": k, "params": model.count_params(),
             "train_seconds": train_seconds, "steps": result.step, **metrics,

@@ -1,25 +1,30 @@
-"""Backbones: dilated ResNet v1 (18/50/101/152) and ResNet50-GCN."""
+"""Backbones: dilated ResNet v1 (10-narrow/18/50/101/152) and ResNet50-GCN, and their
+registry `BACKBONES` (name → builder, input normalization, ImageNet weights)."""
 
+from keras_lk.backbones.registry import BACKBONES, BackboneInfo, get_backbone
 from keras_lk.backbones.resnet import (
-    BACKBONES,
     CaffePreprocessing,
+    ResNet10Narrow,
     ResNet18,
     ResNet50,
     ResNet50GCN,
     ResNet101,
     ResNet152,
-    get_backbone,
+    ResNetBackbone,
     preprocess_input,
 )
 
 __all__ = [
     "BACKBONES",
+    "BackboneInfo",
     "CaffePreprocessing",
+    "ResNet10Narrow",
     "ResNet18",
     "ResNet50",
     "ResNet50GCN",
     "ResNet101",
     "ResNet152",
+    "ResNetBackbone",
     "get_backbone",
     "preprocess_input",
 ]

@@ -34,6 +34,8 @@ import os
 import keras
 from keras import layers, ops
 
+from keras_lk.layers.conv_norm_act import conv_norm_act, norm_layer, norm_name
+
 IMAGENET_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 # Hashes of the official `*_weights_tf_dim_ordering_tf_kernels_notop.h5` files
 # (the same files `keras.applications` downloads).
@@ -87,77 +89,61 @@ class CaffePreprocessing(layers.Layer):
         return input_shape
 
 
-def _batch_norm(name, use_sync_bn):
-    return layers.BatchNormalization(
-        axis=-1, epsilon=_BN_EPSILON, synchronized=use_sync_bn, name=name
-    )
+def _bn(x, name, norm):
+    return norm_layer(norm, name, epsilon=_BN_EPSILON)(x)
 
 
-def _stem(x, use_sync_bn, use_bias=True):
+def _stem(x, norm, use_bias=True):
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(x)
-    x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
-    x = _batch_norm("conv1_bn", use_sync_bn)(x)
-    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = conv_norm_act(x, 64, 7, strides=2, padding="valid", use_bias=use_bias, name="conv1",
+                      norm=norm, epsilon=_BN_EPSILON)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
     return layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
 
 
-def _shortcut(x, channels, stride, needed, use_bias, use_sync_bn, name):
+def _shortcut(x, channels, stride, needed, use_bias, norm, name):
     if not needed:
         return x
     shortcut = layers.Conv2D(
         channels, 1, strides=stride, use_bias=use_bias, name=f"{name}_0_conv"
     )(x)
-    return _batch_norm(f"{name}_0_bn", use_sync_bn)(shortcut)
+    return _bn(shortcut, f"{name}_0_bn", norm)
 
 
-def bottleneck_block(x, filters, stride, dilation, conv_shortcut, use_sync_bn, name):
+def bottleneck_block(x, filters, stride, dilation, conv_shortcut, norm, name):
     """ResNet v1 bottleneck (stride on the first 1x1 conv, as Keras/Caffe)."""
-    shortcut = _shortcut(x, 4 * filters, stride, conv_shortcut, True, use_sync_bn, name)
-    x = layers.Conv2D(filters, 1, strides=stride, name=f"{name}_1_conv")(x)
-    x = _batch_norm(f"{name}_1_bn", use_sync_bn)(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(
-        filters, 3, padding="same", dilation_rate=dilation, name=f"{name}_2_conv"
-    )(x)
-    x = _batch_norm(f"{name}_2_bn", use_sync_bn)(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
-    x = _batch_norm(f"{name}_3_bn", use_sync_bn)(x)
+    shortcut = _shortcut(x, 4 * filters, stride, conv_shortcut, True, norm, name)
+    x = conv_norm_act(x, filters, 1, strides=stride, padding="valid", use_bias=True,
+                      name=f"{name}_1", norm=norm, epsilon=_BN_EPSILON)
+    x = conv_norm_act(x, filters, 3, dilation_rate=dilation, use_bias=True,
+                      name=f"{name}_2", norm=norm, epsilon=_BN_EPSILON)
+    x = conv_norm_act(x, 4 * filters, 1, padding="valid", use_bias=True, activation=None,
+                      name=f"{name}_3", norm=norm, epsilon=_BN_EPSILON)
     x = layers.Add(name=f"{name}_add")([shortcut, x])
     return layers.Activation("relu", name=f"{name}_out")(x)
 
 
-def basic_block(x, filters, stride, dilation, conv_shortcut, use_sync_bn, name):
+def basic_block(x, filters, stride, dilation, conv_shortcut, norm, name):
     """ResNet v1 basic block (two 3x3 convs), used by the small ResNet-18."""
-    shortcut = _shortcut(x, filters, stride, conv_shortcut, False, use_sync_bn, name)
-    x = layers.Conv2D(
-        filters, 3, strides=stride, padding="same", dilation_rate=dilation,
-        use_bias=False, name=f"{name}_1_conv",
-    )(x)
-    x = _batch_norm(f"{name}_1_bn", use_sync_bn)(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(
-        filters, 3, padding="same", dilation_rate=dilation, use_bias=False,
-        name=f"{name}_2_conv",
-    )(x)
-    x = _batch_norm(f"{name}_2_bn", use_sync_bn)(x)
+    shortcut = _shortcut(x, filters, stride, conv_shortcut, False, norm, name)
+    x = conv_norm_act(x, filters, 3, strides=stride, dilation_rate=dilation,
+                      name=f"{name}_1", norm=norm, epsilon=_BN_EPSILON)
+    x = conv_norm_act(x, filters, 3, dilation_rate=dilation, activation=None,
+                      name=f"{name}_2", norm=norm, epsilon=_BN_EPSILON)
     x = layers.Add(name=f"{name}_add")([shortcut, x])
     return layers.Activation("relu", name=f"{name}_out")(x)
 
 
-def _gcn_conv_bn_relu(x, filters, kernel, stride, dilation, use_sync_bn, name):
-    x = layers.Conv2D(
-        filters, kernel, strides=stride, padding="same",
-        dilation_rate=dilation if stride in (1, (1, 1)) else 1, name=f"{name}_conv",
-    )(x)
-    x = _batch_norm(f"{name}_bn", use_sync_bn)(x)
-    return layers.Activation("relu", name=f"{name}_relu")(x)
+def _gcn_conv_bn_relu(x, filters, kernel, stride, dilation, norm, name):
+    return conv_norm_act(
+        x, filters, kernel, strides=stride, use_bias=True,
+        dilation_rate=dilation if stride in (1, (1, 1)) else 1, name=name, norm=norm,
+        epsilon=_BN_EPSILON,
+    )
 
 
-def gcn_bottleneck_block(
-    x, filters, stride, dilation, conv_shortcut, use_sync_bn, name, *, k, gcn_filters
-):
+def gcn_bottleneck_block(x, filters, stride, dilation, conv_shortcut, norm, name, *, k,
+                         gcn_filters):
     """ResNet-GCN block (GCN Fig. 5B): GCN module (BN+ReLU after each conv) + 1x1.
 
     Left branch 1xk → kx1, right branch kx1 → 1xk, summed, then the 1x1 expansion.
@@ -167,20 +153,41 @@ def gcn_bottleneck_block(
     97.6% of ResNet50's (Table 11 says 3700 M for both); striding both axes in the
     first conv would give 93.1%.
     """
-    shortcut = _shortcut(x, 4 * filters, stride, conv_shortcut, True, use_sync_bn, name)
-    left = _gcn_conv_bn_relu(x, gcn_filters, (1, k), (1, stride), dilation, use_sync_bn,
+    shortcut = _shortcut(x, 4 * filters, stride, conv_shortcut, True, norm, name)
+    left = _gcn_conv_bn_relu(x, gcn_filters, (1, k), (1, stride), dilation, norm,
                              f"{name}_gcn_left_1")
-    left = _gcn_conv_bn_relu(left, gcn_filters, (k, 1), (stride, 1), dilation, use_sync_bn,
+    left = _gcn_conv_bn_relu(left, gcn_filters, (k, 1), (stride, 1), dilation, norm,
                              f"{name}_gcn_left_2")
-    right = _gcn_conv_bn_relu(x, gcn_filters, (k, 1), (stride, 1), dilation, use_sync_bn,
+    right = _gcn_conv_bn_relu(x, gcn_filters, (k, 1), (stride, 1), dilation, norm,
                               f"{name}_gcn_right_1")
-    right = _gcn_conv_bn_relu(right, gcn_filters, (1, k), (1, stride), dilation,
-                              use_sync_bn, f"{name}_gcn_right_2")
+    right = _gcn_conv_bn_relu(right, gcn_filters, (1, k), (1, stride), dilation, norm,
+                              f"{name}_gcn_right_2")
     x = layers.Add(name=f"{name}_gcn_add")([left, right])
-    x = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
-    x = _batch_norm(f"{name}_3_bn", use_sync_bn)(x)
+    x = conv_norm_act(x, 4 * filters, 1, padding="valid", use_bias=True, activation=None,
+                      name=f"{name}_3", norm=norm, epsilon=_BN_EPSILON)
     x = layers.Add(name=f"{name}_add")([shortcut, x])
     return layers.Activation("relu", name=f"{name}_out")(x)
+
+
+def resnet_gcn_block(x, filters, stride, dilation, conv_shortcut, norm, name):
+    """ResNet50-GCN's block of each stage: GCN blocks in res-4 (k=5, 85 channels) and
+    res-5 (k=7, 128 channels), bottlenecks elsewhere (GCN Table 11)."""
+    stage = name.split("_")[0]
+    if stage == "conv4":
+        return gcn_bottleneck_block(x, filters, stride, dilation, conv_shortcut, norm, name,
+                                    k=5, gcn_filters=85)
+    if stage == "conv5":
+        return gcn_bottleneck_block(x, filters, stride, dilation, conv_shortcut, norm, name,
+                                    k=7, gcn_filters=128)
+    return bottleneck_block(x, filters, stride, dilation, conv_shortcut, norm, name)
+
+
+# The residual blocks a `ResNetBackbone` can stack, by name (its config keeps the name).
+BLOCKS = {
+    "basic": basic_block,
+    "bottleneck": bottleneck_block,
+    "resnet_gcn": resnet_gcn_block,
+}
 
 
 def _stage_strides_and_rates(output_stride):
@@ -237,33 +244,22 @@ def _load_weights(model, weights, weights_name):
         )
 
 
-def build_resnet(
-    block,
-    blocks_per_stage,
-    filters_per_stage=(64, 128, 256, 512),
-    weights=None,
-    weights_name=None,
-    input_shape=(None, None, 3),
-    input_tensor=None,
-    output_stride=32,
-    multi_grid=None,
-    use_sync_bn=False,
-    include_preprocessing=False,
-    dropout_rate=0.0,
-    num_dropout_blocks=0,
-    name="resnet",
-):
-    """Generic dilated ResNet v1 builder behind `ResNet18/50/101/152/ResNet50GCN`.
+@keras.saving.register_keras_serializable(package="keras_lk")
+class ResNetBackbone(keras.Model):
+    """Dilated ResNet v1 as a functional model; behind `ResNet18/50/101/152/ResNet50GCN`.
 
     Args:
-        block: block function ``block(x, filters, stride, dilation, conv_shortcut,
-            use_sync_bn, name)``.
+        block: name of the residual block in `BLOCKS` (``"basic"``, ``"bottleneck"``,
+            ``"resnet_gcn"``).
         blocks_per_stage: four integers, blocks of res-2..res-5.
         filters_per_stage: four integers, bottleneck widths.
-        weights: None, ``"imagenet"`` or a path (``.weights.h5`` or legacy ``.h5``).
-        weights_name: key of the ImageNet file, e.g. ``"resnet50"``.
+        weights: None, ``"imagenet"`` or a path (``.weights.h5`` or legacy ``.h5``);
+            loaded once when the model is built, not part of its config.
+        weights_name: key of the ImageNet file, e.g. ``"resnet50"`` (None: none exist).
         input_shape: input shape without the batch axis.
-        input_tensor: optional Keras tensor used as the input.
+        input_tensor: optional Keras tensor used as the input: the backbone's layers
+            then join the graph of the tensor's model (how the segmentation models
+            build it); such a backbone is not saved on its own.
         output_stride: 32, 16 or 8.
         multi_grid: optional tuple, one multiplier of the res-5 rate per res-5 block,
             e.g. ``(1, 2, 4)``.
@@ -275,65 +271,133 @@ def build_resnet(
         name: model name.
 
     Returns:
-        A `keras.Model` whose output is the dict ``{"res2", "res3", "res4", "res5"}``.
+        A model whose output is the dict ``{"res2", "res3", "res4", "res5"}``.
+
+    Example:
+    >>> backbone = keras_lk.backbones.ResNetBackbone("basic", (2, 2, 2, 2))
+    >>> backbone(np.zeros((1, 64, 64, 3)))["res5"].shape
+    TensorShape([1, 2, 2, 512])
+
+    Reference:
+        He et al., "Deep Residual Learning for Image Recognition", CVPR 2016.
     """
-    strides, rates = _stage_strides_and_rates(output_stride)
-    if len(blocks_per_stage) != 4:
-        raise ValueError(f"`blocks_per_stage` must have 4 entries, received {blocks_per_stage}.")
-    num_res5 = blocks_per_stage[3]
-    if multi_grid is None:
-        multi_grid = (1,) * num_res5
-    multi_grid = tuple(int(m) for m in multi_grid)
-    if len(multi_grid) != num_res5 or min(multi_grid) < 1:
-        raise ValueError(
-            f"`multi_grid` must have {num_res5} positive integers (one per res-5 block), "
-            f"received {multi_grid!r}."
-        )
-    if not 0.0 <= dropout_rate < 1.0:
-        raise ValueError(f"`dropout_rate` must be in [0, 1), received {dropout_rate!r}.")
-    total_blocks = sum(blocks_per_stage)
-    if not 0 <= num_dropout_blocks <= total_blocks:
-        raise ValueError(
-            f"`num_dropout_blocks` must be in [0, {total_blocks}], "
-            f"received {num_dropout_blocks!r}."
-        )
 
-    if input_tensor is None:
-        inputs = keras.Input(shape=input_shape, name="image")
-        x = inputs
-    else:
-        # The model starts at the source Input(s) of `input_tensor`, so a builder can
-        # put layers (padding) before the backbone and keep all layers in one graph.
-        inputs = keras.utils.get_source_inputs(input_tensor)
-        inputs = inputs[0] if len(inputs) == 1 else inputs
-        x = input_tensor
-    if include_preprocessing:
-        x = CaffePreprocessing(name="preprocessing")(x)
-    x = _stem(x, use_sync_bn, use_bias=block is not basic_block)
-
-    expansion = 1 if block is basic_block else 4
-    features = {}
-    block_index = 0
-    for stage, (num_blocks, filters, stride, rate) in enumerate(
-        zip(blocks_per_stage, filters_per_stage, strides, rates)
+    def __init__(
+        self,
+        block,
+        blocks_per_stage,
+        filters_per_stage=(64, 128, 256, 512),
+        weights=None,
+        weights_name=None,
+        input_shape=(None, None, 3),
+        input_tensor=None,
+        output_stride=32,
+        multi_grid=None,
+        use_sync_bn=False,
+        include_preprocessing=False,
+        dropout_rate=0.0,
+        num_dropout_blocks=0,
+        name="resnet",
+        **kwargs,
     ):
-        stage_name = f"conv{stage + 2}"
-        for i in range(num_blocks):
-            dilation = rate * (multi_grid[i] if stage == 3 else 1)
-            conv_shortcut = i == 0 and (stride != 1 or x.shape[-1] != filters * expansion)
-            x = block(
-                x, filters, stride if i == 0 else 1, dilation, conv_shortcut, use_sync_bn,
-                f"{stage_name}_block{i + 1}",
+        if block not in BLOCKS:
+            raise ValueError(f"`block` must be one of {tuple(BLOCKS)}, received {block!r}.")
+        strides, rates = _stage_strides_and_rates(output_stride)
+        blocks_per_stage = tuple(blocks_per_stage)
+        filters_per_stage = tuple(filters_per_stage)
+        if len(blocks_per_stage) != 4 or len(filters_per_stage) != 4:
+            raise ValueError(
+                "`blocks_per_stage` and `filters_per_stage` must have 4 entries, received "
+                f"{blocks_per_stage} and {filters_per_stage}."
             )
-            block_index += 1
-            if dropout_rate > 0 and block_index > total_blocks - num_dropout_blocks:
-                x = layers.Dropout(dropout_rate, name=f"{stage_name}_block{i + 1}_dropout")(x)
-        features[STAGE_NAMES[stage]] = x
+        num_res5 = blocks_per_stage[3]
+        multi_grid = (1,) * num_res5 if multi_grid is None else tuple(int(m) for m in multi_grid)
+        if len(multi_grid) != num_res5 or min(multi_grid) < 1:
+            raise ValueError(
+                f"`multi_grid` must have {num_res5} positive integers (one per res-5 block), "
+                f"received {multi_grid!r}."
+            )
+        if not 0.0 <= dropout_rate < 1.0:
+            raise ValueError(f"`dropout_rate` must be in [0, 1), received {dropout_rate!r}.")
+        total_blocks = sum(blocks_per_stage)
+        if not 0 <= num_dropout_blocks <= total_blocks:
+            raise ValueError(
+                f"`num_dropout_blocks` must be in [0, {total_blocks}], "
+                f"received {num_dropout_blocks!r}."
+            )
+        norm = norm_name(use_sync_bn)
+        block_fn = BLOCKS[block]
 
-    model = keras.Model(inputs, features, name=name)
-    model.output_stride = output_stride
-    _load_weights(model, weights, weights_name)
-    return model
+        # === Functional Model ===
+        if input_tensor is None:
+            inputs = keras.Input(shape=input_shape, name="image")
+            x = inputs
+        else:
+            # The model starts at the source Input(s) of `input_tensor`, so a builder can
+            # put layers (padding) before the backbone and keep all layers in one graph.
+            inputs = keras.utils.get_source_inputs(input_tensor)
+            inputs = inputs[0] if len(inputs) == 1 else inputs
+            x = input_tensor
+        if include_preprocessing:
+            x = CaffePreprocessing(name="preprocessing")(x)
+        x = _stem(x, norm, use_bias=block != "basic")
+
+        expansion = 1 if block == "basic" else 4
+        features = {}
+        block_index = 0
+        for stage, (num_blocks, filters, stride, rate) in enumerate(
+            zip(blocks_per_stage, filters_per_stage, strides, rates)
+        ):
+            stage_name = f"conv{stage + 2}"
+            for i in range(num_blocks):
+                dilation = rate * (multi_grid[i] if stage == 3 else 1)
+                conv_shortcut = i == 0 and (stride != 1 or x.shape[-1] != filters * expansion)
+                x = block_fn(
+                    x, filters, stride if i == 0 else 1, dilation, conv_shortcut, norm,
+                    f"{stage_name}_block{i + 1}",
+                )
+                block_index += 1
+                if dropout_rate > 0 and block_index > total_blocks - num_dropout_blocks:
+                    x = layers.Dropout(dropout_rate,
+                                       name=f"{stage_name}_block{i + 1}_dropout")(x)
+            features[STAGE_NAMES[stage]] = x
+        super().__init__(inputs=inputs, outputs=features, name=name, **kwargs)
+
+        # === Config ===
+        self.block = block
+        self.blocks_per_stage = blocks_per_stage
+        self.filters_per_stage = filters_per_stage
+        self.weights_name = weights_name
+        self.image_shape = tuple(input_shape)
+        self.output_stride = output_stride
+        self.multi_grid = multi_grid
+        self.use_sync_bn = use_sync_bn
+        self.include_preprocessing = include_preprocessing
+        self.dropout_rate = dropout_rate
+        self.num_dropout_blocks = num_dropout_blocks
+        _load_weights(self, weights, weights_name)
+
+    def get_config(self):
+        # `weights` are in the saved file, not in the config; `input_tensor` is a graph.
+        return {
+            "block": self.block,
+            "blocks_per_stage": self.blocks_per_stage,
+            "filters_per_stage": self.filters_per_stage,
+            "weights_name": self.weights_name,
+            "input_shape": self.image_shape,
+            "output_stride": self.output_stride,
+            "multi_grid": self.multi_grid,
+            "use_sync_bn": self.use_sync_bn,
+            "include_preprocessing": self.include_preprocessing,
+            "dropout_rate": self.dropout_rate,
+            "num_dropout_blocks": self.num_dropout_blocks,
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 _DOC_ARGS = """
@@ -351,7 +415,7 @@ _DOC_ARGS = """
         name: model name.
 
     Returns:
-        `keras.Model` mapping images to ``{"res2", "res3", "res4", "res5"}`` features
+        `ResNetBackbone` mapping images to ``{"res2", "res3", "res4", "res5"}`` features
         (strides 4, 8, 16, 32 at ``output_stride=32``).
 """
 
@@ -359,7 +423,7 @@ _DOC_ARGS = """
 def ResNet18(name="resnet18", **kwargs):
     """Small ResNet-18 v1 (basic blocks), for CPU demos and tests. No ImageNet weights.
     """
-    return build_resnet(basic_block, (2, 2, 2, 2), name=name, **kwargs)
+    return ResNetBackbone("basic", (2, 2, 2, 2), name=name, **kwargs)
 
 
 def ResNet10Narrow(name="resnet10_narrow", **kwargs):
@@ -367,44 +431,33 @@ def ResNet10Narrow(name="resnet10_narrow", **kwargs):
 
     For CPU-minute experiments such as `make demo`, trained from scratch; no ImageNet weights.
     """
-    return build_resnet(basic_block, (1, 1, 1, 1), filters_per_stage=(16, 32, 64, 128),
-                        name=name, **kwargs)
+    return ResNetBackbone("basic", (1, 1, 1, 1), filters_per_stage=(16, 32, 64, 128),
+                          name=name, **kwargs)
 
 
 def ResNet50(name="resnet50", **kwargs):
     """ResNet-50 v1 with Keras-applications layer names."""
-    return build_resnet(bottleneck_block, (3, 4, 6, 3), weights_name="resnet50",
-                        name=name, **kwargs)
+    return ResNetBackbone("bottleneck", (3, 4, 6, 3), weights_name="resnet50", name=name,
+                          **kwargs)
 
 
 def ResNet101(name="resnet101", **kwargs):
     """ResNet-101 v1 with Keras-applications layer names."""
-    return build_resnet(bottleneck_block, (3, 4, 23, 3), weights_name="resnet101",
-                        name=name, **kwargs)
+    return ResNetBackbone("bottleneck", (3, 4, 23, 3), weights_name="resnet101", name=name,
+                          **kwargs)
 
 
 def ResNet152(name="resnet152", **kwargs):
     """ResNet-152 v1 with Keras-applications layer names."""
-    return build_resnet(bottleneck_block, (3, 8, 36, 3), weights_name="resnet152",
-                        name=name, **kwargs)
-
-
-def _resnet_gcn_block(x, filters, stride, dilation, conv_shortcut, use_sync_bn, name):
-    stage = name.split("_")[0]
-    if stage == "conv4":
-        return gcn_bottleneck_block(x, filters, stride, dilation, conv_shortcut,
-                                    use_sync_bn, name, k=5, gcn_filters=85)
-    if stage == "conv5":
-        return gcn_bottleneck_block(x, filters, stride, dilation, conv_shortcut,
-                                    use_sync_bn, name, k=7, gcn_filters=128)
-    return bottleneck_block(x, filters, stride, dilation, conv_shortcut, use_sync_bn, name)
+    return ResNetBackbone("bottleneck", (3, 8, 36, 3), weights_name="resnet152", name=name,
+                          **kwargs)
 
 
 def ResNet50GCN(name="resnet50_gcn", **kwargs):
     """ResNet50-GCN (GCN Appendix A, Table 11): GCN modules in res-4 (k=5, 85 ch) and
     res-5 (k=7, 128 ch). Never pretrained: ``weights="imagenet"`` raises ValueError.
     """
-    return build_resnet(_resnet_gcn_block, (3, 4, 6, 3), name=name, **kwargs)
+    return ResNetBackbone("resnet_gcn", (3, 4, 6, 3), name=name, **kwargs)
 
 
 for _builder in (ResNet18, ResNet50, ResNet101, ResNet152, ResNet50GCN):
@@ -418,22 +471,3 @@ for _builder in (ResNet18, ResNet50, ResNet101, ResNet152, ResNet50GCN):
         He et al., "Deep Residual Learning for Image Recognition", CVPR 2016.
 """
     )
-
-BACKBONES = {
-    "resnet10_narrow": ResNet10Narrow,
-    "resnet18": ResNet18,
-    "resnet50": ResNet50,
-    "resnet101": ResNet101,
-    "resnet152": ResNet152,
-    "resnet50_gcn": ResNet50GCN,
-}
-
-
-def get_backbone(backbone, **kwargs):
-    """Builds a backbone from its name (``"resnet18"``, ``"resnet50"``, ``"resnet101"``,
-    ``"resnet152"``, ``"resnet50_gcn"``); keyword arguments go to the builder."""
-    if backbone not in BACKBONES:
-        raise ValueError(
-            f"`backbone` must be one of {sorted(BACKBONES)}, received {backbone!r}."
-        )
-    return BACKBONES[backbone](**kwargs)

@@ -6,7 +6,9 @@ Every source yields examples `{"image": uint8 H×W×3, "segmentation_mask": uint
 - `large_object_scenes` / `large_object_scenes_numpy`: procedural shape scenes (no files),
   where only a large receptive field classifies interior pixels (the demo's data);
 - `load_dataset("voc_sbd" | "cityscapes_train_ids/fine" | ... )`: the TFDS builders of
-  `keras_lk.data.builders`, prepared from the official archives in a `manual_dir`.
+  `keras_lk.data.builders`, prepared from the official archives in a `manual_dir`;
+- `DATASETS`: the registry, name → `DatasetInfo` (classes, ignore label, splits,
+  palette, `load(split, ...)`), read by the training engine and the CLI.
 
 `train_pipeline` / `eval_pipeline` turn examples into `(images, masks)` batches;
 `distribute_dataset` shards and batches them per replica under a `tf.distribute` strategy.
@@ -17,7 +19,8 @@ Example:
 ...                           batch_size=16, num_classes=6, scale_range=(0.75, 1.25))
 """
 
-from keras_lk.data.datasets import BUILDER_NAMES, load_dataset
+from keras_lk.data.dataset_info import DatasetInfo
+from keras_lk.data.datasets import load_dataset
 from keras_lk.data.pipeline import (
     NORMALIZATIONS,
     distribute_dataset,
@@ -28,6 +31,7 @@ from keras_lk.data.pipeline import (
     random_scale,
     train_pipeline,
 )
+from keras_lk.data.registry import DATASETS
 from keras_lk.data.scenes import (
     DEFAULT_SPLIT_SIZES,
     SHAPES,
@@ -46,10 +50,11 @@ from keras_lk.data.validation import (
 from keras_lk.data.visualization import colorize_mask, plot_segmentation, voc_palette
 
 __all__ = [
-    "BUILDER_NAMES",
+    "DATASETS",
     "DEFAULT_SPLIT_SIZES",
     "NORMALIZATIONS",
     "SHAPES",
+    "DatasetInfo",
     "SceneConfig",
     "boundary_region",
     "check_element_spec",

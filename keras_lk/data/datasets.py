@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-BUILDER_NAMES = ("voc_sbd", "cityscapes_train_ids/fine", "cityscapes_train_ids/coarse", "coco_voc")
-
 
 def load_dataset(
     name: str, split: str, data_dir: str, manual_dir: str | None = None, shuffle_files: bool = False
@@ -11,7 +9,7 @@ def load_dataset(
     """Prepares (once) and loads a keras_lk dataset as a `tf.data.Dataset` of examples.
 
     Args:
-        name: one of `BUILDER_NAMES`.
+        name: a TFDS dataset of `keras_lk.data.DATASETS` (``needs_data_dir``).
         split: e.g. `"train_aug"`, `"val"`, `"train_extra"`.
         data_dir: where TFDS writes and reads the prepared dataset.
         manual_dir: directory holding the official archives; needed the first time.
@@ -28,9 +26,11 @@ def load_dataset(
     import tensorflow_datasets as tfds
 
     import keras_lk.data.builders  # noqa: F401  (registers the builders)
+    from keras_lk.data.registry import DATASETS
 
-    if name not in BUILDER_NAMES:
-        raise ValueError(f"`name` must be one of {BUILDER_NAMES}, received {name!r}.")
+    builder_names = tuple(n for n in DATASETS if DATASETS[n].needs_data_dir)
+    if name not in builder_names:
+        raise ValueError(f"`name` must be one of {builder_names}, received {name!r}.")
     kwargs = {}
     if manual_dir is not None:
         kwargs["download_and_prepare_kwargs"] = {

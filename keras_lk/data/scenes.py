@@ -28,6 +28,8 @@ import dataclasses
 
 import numpy as np
 
+from keras_lk.data.dataset_info import DatasetInfo, voc_colors
+
 SHAPES = ("disc", "square", "triangle", "cross", "ring", "star", "crescent")
 """Shape of class `c` (1-based; 0 is the background) is `SHAPES[c - 1]`."""
 
@@ -320,3 +322,25 @@ def boundary_region(mask: np.ndarray, distance: int = 7, ignore_label: int = 255
     if squeeze:
         boundary, internal = boundary[..., None], internal[..., None]
     return boundary, internal
+
+
+def _load_scenes(split, *, data_dir, manual_dir, num_images, image_size, shuffle_files):
+    del data_dir, manual_dir, shuffle_files  # generated in memory; the pipeline shuffles
+    return large_object_scenes(split, num_images=num_images,
+                               config=SceneConfig(image_size=image_size or 64))
+
+
+DATASET = DatasetInfo(
+    name="scenes",
+    num_classes=SceneConfig().num_classes,
+    class_names=SceneConfig().class_names,
+    splits=tuple(DEFAULT_SPLIT_SIZES),
+    train_split="train",
+    eval_split="val",
+    loader=_load_scenes,
+    ignore_label=SceneConfig().ignore_label,
+    palette=voc_colors(SceneConfig().num_classes),
+    needs_data_dir=False,
+    description="built-in large-object scenes (generated, no files; image_size default 64)",
+)
+

@@ -4,6 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 
+# Official Cityscapes colours of the 19 evaluated classes, indexed by trainId
+# (cityscapesScripts, helpers/labels.py).
+CITYSCAPES_COLORS = (
+    (128, 64, 128),  # 0 road
+    (244, 35, 232),  # 1 sidewalk
+    (70, 70, 70),  # 2 building
+    (102, 102, 156),  # 3 wall
+    (190, 153, 153),  # 4 fence
+    (153, 153, 153),  # 5 pole
+    (250, 170, 30),  # 6 traffic light
+    (220, 220, 0),  # 7 traffic sign
+    (107, 142, 35),  # 8 vegetation
+    (152, 251, 152),  # 9 terrain
+    (70, 130, 180),  # 10 sky
+    (220, 20, 60),  # 11 person
+    (255, 0, 0),  # 12 rider
+    (0, 0, 142),  # 13 car
+    (0, 0, 70),  # 14 truck
+    (0, 60, 100),  # 15 bus
+    (0, 80, 100),  # 16 train
+    (0, 0, 230),  # 17 motorcycle
+    (119, 11, 32),  # 18 bicycle
+)
+
 
 def voc_palette(num_colors: int = 256) -> np.ndarray:
     """The PASCAL VOC colour map: entry `i` spreads the bits of `i` over R, G and B.

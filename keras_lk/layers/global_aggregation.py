@@ -18,7 +18,8 @@ import keras
 from keras import layers, ops
 
 from keras_lk.layers._resize import bilinear_neighbours
-from keras_lk.layers._validation import check_positive_int
+from keras_lk.layers._validation import check_choice, check_positive_int
+from keras_lk.layers.conv_norm_act import NORMS, conv_norm_act_block, norm_layer
 
 
 def _check_int_tuple(name, values):
@@ -28,19 +29,6 @@ def _check_int_tuple(name, values):
             f"`{name}` must be a non-empty tuple of positive integers, received {values!r}."
         )
     return tuple(values)
-
-
-def _conv_bn_relu(filters, kernel_size, name, dilation_rate=1):
-    """Conv (no bias) + BN + ReLU as one `keras.Sequential` sublayer."""
-    return keras.Sequential(
-        [
-            layers.Conv2D(filters, kernel_size, padding="same", dilation_rate=dilation_rate,
-                          use_bias=False, name="conv"),
-            layers.BatchNormalization(name="bn"),
-            layers.ReLU(name="relu"),
-        ],
-        name=name,
-    )
 
 
 def _adaptive_pool_matrix(length, bins, dtype):
@@ -151,6 +139,8 @@ class NonLocal(layers.Layer):
 
     Args:
         inter_filters: channels of θ/φ/g; default half the input channels.
+        norm: ``"batch_norm"`` or ``"sync_batch_norm"`` (see
+            `keras_lk.layers.conv_norm_act`).
 
     Call arguments:
         inputs: ``(batch, H, W, C)``; memory grows as ``(H·W)²``.
@@ -167,10 +157,12 @@ class NonLocal(layers.Layer):
         Wang et al., "Non-local Neural Networks", CVPR 2018, Eq. (1)-(6).
     """
 
-    def __init__(self, inter_filters=None, **kwargs):
+    def __init__(self, inter_filters=None, norm="batch_norm", **kwargs):
         super().__init__(**kwargs)
         check_positive_int("inter_filters", inter_filters, allow_none=True)
+        check_choice("norm", norm, NORMS)
         self.inter_filters = inter_filters
+        self.norm_type = norm
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -181,7 +173,7 @@ class NonLocal(layers.Layer):
         self.g = layers.Conv2D(inter, 1, name="g")
         self.z = layers.Conv2D(channels, 1, use_bias=False, name="z")
         # Zero-initialised BN scale: the block starts as the identity (Wang et al.).
-        self.norm = layers.BatchNormalization(gamma_initializer="zeros", name="norm")
+        self.norm = norm_layer(self.norm_type, "norm", gamma_initializer="zeros")
         for layer in (self.theta, self.phi, self.g):
             layer.build(input_shape)
         self.z.build((*input_shape[:-1], inter))
@@ -205,7 +197,8 @@ class NonLocal(layers.Layer):
         return tuple(input_shape)
 
     def get_config(self):
-        return {**super().get_config(), "inter_filters": self.inter_filters}
+        return {**super().get_config(), "inter_filters": self.inter_filters,
+                "norm": self.norm_type}
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -218,6 +211,7 @@ class PyramidPooling(layers.Layer):
         bins: pyramid levels, default ``(1, 2, 3, 6)``.
         branch_filters: channels of each level; default ``C / len(bins)``.
         filters: output channels; default the input channels.
+        norm: ``"batch_norm"`` or ``"sync_batch_norm"``.
 
     Call arguments:
         inputs: ``(batch, H, W, C)``.
@@ -234,22 +228,27 @@ class PyramidPooling(layers.Layer):
         Zhao et al., "Pyramid Scene Parsing Network", CVPR 2017, Fig. 3.
     """
 
-    def __init__(self, bins=(1, 2, 3, 6), branch_filters=None, filters=None, **kwargs):
+    def __init__(self, bins=(1, 2, 3, 6), branch_filters=None, filters=None,
+                 norm="batch_norm", **kwargs):
         super().__init__(**kwargs)
         self.bins = _check_int_tuple("bins", bins)
         check_positive_int("branch_filters", branch_filters, allow_none=True)
         check_positive_int("filters", filters, allow_none=True)
+        check_choice("norm", norm, NORMS)
         self.branch_filters = branch_filters
         self.filters = filters
+        self.norm = norm
 
     def build(self, input_shape):
         channels = input_shape[-1]
         branch = self.branch_filters or max(channels // len(self.bins), 1)
         self._filters = self.filters or channels
-        self.branches = [_conv_bn_relu(branch, 1, f"pool{b}") for b in self.bins]
+        self.branches = [conv_norm_act_block(branch, 1, name=f"pool{b}", norm=self.norm)
+                         for b in self.bins]
         for block in self.branches:
             block.build((input_shape[0], None, None, channels))
-        self.bottleneck = _conv_bn_relu(self._filters, 3, "bottleneck")
+        self.bottleneck = conv_norm_act_block(self._filters, 3, name="bottleneck",
+                                              norm=self.norm)
         self.bottleneck.build((*input_shape[:-1], channels + branch * len(self.bins)))
 
     def call(self, inputs, training=None):
@@ -271,7 +270,8 @@ class PyramidPooling(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "bins": self.bins,
-                "branch_filters": self.branch_filters, "filters": self.filters}
+                "branch_filters": self.branch_filters, "filters": self.filters,
+                "norm": self.norm}
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -284,6 +284,7 @@ class ASPP(layers.Layer):
         rates: dilation rates of the 3x3 branches; ``(12, 24, 36)`` at output stride 8.
         branch_filters: channels of each branch; default 256.
         filters: output channels; default the input channels.
+        norm: ``"batch_norm"`` or ``"sync_batch_norm"``.
 
     Call arguments:
         inputs: ``(batch, H, W, C)``.
@@ -301,26 +302,33 @@ class ASPP(layers.Layer):
         2017, Sec. 3.3.
     """
 
-    def __init__(self, rates=(12, 24, 36), branch_filters=256, filters=None, **kwargs):
+    def __init__(self, rates=(12, 24, 36), branch_filters=256, filters=None,
+                 norm="batch_norm", **kwargs):
         super().__init__(**kwargs)
         self.rates = _check_int_tuple("rates", rates)
         check_positive_int("branch_filters", branch_filters)
         check_positive_int("filters", filters, allow_none=True)
+        check_choice("norm", norm, NORMS)
         self.branch_filters = branch_filters
         self.filters = filters
+        self.norm = norm
 
     def build(self, input_shape):
         channels = input_shape[-1]
-        self.branches = [_conv_bn_relu(self.branch_filters, 1, "conv1x1")] + [
-            _conv_bn_relu(self.branch_filters, 3, f"atrous{rate}", dilation_rate=rate)
+        def conv_block(filters, kernel_size, name, dilation_rate=1):
+            return conv_norm_act_block(filters, kernel_size, name=name, norm=self.norm,
+                                       dilation_rate=dilation_rate)
+
+        self.branches = [conv_block(self.branch_filters, 1, "conv1x1")] + [
+            conv_block(self.branch_filters, 3, f"atrous{rate}", dilation_rate=rate)
             for rate in self.rates
         ]
-        for block in self.branches:
-            block.build(tuple(input_shape))
-        self.image_pool = _conv_bn_relu(self.branch_filters, 1, "image_pool")
+        for branch in self.branches:
+            branch.build(tuple(input_shape))
+        self.image_pool = conv_block(self.branch_filters, 1, "image_pool")
         self.image_pool.build((input_shape[0], 1, 1, channels))
         total = self.branch_filters * (len(self.rates) + 2)
-        self.projection = _conv_bn_relu(self.filters or channels, 1, "projection")
+        self.projection = conv_block(self.filters or channels, 1, "projection")
         self.projection.build((*input_shape[:-1], total))
 
     def call(self, inputs, training=None):
@@ -334,4 +342,5 @@ class ASPP(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "rates": self.rates,
-                "branch_filters": self.branch_filters, "filters": self.filters}
+                "branch_filters": self.branch_filters, "filters": self.filters,
+                "norm": self.norm}

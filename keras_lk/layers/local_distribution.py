@@ -13,6 +13,7 @@ from keras_lk.layers._validation import (
     check_known_channels,
     check_odd_kernel_size,
 )
+from keras_lk.layers.conv_norm_act import NORMS, norm_layer
 
 DOWNSAMPLERS = ("depthwise", "bilinear", "average")
 
@@ -46,6 +47,7 @@ class LocalDistribution(keras.layers.Layer):
             (official code).
         relu: bool, ReLU after each depthwise conv (official code; makes
             M >= 0.5).
+        norm: ``"batch_norm"`` or ``"sync_batch_norm"``, the norm of `batch_norm`.
         depthwise_initializer, depthwise_regularizer: for the depthwise kernels.
         **kwargs: base `keras.layers.Layer` arguments.
 
@@ -73,6 +75,7 @@ class LocalDistribution(keras.layers.Layer):
         kernel_size=3,
         batch_norm=False,
         relu=False,
+        norm="batch_norm",
         depthwise_initializer="glorot_uniform",
         depthwise_regularizer=None,
         **kwargs,
@@ -88,6 +91,7 @@ class LocalDistribution(keras.layers.Layer):
                 f"`downsample_rate` must be a power of two >= 2, received {downsample_rate!r}."
             )
         check_choice("downsample", downsample, DOWNSAMPLERS)
+        check_choice("norm", norm, NORMS)
         check_odd_kernel_size("kernel_size", kernel_size)
         if downsample != "depthwise" and (batch_norm or relu):
             raise ValueError(
@@ -99,12 +103,13 @@ class LocalDistribution(keras.layers.Layer):
         self.kernel_size = kernel_size
         self.batch_norm = batch_norm
         self.relu = relu
+        self.norm = norm
         self.depthwise_initializer = keras.initializers.get(depthwise_initializer)
         self.depthwise_regularizer = keras.regularizers.get(depthwise_regularizer)
         self.input_spec = keras.layers.InputSpec(ndim=4)
         self.num_stages = downsample_rate.bit_length() - 1 if downsample == "depthwise" else 0
         self.norms = [
-            keras.layers.BatchNormalization(name=f"bn{i + 1}", dtype=self.dtype_policy)
+            norm_layer(norm, f"bn{i + 1}", dtype=self.dtype_policy)
             for i in range(self.num_stages if batch_norm else 0)
         ]
 
@@ -162,6 +167,7 @@ class LocalDistribution(keras.layers.Layer):
                 "kernel_size": self.kernel_size,
                 "batch_norm": self.batch_norm,
                 "relu": self.relu,
+                "norm": self.norm,
                 "depthwise_initializer": keras.initializers.serialize(self.depthwise_initializer),
                 "depthwise_regularizer": keras.regularizers.serialize(self.depthwise_regularizer),
             }

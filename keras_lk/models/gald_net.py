@@ -11,7 +11,8 @@ GA is CGNL (8 groups, on a stride-2 depthwise-downsampled map as GALD does), Non
 LD is `keras_lk.layers.LocalDistribution` (rate 8). Arrangements of Table 1(c):
 "gald" (GA then LD), "ldga" (LD then GA), "parallel" (concat of GA and LD outputs).
 ``ga=None, ld=True`` is Table 1(b)'s "+LD" row; ``ga=None, ld=False`` the FCN baseline.
-The auxiliary head's loss weight is `AUX_LOSS_WEIGHT` (0.4, as GALD's public code).
+The auxiliary head's loss weight is ``aux_loss_weight`` (default `AUX_LOSS_WEIGHT`, 0.4,
+as GALD's public code); `GALDNet.compile(loss="auto")` applies it.
 
 Reference:
     Li et al., "Global Aggregation then Local Distribution in Fully Convolutional
@@ -24,36 +25,47 @@ from keras import layers
 from keras_lk import layers as lk_layers
 from keras_lk.backbones import get_backbone
 from keras_lk.layers._validation import check_choice, check_positive_int
+from keras_lk.layers.conv_norm_act import conv_norm_act, norm_activation, norm_name
 from keras_lk.layers.local_distribution import DOWNSAMPLERS
+from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
 from keras_lk.models.spatial import CropToMatch
 
 AUX_LOSS_WEIGHT = 0.4
-GA_MODULES = ("cgnl", "nonlocal", "psp", "aspp")
-ARRANGEMENTS = ("gald", "ldga", "parallel")
+AUX_LOGITS = "aux_logits"
 
 
-def _conv_bn_relu(x, filters, kernel_size, name):
-    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False,
-                      name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
+def _on_downsampled(module):
+    """CGNL and Non-local run on a 2x depthwise-downsampled map, as GALD's code does."""
+
+    def apply(x, norm, cgnl_groups):
+        y = layers.DepthwiseConv2D(3, strides=2, padding="same", use_bias=False,
+                                   name="ga_downsample_conv")(x)
+        y = norm_activation(y, name="ga_downsample", norm=norm)
+        y = module(norm, cgnl_groups)(y)
+        y = layers.UpSampling2D(2, interpolation="bilinear", name="ga_upsample")(y)
+        return CropToMatch(name="ga_crop")([y, x])
+
+    return apply
 
 
-def _global_aggregation(x, ga, groups):
-    """GA module; CGNL and Non-local run on a 2x depthwise-downsampled map (GALD)."""
-    if ga in ("psp", "aspp"):
-        module = (lk_layers.PyramidPooling(name="ga_psp") if ga == "psp"
-                  else lk_layers.ASPP(name="ga_aspp"))
-        return module(x)
-    y = layers.DepthwiseConv2D(3, strides=2, padding="same", use_bias=False,
-                               name="ga_downsample_conv")(x)
-    y = layers.BatchNormalization(name="ga_downsample_bn")(y)
-    y = layers.ReLU(name="ga_downsample_relu")(y)
-    module = (lk_layers.CGNL(groups=groups, name="ga_cgnl") if ga == "cgnl"
-              else lk_layers.NonLocal(name="ga_nonlocal"))
-    y = module(y)
-    y = layers.UpSampling2D(2, interpolation="bilinear", name="ga_upsample")(y)
-    return CropToMatch(name="ga_crop")([y, x])
+# === The GA modules of GALD Table 1(a), by name ===
+# `apply(features, norm, cgnl_groups) -> features`; adding one is its layer file plus one
+# line here.
+GA_MODULES = {
+    "cgnl": _on_downsampled(
+        lambda norm, groups: lk_layers.CGNL(groups=groups, name="ga_cgnl")),
+    "nonlocal": _on_downsampled(
+        lambda norm, groups: lk_layers.NonLocal(norm=norm, name="ga_nonlocal")),
+    "psp": lambda x, norm, groups: lk_layers.PyramidPooling(norm=norm, name="ga_psp")(x),
+    "aspp": lambda x, norm, groups: lk_layers.ASPP(norm=norm, name="ga_aspp")(x),
+}
+
+# === The arrangements of GALD Table 1(c), by name: `arrange(x, ga, ld) -> x` ===
+ARRANGEMENTS = {
+    "gald": lambda x, ga, ld: ld(ga(x)),
+    "ldga": lambda x, ga, ld: ga(ld(x)),
+    "parallel": lambda x, ga, ld: layers.Concatenate(name="ga_ld_concat")([ga(x), ld(x)]),
+}
 
 
 def _upsample_logits(x, factor, reference, name):
@@ -62,29 +74,15 @@ def _upsample_logits(x, factor, reference, name):
     return layers.Activation("linear", dtype="float32", name=name)(x)
 
 
-def GALDNet(
-    num_classes,
-    backbone="resnet50",
-    ga="cgnl",
-    ld=True,
-    arrangement="gald",
-    ld_downsample="depthwise",
-    ld_downsample_rate=8,
-    aux_head=True,
-    head_channels=512,
-    cgnl_groups=8,
-    backbone_weights=None,
-    output_stride=8,
-    use_sync_bn=False,
-    input_shape=(None, None, 3),
-    name="gald_net",
-):
-    """Builds GALD-Net; each row of GALD Table 1(a)-(e) is one call.
+@keras.saving.register_keras_serializable(package="keras_lk")
+class GALDNet(SegmentationModel):
+    """GALD-Net; each row of GALD Table 1(a)-(e) is one configuration.
 
     Args:
         num_classes: number of classes (19 for Cityscapes).
-        backbone: ``"resnet50"`` (Table 1), ``"resnet101"`` (Table 1(d)), or
-            ``"resnet18"`` (small, for tests).
+        backbone: a name of `keras_lk.backbones.BACKBONES`: ``"resnet50"`` (Table 1),
+            ``"resnet101"`` (Table 1(d)), or ``"resnet18"`` / ``"resnet10_narrow"``
+            (small, CPU runs).
         ga: ``"cgnl"``, ``"nonlocal"``, ``"psp"``, ``"aspp"`` or None (Table 1(a)).
         ld: add Local Distribution (Table 1(b)).
         arrangement: ``"gald"``, ``"ldga"`` or ``"parallel"`` (Table 1(c)); used when
@@ -92,19 +90,28 @@ def GALDNet(
         ld_downsample: ``"depthwise"``, ``"bilinear"`` or ``"average"`` (Table 1(e)).
         ld_downsample_rate: LD's downsampling rate (8 in the paper).
         aux_head: add the auxiliary FCN head on res-4; the model then returns a dict
-            ``{"logits", "aux_logits"}`` (train with loss weights 1 and
-            `AUX_LOSS_WEIGHT`).
+            ``{"logits", "aux_logits"}`` (trained with loss weights 1 and
+            `aux_loss_weight`).
+        aux_loss_weight: weight of the auxiliary loss (0.4, GALD's public code).
         head_channels: channels of the head convs (512).
         cgnl_groups: CGNL groups (8).
         backbone_weights: None, ``"imagenet"`` or a path, see `keras_lk.backbones`.
         output_stride: backbone output stride (8 in the paper; 16 or 32 for speed).
-        use_sync_bn: synchronized BatchNormalization in the backbone.
+        use_sync_bn: synchronized BatchNormalization (every BatchNorm: backbone, head,
+            GA and LD modules), as GALD trains.
+        class_names: optional names of the classes.
+        palette: optional RGB colour per class.
+        normalization: input normalization; default the backbone's.
+        ignore_label: label of void pixels.
         input_shape: input shape without batch axis.
         name: model name.
 
+    Call arguments:
+        images ``(batch, H, W, 3)``, normalized as ``normalization`` says.
+
     Returns:
-        `keras.Model` from images to float32 logits ``(batch, H, W, num_classes)``, or a
-        dict with ``"logits"`` and ``"aux_logits"`` when ``aux_head=True``.
+        float32 logits ``(batch, H, W, num_classes)``, or a dict with ``"logits"`` and
+        ``"aux_logits"`` when ``aux_head=True``.
 
     Example:
     >>> model = keras_lk.models.GALDNet(19, backbone="resnet18", ga="cgnl", ld=True)
@@ -115,50 +122,118 @@ def GALDNet(
         Li et al., "Global Aggregation then Local Distribution in Fully Convolutional
         Networks", BMVC 2019, Fig. 2 and Table 1.
     """
-    if ga is not None and ga not in GA_MODULES:
-        raise ValueError(f"`ga` must be None or one of {GA_MODULES}, received {ga!r}.")
-    check_choice("arrangement", arrangement, ARRANGEMENTS)
-    check_choice("ld_downsample", ld_downsample, DOWNSAMPLERS)
-    check_positive_int("num_classes", num_classes)
 
-    inputs = keras.Input(shape=input_shape, name="image")
-    model_backbone = get_backbone(
-        backbone, weights=backbone_weights, input_tensor=inputs,
-        output_stride=output_stride, use_sync_bn=use_sync_bn,
-    )
-    features = model_backbone.output
-
-    x = _conv_bn_relu(features["res5"], head_channels, 3, "head_reduce")
-
-    def local_distribution(t):
-        return lk_layers.LocalDistribution(
-            downsample_rate=ld_downsample_rate, downsample=ld_downsample, name="ld"
-        )(t)
-
-    if ga is not None and ld:
-        if arrangement == "gald":
-            x = local_distribution(_global_aggregation(x, ga, cgnl_groups))
-        elif arrangement == "ldga":
-            x = _global_aggregation(local_distribution(x), ga, cgnl_groups)
-        else:
-            x = layers.Concatenate(name="ga_ld_concat")(
-                [_global_aggregation(x, ga, cgnl_groups), local_distribution(x)]
+    def __init__(
+        self,
+        num_classes=19,
+        backbone="resnet50",
+        ga="cgnl",
+        ld=True,
+        arrangement="gald",
+        ld_downsample="depthwise",
+        ld_downsample_rate=8,
+        aux_head=True,
+        aux_loss_weight=AUX_LOSS_WEIGHT,
+        head_channels=512,
+        cgnl_groups=8,
+        backbone_weights=None,
+        output_stride=8,
+        use_sync_bn=False,
+        class_names=None,
+        palette=None,
+        normalization=None,
+        ignore_label=255,
+        input_shape=(None, None, 3),
+        name="gald_net",
+        **kwargs,
+    ):
+        check_choice("ga", ga, (*GA_MODULES, None))
+        check_choice("arrangement", arrangement, ARRANGEMENTS)
+        check_choice("ld_downsample", ld_downsample, DOWNSAMPLERS)
+        check_positive_int("head_channels", head_channels)
+        check_positive_int("cgnl_groups", cgnl_groups)
+        if not isinstance(aux_loss_weight, (int, float)) or aux_loss_weight < 0:
+            raise ValueError(
+                f"`aux_loss_weight` must be a number >= 0, received {aux_loss_weight!r}."
             )
-    elif ga is not None:
-        x = _global_aggregation(x, ga, cgnl_groups)
-    elif ld:
-        x = local_distribution(x)
+        class_names, palette, normalization = self._check_segmentation_args(
+            num_classes, class_names, palette, normalization, ignore_label, backbone)
+        norm = norm_name(use_sync_bn)
 
-    x = layers.Concatenate(name="head_concat")([features["res5"], x])
-    x = _conv_bn_relu(x, head_channels, 3, "head_fuse")
-    x = layers.Dropout(0.1, name="head_dropout")(x)
-    x = layers.Conv2D(num_classes, 1, name="classifier")(x)
-    logits = _upsample_logits(x, output_stride, inputs, "logits")
-    if not aux_head:
-        return keras.Model(inputs, logits, name=name)
+        # === Functional Model ===
+        inputs = keras.Input(shape=input_shape, name="image")
+        features = get_backbone(
+            backbone, weights=backbone_weights, input_tensor=inputs,
+            output_stride=output_stride, use_sync_bn=use_sync_bn,
+        ).output
+        x = conv_norm_act(features["res5"], head_channels, 3, name="head_reduce", norm=norm)
 
-    aux = _conv_bn_relu(features["res4"], head_channels // 2, 3, "aux")
-    aux = layers.Dropout(0.1, name="aux_dropout")(aux)
-    aux = layers.Conv2D(num_classes, 1, name="aux_classifier")(aux)
-    aux = _upsample_logits(aux, min(output_stride, 16), inputs, "aux_logits")
-    return keras.Model(inputs, {"logits": logits, "aux_logits": aux}, name=name)
+        def global_aggregation(t):
+            return GA_MODULES[ga](t, norm, cgnl_groups)
+
+        def local_distribution(t):
+            return lk_layers.LocalDistribution(
+                downsample_rate=ld_downsample_rate, downsample=ld_downsample, norm=norm,
+                name="ld",
+            )(t)
+
+        if ga is not None and ld:
+            x = ARRANGEMENTS[arrangement](x, global_aggregation, local_distribution)
+        elif ga is not None:
+            x = global_aggregation(x)
+        elif ld:
+            x = local_distribution(x)
+
+        x = layers.Concatenate(name="head_concat")([features["res5"], x])
+        x = conv_norm_act(x, head_channels, 3, name="head_fuse", norm=norm)
+        x = layers.Dropout(0.1, name="head_dropout")(x)
+        x = layers.Conv2D(num_classes, 1, name="classifier")(x)
+        outputs = _upsample_logits(x, output_stride, inputs, LOGITS)
+        if aux_head:
+            aux = conv_norm_act(features["res4"], head_channels // 2, 3, name="aux",
+                                norm=norm)
+            aux = layers.Dropout(0.1, name="aux_dropout")(aux)
+            aux = layers.Conv2D(num_classes, 1, name="aux_classifier")(aux)
+            aux = _upsample_logits(aux, min(output_stride, 16), inputs, AUX_LOGITS)
+            outputs = {LOGITS: outputs, AUX_LOGITS: aux}
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+
+        # === Config ===
+        self._set_segmentation_config(
+            num_classes=num_classes, class_names=class_names, palette=palette,
+            normalization=normalization, ignore_label=ignore_label, backbone=backbone)
+        self.ga = ga
+        self.ld = ld
+        self.arrangement = arrangement
+        self.ld_downsample = ld_downsample
+        self.ld_downsample_rate = ld_downsample_rate
+        self.aux_head = aux_head
+        self.aux_loss_weight = float(aux_loss_weight)
+        self.head_channels = head_channels
+        self.cgnl_groups = cgnl_groups
+        self.output_stride = output_stride
+        self.use_sync_bn = use_sync_bn
+        self.image_shape = tuple(input_shape)
+
+    def output_loss_weights(self):
+        if not self.aux_head:
+            return {LOGITS: 1.0}
+        return {LOGITS: 1.0, AUX_LOGITS: self.aux_loss_weight}
+
+    def get_config(self):
+        return {
+            **self._segmentation_config(),
+            "ga": self.ga,
+            "ld": self.ld,
+            "arrangement": self.arrangement,
+            "ld_downsample": self.ld_downsample,
+            "ld_downsample_rate": self.ld_downsample_rate,
+            "aux_head": self.aux_head,
+            "aux_loss_weight": self.aux_loss_weight,
+            "head_channels": self.head_channels,
+            "cgnl_groups": self.cgnl_groups,
+            "output_stride": self.output_stride,
+            "use_sync_bn": self.use_sync_bn,
+            "input_shape": self.image_shape,
+            "trainable": self.trainable,
+        }

@@ -26,10 +26,10 @@ from keras import layers
 
 from keras_lk import layers as lk_layers
 from keras_lk.backbones import get_backbone
-from keras_lk.layers._validation import check_choice, check_odd_kernel_size, check_positive_int
+from keras_lk.layers._validation import check_choice, check_odd_kernel_size
+from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
 from keras_lk.models.spatial import CropToMatch, PadToMultiple
 
-HEADS = ("gcn", "conv1x1", "conv_kxk", "stack3x3")
 STAGES = ("res2", "res3", "res4", "res5")
 
 
@@ -64,15 +64,17 @@ class BilinearUpsampleInitializer(keras.initializers.Initializer):
         return {}
 
 
-def _head(head, num_classes, k, stack_channels, name):
-    if head == "gcn":
-        return lk_layers.GlobalConv(num_classes, kernel_size=k, name=f"{name}_gcn")
-    if head == "conv1x1":
-        return lk_layers.LargeKernelConv(num_classes, kernel_size=1, name=f"{name}_conv1x1")
-    if head == "conv_kxk":
-        return lk_layers.LargeKernelConv(num_classes, kernel_size=k, name=f"{name}_conv_kxk")
-    return lk_layers.ConvStack3x3(num_classes, kernel_size=k,
-                                  intermediate_filters=stack_channels, name=f"{name}_stack3x3")
+# === The heads of GCN Tables 1-4, by name ===
+# A head is `factory(num_classes, k, stack_channels, name) -> layer`; adding one is its
+# layer file plus one line here.
+HEADS = {
+    "gcn": lambda c, k, m, name: lk_layers.GlobalConv(c, kernel_size=k, name=name),
+    "conv1x1": lambda c, k, m, name: lk_layers.LargeKernelConv(c, kernel_size=1, name=name),
+    "conv_kxk": lambda c, k, m, name: lk_layers.LargeKernelConv(c, kernel_size=k, name=name),
+    "stack3x3": lambda c, k, m, name: lk_layers.ConvStack3x3(
+        c, kernel_size=k, intermediate_filters=m, name=name),
+}
+STACK_CHANNELS = 2048  # default width m of the 3x3 stack (GCN Table 4)
 
 
 def _refine(x, boundary_refine, name):
@@ -86,40 +88,38 @@ def _deconv(x, num_classes, name):
     )(x)
 
 
-def GCNSeg(
-    num_classes=21,
-    k=15,
-    backbone="resnet152",
-    head="gcn",
-    boundary_refine=True,
-    stack_channels=None,
-    backbone_weights=None,
-    output_stride=32,
-    use_sync_bn=False,
-    input_shape=(None, None, 3),
-    name="gcn_seg",
-):
-    """Builds the GCN network of Fig. 2A; each row of GCN Tables 1-5 is one call.
+@keras.saving.register_keras_serializable(package="keras_lk")
+class GCNSeg(SegmentationModel):
+    """The GCN network of Fig. 2A; each row of GCN Tables 1-5 is one configuration.
 
     Args:
         num_classes: number of classes (21 for PASCAL VOC, 19 for Cityscapes).
         k: kernel size of the heads (odd; 15 on VOC, 25 on Cityscapes; any size works).
-        backbone: ``"resnet152"`` (the paper), ``"resnet101"``, ``"resnet50"``,
-            ``"resnet50_gcn"`` (Table 6) or ``"resnet18"`` (small, CPU demos/tests).
+        backbone: a name of `keras_lk.backbones.BACKBONES`: ``"resnet152"`` (the paper),
+            ``"resnet101"``, ``"resnet50"``, ``"resnet50_gcn"`` (Table 6), ``"resnet18"``
+            or ``"resnet10_narrow"`` (small, CPU runs).
         head: ``"gcn"`` (Fig. 2B), ``"conv1x1"`` (Table 1 "base"), ``"conv_kxk"``
-            (Fig. 4C, Tables 2-3) or ``"stack3x3"`` (Fig. 4D, Table 4).
+            (Fig. 4C, Tables 2-3) or ``"stack3x3"`` (Fig. 4D, Table 4); see `HEADS`.
         boundary_refine: use the BR blocks (Table 5); False gives Tables 1-4's model.
         stack_channels: intermediate channels of ``"stack3x3"`` (Table 4 "m");
             default 2048.
-        backbone_weights: None, ``"imagenet"`` or a path, see `keras_lk.backbones`.
+        backbone_weights: None, ``"imagenet"`` or a path, see `keras_lk.backbones`;
+            loaded when the model is built (a reloaded model keeps its trained weights).
         output_stride: backbone output stride; the decoder needs 32 (default).
-        use_sync_bn: synchronized BatchNormalization in the backbone.
+        use_sync_bn: synchronized BatchNormalization (every BatchNorm of the model).
+        class_names: optional names of the classes (``num_classes`` of them).
+        palette: optional RGB colour per class, for masks and plots.
+        normalization: input normalization (`keras_lk.data.NORMALIZATIONS`); default the
+            backbone's (``"caffe"`` for the ResNets).
+        ignore_label: label of void pixels, excluded from losses and metrics.
         input_shape: input shape without batch axis.
         name: model name.
 
+    Call arguments:
+        images ``(batch, H, W, 3)``, normalized as ``normalization`` says.
+
     Returns:
-        `keras.Model` from images ``(batch, H, W, 3)`` to float32 logits
-        ``(batch, H, W, num_classes)``.
+        float32 logits ``(batch, H, W, num_classes)``.
 
     Example:
     >>> model = keras_lk.models.GCNSeg(num_classes=21, k=15, backbone="resnet18")
@@ -129,45 +129,90 @@ def GCNSeg(
     Reference:
         Peng et al., "Large Kernel Matters", CVPR 2017, Fig. 2A.
     """
-    check_choice("head", head, HEADS)
-    check_odd_kernel_size("k", k)
-    check_positive_int("num_classes", num_classes)
-    if output_stride != 32:
-        raise ValueError(
-            f"`output_stride` must be 32 for the GCN decoder, received {output_stride!r}."
-        )
-    if head == "stack3x3":
-        stack_channels = 2048 if stack_channels is None else stack_channels
-    elif stack_channels is not None:
-        raise ValueError(
-            f"`stack_channels` applies to head='stack3x3' only, received {stack_channels!r} "
-            f"with head={head!r}."
-        )
 
-    inputs = keras.Input(shape=input_shape, name="image")
-    padded = PadToMultiple(32, name="pad")(inputs)
-    features = get_backbone(
-        backbone, weights=backbone_weights, input_tensor=padded, use_sync_bn=use_sync_bn
-    ).output
+    def __init__(
+        self,
+        num_classes=21,
+        k=15,
+        backbone="resnet152",
+        head="gcn",
+        boundary_refine=True,
+        stack_channels=None,
+        backbone_weights=None,
+        output_stride=32,
+        use_sync_bn=False,
+        class_names=None,
+        palette=None,
+        normalization=None,
+        ignore_label=255,
+        input_shape=(None, None, 3),
+        name="gcn_seg",
+        **kwargs,
+    ):
+        check_choice("head", head, HEADS)
+        check_odd_kernel_size("k", k)
+        class_names, palette, normalization = self._check_segmentation_args(
+            num_classes, class_names, palette, normalization, ignore_label, backbone)
+        if output_stride != 32:
+            raise ValueError(
+                f"`output_stride` must be 32 for the GCN decoder, received {output_stride!r}."
+            )
+        if head != "stack3x3" and stack_channels is not None:
+            raise ValueError(
+                f"`stack_channels` applies to head='stack3x3' only, received "
+                f"{stack_channels!r} with head={head!r}."
+            )
+        width = STACK_CHANNELS if stack_channels is None else stack_channels
 
-    # One head + BR per stage (Fig. 2A, left column).
-    scores = {
-        stage: _refine(
-            _head(head, num_classes, k, stack_channels, stage)(features[stage]),
-            boundary_refine, f"{stage}_br",
-        )
-        for stage in STAGES
-    }
-    # Coarse to fine: deconv x2, add the finer stage's score map, BR.
-    x = scores["res5"]
-    for coarse, fine in (("res5", "res4"), ("res4", "res3"), ("res3", "res2")):
-        x = _deconv(x, num_classes, f"{coarse}_deconv")
-        x = layers.Add(name=f"{fine}_add")([scores[fine], x])
-        x = _refine(x, boundary_refine, f"{fine}_fuse_br")
-    # Two more x2 deconvolutions with BR to the input resolution.
-    for i in (1, 2):
-        x = _deconv(x, num_classes, f"up{i}_deconv")
-        x = _refine(x, boundary_refine, f"up{i}_br")
-    x = CropToMatch(name="crop")([x, inputs])
-    logits = layers.Activation("linear", dtype="float32", name="logits")(x)
-    return keras.Model(inputs, logits, name=name)
+        # === Functional Model ===
+        inputs = keras.Input(shape=input_shape, name="image")
+        padded = PadToMultiple(32, name="pad")(inputs)
+        features = get_backbone(
+            backbone, weights=backbone_weights, input_tensor=padded, use_sync_bn=use_sync_bn
+        ).output
+        # One head + BR per stage (Fig. 2A, left column).
+        scores = {
+            stage: _refine(
+                HEADS[head](num_classes, k, width, f"{stage}_{head}")(features[stage]),
+                boundary_refine, f"{stage}_br",
+            )
+            for stage in STAGES
+        }
+        # Coarse to fine: deconv x2, add the finer stage's score map, BR.
+        x = scores["res5"]
+        for coarse, fine in (("res5", "res4"), ("res4", "res3"), ("res3", "res2")):
+            x = _deconv(x, num_classes, f"{coarse}_deconv")
+            x = layers.Add(name=f"{fine}_add")([scores[fine], x])
+            x = _refine(x, boundary_refine, f"{fine}_fuse_br")
+        # Two more x2 deconvolutions with BR to the input resolution.
+        for i in (1, 2):
+            x = _deconv(x, num_classes, f"up{i}_deconv")
+            x = _refine(x, boundary_refine, f"up{i}_br")
+        x = CropToMatch(name="crop")([x, inputs])
+        logits = layers.Activation("linear", dtype="float32", name=LOGITS)(x)
+        super().__init__(inputs=inputs, outputs=logits, name=name, **kwargs)
+
+        # === Config ===
+        self._set_segmentation_config(
+            num_classes=num_classes, class_names=class_names, palette=palette,
+            normalization=normalization, ignore_label=ignore_label, backbone=backbone)
+        self.k = k
+        self.head = head
+        self.boundary_refine = boundary_refine
+        self.stack_channels = stack_channels
+        self.output_stride = output_stride
+        self.use_sync_bn = use_sync_bn
+        self.image_shape = tuple(input_shape)
+
+    def get_config(self):
+        return {
+            **self._segmentation_config(),
+            "k": self.k,
+            "head": self.head,
+            "boundary_refine": self.boundary_refine,
+            "stack_channels": self.stack_channels,
+            "output_stride": self.output_stride,
+            "use_sync_bn": self.use_sync_bn,
+            "input_shape": self.image_shape,
+            "trainable": self.trainable,
+        }

@@ -33,7 +33,7 @@ def HighResolutionSimulation(model, output_stride, factor=2, name=None):
         `model` (inference wrapper: training the wrapper trains `model`).
 
     Example:
-    >>> fcrn = keras_lk.models.FCRN(21, depth=18, upsample_logits=False)
+    >>> fcrn = keras_lk.models.FCRN(21, backbone="resnet18", upsample_logits=False)
     >>> fine = keras_lk.models.HighResolutionSimulation(fcrn, output_stride=8)
     >>> fine(np.zeros((1, 64, 64, 3))).shape  # (1, 16, 16, 21): stride 4
     """

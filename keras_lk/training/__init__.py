@@ -5,8 +5,9 @@
 - `make_strategy` (default, mirrored, multi_worker, tpu), `prepare_multi_worker_fit`
   (mends Keras 3 `fit` under MultiWorkerMirroredStrategy), `set_precision`
   (float32, mixed_float16, mixed_bfloat16, auto);
-- `SegmentationSGD` (momentum, L2 on kernels, lr multipliers), `PolyDecay`, `StepDecay`;
-- `SegmentationCrossEntropy` (ignore label, float32), `compile_losses` (aux weighting);
+- `SegmentationSGD` (momentum, L2 on kernels, lr multipliers), `PolyDecay`, `StepDecay`,
+  `ConstantSchedule`;
+- `SegmentationCrossEntropy` (ignore label, float32), `make_loss`;
 - callbacks: `DivergenceGuard`, `StepCheckpoint`, `StepTimer`, `make_callbacks`.
 """
 
@@ -17,15 +18,14 @@ from keras_lk.training.callbacks import (
     TrainingDivergedError,
     make_callbacks,
 )
-from keras_lk.training.config import DATASETS, MODELS, SCHEDULES, TrainConfig
-from keras_lk.training.losses import LOSSES, SegmentationCrossEntropy, compile_losses, make_loss
+from keras_lk.training.config import SCHEDULES, TrainConfig
+from keras_lk.training.losses import LOSSES, SegmentationCrossEntropy, make_loss
 from keras_lk.training.multi_worker import prepare_multi_worker_fit
 from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
 from keras_lk.training.precision import PRECISIONS, resolve_precision, set_precision
-from keras_lk.training.schedules import PolyDecay, StepDecay
+from keras_lk.training.schedules import ConstantSchedule, PolyDecay, StepDecay
 from keras_lk.training.strategy import STRATEGIES, configure_cpu_devices, make_strategy
 from keras_lk.training.trainer import (
-    DATASET_CLASSES,
     TrainResult,
     build_model,
     compile_model,
@@ -35,13 +35,11 @@ from keras_lk.training.trainer import (
 
 __all__ = [
     "BACKBONE_PATTERN",
-    "DATASETS",
-    "DATASET_CLASSES",
     "LOSSES",
-    "MODELS",
     "PRECISIONS",
     "SCHEDULES",
     "STRATEGIES",
+    "ConstantSchedule",
     "DivergenceGuard",
     "PolyDecay",
     "SegmentationCrossEntropy",
@@ -53,7 +51,6 @@ __all__ = [
     "TrainResult",
     "TrainingDivergedError",
     "build_model",
-    "compile_losses",
     "compile_model",
     "configure_cpu_devices",
     "make_callbacks",

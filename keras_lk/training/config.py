@@ -1,26 +1,36 @@
-"""`TrainConfig`: every knob of a training run, frozen, JSON round-trippable."""
+"""`TrainConfig`: every knob of a training run, frozen, JSON round-trippable.
+
+The model's own options are not fields here: `model_options` holds them, checked
+against the family's constructor (`keras_lk.models.MODELS`), so a new model option needs
+no change to this file or the CLI. Facts of the dataset (classes, ignore label, splits)
+come from `keras_lk.data.DATASETS`, the input normalization from the model (default: its
+backbone's).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 
-from keras_lk.models.gcn_seg import HEADS as GCN_HEADS
 from keras_lk.training.losses import LOSSES
 from keras_lk.training.precision import PRECISIONS
 from keras_lk.training.strategy import STRATEGIES
 
-MODELS = ("gcn", "gald", "fcrn")
-DATASETS = ("scenes", "voc_sbd", "cityscapes_train_ids/fine", "cityscapes_train_ids/coarse",
-            "coco_voc")
 SCHEDULES = ("poly", "step", "constant")
 OPTIMIZERS = ("sgd", "adam")
-# The valid values of the fields that name a choice (also the CLI's `choices`).
-CHOICES = {
-    "model": MODELS, "dataset": DATASETS, "schedule": SCHEDULES, "loss": LOSSES,
-    "head": GCN_HEADS, "optimizer": OPTIMIZERS, "precision": PRECISIONS,
-    "strategy": STRATEGIES,
-}
+
+
+def choices() -> dict:
+    """The valid values of the fields that name a choice (also the CLI's `choices`)."""
+    from keras_lk.backbones import BACKBONES
+    from keras_lk.data import DATASETS
+    from keras_lk.models import MODELS
+
+    return {
+        "model": MODELS.names(), "backbone": BACKBONES.names(), "dataset": DATASETS.names(),
+        "schedule": SCHEDULES, "loss": LOSSES, "optimizer": OPTIMIZERS,
+        "precision": PRECISIONS, "strategy": STRATEGIES,
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,63 +38,72 @@ class TrainConfig:
     """A training run. Defaults: a tiny GCN on the built-in scenes, CPU-sized.
 
     Args:
-        output_dir: run directory: `model.keras`, `checkpoints/`, `backup/`, `logs/`
-            (TensorBoard), `training_log.csv`, `config.json`.
-        model: `"gcn"` (GCNSeg), `"gald"` (GALDNet) or `"fcrn"` (FCRN).
-        backbone: `"resnet18"`, `"resnet50"`, `"resnet101"`, `"resnet152"`,
-            `"resnet50_gcn"` (GCN only); FCRN takes the depth from the name.
-        k: GCN kernel size.
-        head: GCN head, `"gcn"`, `"conv1x1"`, `"conv_kxk"` or `"stack3x3"` (GCN Tables 1-4).
-        boundary_refine: GCN Boundary Refinement blocks (Table 5).
-        use_sync_bn: synchronised BatchNorm across replicas.
-        dataset: `"scenes"` (built-in) or a TFDS builder of `keras_lk.data.BUILDER_NAMES`.
-        data_dir, manual_dir: TFDS directories (TFDS datasets only).
-        train_split: split to train on (default per dataset).
-        num_train_images, image_size: size of the built-in scenes split.
-        crop_size, scale_range, flip, normalization: `keras_lk.data.train_pipeline`.
+        output_dir: run directory: model.keras, checkpoints/, backup/, logs/
+            (TensorBoard), training_log.csv, config.json.
+        model: model family of `keras_lk.models.MODELS` (gcn, gald, fcrn).
+        model_options: the family's own options (its constructor's arguments, e.g.
+            ``{"k": 15, "head": "gcn"}`` for gcn, ``{"ga": "cgnl"}`` for gald), checked
+            against its signature.
+        backbone: backbone of `keras_lk.backbones.BACKBONES`.
+        backbone_weights: None, "imagenet" or the path of a weights file
+            (.weights.h5, or a legacy .h5 loaded by layer name) to start the backbone from.
+        use_sync_bn: synchronized BatchNorm across replicas (every BatchNorm of the model).
+        dataset: dataset of `keras_lk.data.DATASETS` (built-in scenes or a TFDS builder).
+        data_dir: TFDS data directory (TFDS datasets).
+        manual_dir: directory of the official archives (first use of a TFDS dataset).
+        train_split: training split (default: the dataset's, e.g. train_aug for voc_sbd).
+        num_train_images: use only the first this many training images (None: all).
+        image_size: side of the built-in scenes, pixels (None: 64); scenes only.
+        crop_size: side of the square training crops.
+        scale_range: random scale range MIN MAX.
+        flip: random horizontal flip.
         batch_size: global batch size, split across replicas.
-        steps: total optimizer steps.
+        steps: total training steps (a multiple of steps_per_epoch).
         steps_per_epoch: steps between backups (a Keras "epoch"); a killed run resumes
             from the last multiple of it.
-        checkpoint_every: save `checkpoints/step_NNNNNN.keras` every this many steps (0: off).
-        optimizer: `"sgd"` (the papers': SGD with momentum and L2 on kernels) or `"adam"`
-            (for training small models from scratch in CPU minutes, e.g. `make demo`;
-            it takes neither `l2` nor `head_lr_multiplier`: set `l2=0`).
-        learning_rate, momentum, l2: SGD with momentum and L2 on kernels.
-        schedule: `"poly"` (power `poly_power`), `"step"` (`step_size`, `step_gamma`)
-            or `"constant"`; `warmup_steps` of linear warm-up.
-        head_lr_multiplier: learning-rate factor of the non-backbone variables.
-        loss: `"cross_entropy"` or `"ohem"` (`ohem_mode`, `ohem_threshold`, `ohem_min_kept`).
-        aux_weight: weight of GALD's auxiliary loss (paper: 0.4).
-        precision: `"float32"`, `"mixed_float16"`, `"mixed_bfloat16"` or `"auto"`.
-        jit_compile: XLA (float32 only).
-        strategy: `"default"`, `"mirrored"`, `"multi_worker"` or `"tpu"`.
-        num_cpu_devices: logical CPU devices for `"mirrored"` without GPU.
-        seed: seeds Python, NumPy, TensorFlow, the weights and the data order.
-        deterministic: `tf.config.experimental.enable_op_determinism()`.
-        ignore_label: void label.
+        checkpoint_every: save checkpoints/step_NNNNNN.keras every this many steps (0: off).
+        optimizer: sgd (the papers': momentum, L2 on kernels) or adam (for training
+            small models from scratch in CPU minutes; takes neither l2 nor
+            head_lr_multiplier: set l2 to 0).
+        learning_rate: base learning rate.
+        momentum: SGD momentum (GCN 0.99, GALD/FCRN 0.9).
+        l2: L2 weight decay on kernels only (GCN 5e-4).
+        schedule: learning-rate schedule: poly, step or constant.
+        poly_power: power of the poly schedule.
+        step_size: steps between decays of the step schedule.
+        step_gamma: decay factor of the step schedule.
+        warmup_steps: linear warm-up steps.
+        head_lr_multiplier: learning-rate factor of the non-backbone (head) variables.
+        loss: cross_entropy or ohem (see keras_lk.losses.OHEMLoss).
+        ohem_mode: fcrn or gald (see keras_lk.losses.OHEMLoss).
+        ohem_threshold: OHEM probability threshold.
+        ohem_min_kept: OHEM minimum kept pixels per image.
+        precision: float32, mixed_float16, mixed_bfloat16 or auto (bf16 where supported).
+        jit_compile: XLA compilation (float32 only).
+        strategy: distribution strategy: default, mirrored, multi_worker or tpu.
+        num_cpu_devices: logical CPU devices for the mirrored strategy without GPU.
+        seed: seed of Python, NumPy, TF, the weights and the data order.
+        deterministic: enable TF op determinism (bitwise-reproducible runs).
         num_classes: override the dataset's number of classes (None: the dataset's).
-        tensorboard: write TensorBoard logs (needs the `tensorboard` package).
-        verbose: Keras progress-bar verbosity.
+        tensorboard: write TensorBoard logs (needs the tensorboard package).
+        verbose: 0 silent, 1 progress bar, 2 one line per epoch.
     """
 
     output_dir: str = "runs/default"
     model: str = "gcn"
+    model_options: dict = dataclasses.field(default_factory=dict)
     backbone: str = "resnet18"
-    k: int = 7
-    head: str = "gcn"
-    boundary_refine: bool = True
+    backbone_weights: str | None = None
     use_sync_bn: bool = False
     dataset: str = "scenes"
     data_dir: str | None = None
     manual_dir: str | None = None
     train_split: str | None = None
-    num_train_images: int = 64
-    image_size: int = 64
+    num_train_images: int | None = None
+    image_size: int | None = None
     crop_size: int = 64
     scale_range: tuple[float, float] | None = (0.75, 1.25)
     flip: bool = True
-    normalization: str = "caffe"
     batch_size: int = 4
     steps: int = 100
     steps_per_epoch: int = 20
@@ -103,28 +122,43 @@ class TrainConfig:
     ohem_mode: str = "gald"
     ohem_threshold: float = 0.7
     ohem_min_kept: int = 100_000
-    aux_weight: float = 0.4
     precision: str = "float32"
     jit_compile: bool = False
     strategy: str = "default"
     num_cpu_devices: int | None = None
     seed: int = 0
     deterministic: bool = False
-    ignore_label: int = 255
     num_classes: int | None = None
     tensorboard: bool = True
     verbose: int = 1
 
     def __post_init__(self):
-        for field, valid in CHOICES.items():
+        from keras_lk.data import DATASETS
+        from keras_lk.models import MODELS
+
+        for field, valid in choices().items():
             if getattr(self, field) not in valid:
                 raise ValueError(
                     f"`{field}` must be one of {valid}, received {getattr(self, field)!r}."
                 )
-        for field in ("batch_size", "steps", "steps_per_epoch", "crop_size", "k"):
+        if not isinstance(self.model_options, dict):
+            raise ValueError(  # noqa: TRY004  (one error type for every bad field)
+                f"`model_options` must be a dict, received {self.model_options!r}."
+            )
+        # A private copy: the frozen config must not change when the caller's dict does.
+        object.__setattr__(self, "model_options",
+                           MODELS[self.model].check_options(self.model_options))
+        for field in ("batch_size", "steps", "steps_per_epoch", "crop_size"):
             value = getattr(self, field)
-            if not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{field}` must be an integer ≥ 1, received {value!r}.")
+        for field in ("num_classes", "num_train_images"):
+            value = getattr(self, field)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):
+                raise ValueError(
+                    f"`{field}` must be None or an integer ≥ 1, received {value!r}."
+                )
         if self.checkpoint_every < 0:
             raise ValueError(
                 f"`checkpoint_every` must be ≥ 0, received {self.checkpoint_every!r}."
@@ -149,7 +183,7 @@ class TrainConfig:
                 f"`jit_compile=True` cannot be combined with `precision={self.precision!r}` "
                 "(XLA fails with mixed precision here); use `precision='float32'`."
             )
-        if self.dataset != "scenes" and not self.data_dir:
+        if DATASETS[self.dataset].needs_data_dir and not self.data_dir:
             raise ValueError(f"`data_dir` is required for dataset {self.dataset!r}.")
 
     @property
@@ -161,7 +195,16 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, text: str) -> TrainConfig:
+        from keras_lk.models import MODELS
+
         values = json.loads(text)
         if values.get("scale_range") is not None:
             values["scale_range"] = tuple(values["scale_range"])
+        # JSON has no tuples: options whose default is a tuple get theirs back.
+        defaults = MODELS[values.get("model", cls.model)].options()
+        values["model_options"] = {
+            name: tuple(value) if isinstance(defaults.get(name), tuple)
+            and isinstance(value, list) else value
+            for name, value in values.get("model_options", {}).items()
+        }
         return cls(**values)

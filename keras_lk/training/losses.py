@@ -1,4 +1,7 @@
-"""Segmentation losses for training: cross-entropy with an ignore label, OHEM, aux weights.
+"""Segmentation losses for training: cross-entropy with an ignore label, and OHEM.
+
+The loss weights of a model's outputs (GALD's aux 0.4) belong to the model:
+`keras_lk.models.SegmentationModel.compile`.
 
 `SegmentationCrossEntropy` is softmax cross-entropy over integer labels, computed in
 float32 whatever the policy, that excludes `ignore_label` pixels from both the sum and
@@ -79,22 +82,3 @@ def make_loss(name="cross_entropy", ignore_label=255, ohem_mode="gald",
         return OHEMLoss(mode=ohem_mode, threshold=ohem_threshold, min_kept=ohem_min_kept,
                         ignore_label=ignore_label)
     raise ValueError(f"`loss` must be one of {LOSSES}, received {name!r}.")
-
-
-def compile_losses(model, loss, aux_weight):
-    """Loss, loss-weight and target structure for `model.compile`.
-
-    Models returning `{"logits", "aux_logits"}` (GALD-Net) get the same loss on both
-    outputs with weights `1` and `aux_weight` (GALD: 0.4).
-
-    Returns:
-        `(loss, loss_weights, output_names)`: `output_names` is None for single-output
-        models, else the dict keys the targets must be given under.
-    """
-    output = model.output
-    if isinstance(output, dict):
-        names = sorted(output)
-        losses = {name: loss for name in names}
-        weights = {name: (aux_weight if name.startswith("aux") else 1.0) for name in names}
-        return losses, weights, names
-    return loss, None, None

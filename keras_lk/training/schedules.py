@@ -1,11 +1,12 @@
-"""Learning-rate schedules of the papers: "poly" and step decay, with linear warm-up.
+"""Learning-rate schedules of the papers: "poly", step decay and constant, with linear
+warm-up.
 
 - poly (DeepLab; GALD, FCRN): lr = base · (1 − step / decay_steps)^power, power 0.9.
 - step: lr = base · gamma^(step // step_size) (GCN's Caffe "step" policy).
 - warm-up: the first `warmup_steps` steps ramp linearly from `base · warmup_factor`
   to the scheduled value.
 
-Both are `keras.optimizers.schedules.LearningRateSchedule`s registered with Keras, so a
+All are `keras.optimizers.schedules.LearningRateSchedule`s registered with Keras, so a
 compiled model saved as `.keras` reloads with `safe_mode=True`.
 """
 
@@ -129,6 +130,39 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
             "initial_learning_rate": self.initial_learning_rate,
             "step_size": self.step_size,
             "gamma": self.gamma,
+            "warmup_steps": self.warmup_steps,
+            "warmup_factor": self.warmup_factor,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_lk")
+class ConstantSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A constant learning rate after an optional linear warm-up.
+
+    Args:
+        initial_learning_rate: the learning rate.
+        warmup_steps: linear warm-up length (0: none).
+        warmup_factor: the warm-up starts at `initial_learning_rate · warmup_factor`.
+
+    Example:
+    >>> float(keras_lk.training.ConstantSchedule(0.1, warmup_steps=10)(5))
+    0.055...
+    """
+
+    def __init__(self, initial_learning_rate, warmup_steps=0, warmup_factor=0.1):
+        _check(initial_learning_rate, warmup_steps, warmup_factor)
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.warmup_steps = int(warmup_steps)
+        self.warmup_factor = float(warmup_factor)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        lr = ops.convert_to_tensor(self.initial_learning_rate, "float32")
+        return _warmup(lr, step, self.warmup_steps, self.warmup_factor)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
             "warmup_steps": self.warmup_steps,
             "warmup_factor": self.warmup_factor,
         }

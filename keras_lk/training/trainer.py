@@ -3,8 +3,10 @@
 Order of a run:
 1. seed Python/NumPy/TF (`keras.utils.set_random_seed`), optionally op determinism;
 2. set the precision policy (before any layer is built);
-3. make the strategy; inside its scope build the model, `SegmentationSGD` with the
-   schedule, the loss (aux-weighted for GALD) and the mIoU metric, and compile;
+3. make the strategy; inside its scope build the model (`keras_lk.models.MODELS` with
+   the config's `model_options` and the facts of `keras_lk.data.DATASETS`), and compile
+   it with `SegmentationSGD` and the schedule, the loss (the model adds its loss weights
+   and the mIoU metric);
 4. read the backup: a resumed run skips the seeded input pipeline to the backed-up
    global step, so it sees exactly the batches an uninterrupted run would;
 5. `model.fit` for `steps / steps_per_epoch` epochs with the callbacks of
@@ -22,27 +24,12 @@ import os
 
 from keras_lk.training.callbacks import make_callbacks
 from keras_lk.training.config import TrainConfig
-from keras_lk.training.losses import compile_losses, make_loss
+from keras_lk.training.losses import make_loss
 from keras_lk.training.multi_worker import agree_on_backup, prepare_multi_worker_fit
 from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
 from keras_lk.training.precision import set_precision
-from keras_lk.training.schedules import PolyDecay, StepDecay
+from keras_lk.training.schedules import ConstantSchedule, PolyDecay, StepDecay
 from keras_lk.training.strategy import check_jit_compile, is_chief, make_strategy
-
-DATASET_CLASSES = {
-    "scenes": 6,
-    "voc_sbd": 21,
-    "cityscapes_train_ids/fine": 19,
-    "cityscapes_train_ids/coarse": 19,
-    "coco_voc": 21,
-}
-DEFAULT_SPLITS = {
-    "scenes": ("train", "val"),
-    "voc_sbd": ("train_aug", "val"),
-    "cityscapes_train_ids/fine": ("train", "val"),
-    "cityscapes_train_ids/coarse": ("train_extra", "val"),
-    "coco_voc": ("train", "val"),
-}
 
 
 @dataclasses.dataclass
@@ -73,69 +60,31 @@ def seed_everything(seed: int, deterministic: bool = False):
         tf.config.experimental.enable_op_determinism()
 
 
-def num_classes_of(dataset: str) -> int:
-    if dataset not in DATASET_CLASSES:
-        raise ValueError(
-            f"`dataset` must be one of {tuple(DATASET_CLASSES)}, received {dataset!r}."
-        )
-    return DATASET_CLASSES[dataset]
+def build_model(config: TrainConfig):
+    """The `SegmentationModel` of `config`: its family, options, backbone and the
+    dataset's classes, class names, palette and ignore label."""
+    from keras_lk.data import DATASETS
+    from keras_lk.models import MODELS
+
+    arguments = DATASETS[config.dataset].model_arguments(config.num_classes)
+    return MODELS[config.model].build(
+        **arguments, **config.model_options, backbone=config.backbone,
+        backbone_weights=config.backbone_weights, use_sync_bn=config.use_sync_bn,
+    )
 
 
-def build_model(name, num_classes, backbone="resnet18", k=7, use_sync_bn=False,
-                input_shape=(None, None, 3), head="gcn", boundary_refine=True):
-    """Builds `"gcn"` (GCNSeg), `"gald"` (GALDNet, with aux head) or `"fcrn"` (FCRN).
-
-    `head` and `boundary_refine` apply to GCNSeg only.
-    """
-    from keras_lk import models
-
-    if name == "gcn":
-        return models.GCNSeg(num_classes=num_classes, k=k, backbone=backbone, head=head,
-                             boundary_refine=boundary_refine, use_sync_bn=use_sync_bn,
-                             input_shape=input_shape)
-    if name == "gald":
-        return models.GALDNet(num_classes=num_classes, backbone=backbone,
-                              use_sync_bn=use_sync_bn, input_shape=input_shape)
-    if name == "fcrn":
-        depths = {"resnet18": 18, "resnet50": 50, "resnet101": 101, "resnet152": 152}
-        if backbone not in depths:
-            raise ValueError(
-                f"`backbone` for FCRN must be one of {tuple(depths)}, received {backbone!r}."
-            )
-        return models.FCRN(num_classes=num_classes, depth=depths[backbone],
-                           use_sync_bn=use_sync_bn, input_shape=input_shape)
-    raise ValueError(f"`model` must be one of ('gcn', 'gald', 'fcrn'), received {name!r}.")
-
-
-def raw_dataset(dataset, split, *, data_dir=None, manual_dir=None, num_images=None,
-                image_size=64, shuffle_files=False):
-    """Examples of `dataset`/`split`: the built-in scenes or a keras_lk TFDS builder."""
-    from keras_lk import data
-
-    if dataset == "scenes":
-        config = data.SceneConfig(image_size=image_size)
-        return data.large_object_scenes(split, num_images=num_images, config=config)
-    num_classes_of(dataset)
-    if not data_dir:
-        raise ValueError(f"`--data-dir` is required for dataset {dataset!r}.")
-    if not os.path.isdir(os.path.expanduser(data_dir)) and manual_dir is None:
-        raise ValueError(f"`--data-dir` {data_dir!r} does not exist (and no --manual-dir given).")
-    if manual_dir is not None and not os.path.isdir(os.path.expanduser(manual_dir)):
-        raise ValueError(f"`--manual-dir` {manual_dir!r} does not exist.")
-    return data.load_dataset(dataset, split, data_dir=os.path.expanduser(data_dir),
-                             manual_dir=manual_dir, shuffle_files=shuffle_files)
+# The learning-rate schedule of each `TrainConfig.schedule`, by name.
+SCHEDULES = {
+    "poly": lambda c: PolyDecay(c.learning_rate, c.steps, power=c.poly_power,
+                                warmup_steps=c.warmup_steps),
+    "step": lambda c: StepDecay(c.learning_rate, c.step_size, gamma=c.step_gamma,
+                                warmup_steps=c.warmup_steps),
+    "constant": lambda c: ConstantSchedule(c.learning_rate, warmup_steps=c.warmup_steps),
+}
 
 
 def make_schedule(config: TrainConfig):
-    if config.schedule == "poly":
-        return PolyDecay(config.learning_rate, config.steps, power=config.poly_power,
-                         warmup_steps=config.warmup_steps)
-    if config.schedule == "step":
-        return StepDecay(config.learning_rate, config.step_size, gamma=config.step_gamma,
-                         warmup_steps=config.warmup_steps)
-    if config.warmup_steps:
-        return StepDecay(config.learning_rate, 2**31 - 1, warmup_steps=config.warmup_steps)
-    return config.learning_rate
+    return SCHEDULES[config.schedule](config)
 
 
 def make_optimizer(config: TrainConfig):
@@ -151,37 +100,33 @@ def make_optimizer(config: TrainConfig):
                            lr_multipliers=multipliers)
 
 
-def compile_model(model, config: TrainConfig, num_classes: int):
-    """Compiles `model` with the config's optimizer, loss (aux-weighted) and mIoU metric."""
-    import keras
-
-    loss = make_loss(config.loss, config.ignore_label, config.ohem_mode,
+def compile_model(model, config: TrainConfig):
+    """Compiles `model` with the config's optimizer and loss; the model adds its loss
+    weights (GALD's aux) and the mIoU of its main output (`SegmentationModel.compile`)."""
+    loss = make_loss(config.loss, model.ignore_label, config.ohem_mode,
                      config.ohem_threshold, config.ohem_min_kept)
-    losses, loss_weights, names = compile_losses(model, loss, config.aux_weight)
-    miou = keras.metrics.MeanIoU(num_classes, sparse_y_true=True, sparse_y_pred=False,
-                                 ignore_class=config.ignore_label, name="miou")
-    metrics = {"logits": [miou]} if names else [miou]
-    model.compile(optimizer=make_optimizer(config), loss=losses, loss_weights=loss_weights,
-                  metrics=metrics, jit_compile=config.jit_compile)
-    return names
+    model.compile(optimizer=make_optimizer(config), loss=loss,
+                  jit_compile=config.jit_compile)
 
 
-def train_dataset(config: TrainConfig, num_classes: int, output_names=None, skip_steps=0):
-    """The seeded, repeated training pipeline of global batches, skipped by `skip_steps`."""
+def train_dataset(config: TrainConfig, model, skip_steps=0):
+    """The seeded, repeated training pipeline of global batches for `model` (its classes,
+    ignore label, normalization and output structure), skipped by `skip_steps`."""
     from keras_lk import data
 
-    split = config.train_split or DEFAULT_SPLITS[config.dataset][0]
-    raw = raw_dataset(config.dataset, split, data_dir=config.data_dir,
-                      manual_dir=config.manual_dir, num_images=config.num_train_images,
-                      image_size=config.image_size)
+    info = data.DATASETS[config.dataset]
+    raw = info.load(config.train_split or info.train_split, data_dir=config.data_dir,
+                    manual_dir=config.manual_dir, num_images=config.num_train_images,
+                    image_size=config.image_size,
+                    shuffle_files=False)
     dataset = data.train_pipeline(
         raw, crop_size=config.crop_size, batch_size=config.batch_size,
-        num_classes=num_classes, ignore_label=config.ignore_label,
+        num_classes=model.num_classes, ignore_label=model.ignore_label,
         scale_range=config.scale_range, flip=config.flip,
-        normalization=config.normalization, seed=config.seed,
+        normalization=model.normalization, seed=config.seed,
     )
-    if output_names:
-        dataset = dataset.map(lambda x, y: (x, {name: y for name in output_names}))
+    if len(model.output_loss_weights()) > 1:
+        dataset = dataset.map(lambda x, y: (x, model.targets(y)))
     if skip_steps:
         dataset = dataset.skip(skip_steps)
     return dataset
@@ -217,19 +162,16 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
     with open(os.path.join(output_dir, "config.json"), "w") as f:
         f.write(config.to_json())
 
-    num_classes = config.num_classes or num_classes_of(config.dataset)
     with strategy.scope():
-        model = build_model(config.model, num_classes, config.backbone, config.k,
-                            config.use_sync_bn, head=config.head,
-                            boundary_refine=config.boundary_refine)
-        output_names = compile_model(model, config, num_classes)
+        model = build_model(config)
+        compile_model(model, config)
 
     initial_epoch = agree_on_backup(strategy, os.path.join(output_dir, "backup"))
     initial_step = initial_epoch * config.steps_per_epoch
     if initial_epoch and config.verbose:
         print(f"keras-lk: resuming from the backup at step {initial_step} "
               f"(epoch {initial_epoch}/{config.epochs}).", flush=True)
-    dataset = train_dataset(config, num_classes, output_names, skip_steps=initial_step)
+    dataset = train_dataset(config, model, skip_steps=initial_step)
     prepare_multi_worker_fit(model, strategy, dataset.element_spec)
     callbacks = make_callbacks(output_dir, config.checkpoint_every, config.tensorboard)
     history = model.fit(dataset, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,

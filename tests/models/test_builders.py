@@ -23,7 +23,7 @@ DEFAULT_BUILDERS = {
 SMALL_BUILDERS = {
     "gcn_seg": lambda: models.GCNSeg(num_classes=4, k=5, backbone="resnet18"),
     "gald_net": lambda: models.GALDNet(4, backbone="resnet18", head_channels=32),
-    "fcrn": lambda: models.FCRN(4, depth=18, kernel_size=3, dilation=2),
+    "fcrn": lambda: models.FCRN(4, backbone="resnet18", kernel_size=3, dilation=2),
 }
 
 

@@ -18,7 +18,7 @@ FCRN_TABLE_ROWS = [
                          sorted({row[1:] for row in FCRN_TABLE_ROWS}))
 def test_fov_column_of_fcrn_tables_1_and_2_through_builder(
         output_stride, kernel_size, dilation, fov):
-    model = models.FCRN(21, depth=18, output_stride=output_stride, kernel_size=kernel_size,
+    model = models.FCRN(21, backbone="resnet18", output_stride=output_stride, kernel_size=kernel_size,
                         dilation=dilation, upsample_logits=False)
     assert model.field_of_view == fov
     assert models.fcrn_field_of_view(output_stride, kernel_size, dilation) == fov
@@ -28,7 +28,7 @@ def test_fov_column_of_fcrn_tables_1_and_2_through_builder(
 
 
 def test_fcrn_101_best_row_fov_and_dropout():
-    model = models.FCRN(21, depth=101, output_stride=8, kernel_size=5, dilation=12,
+    model = models.FCRN(21, backbone="resnet101", output_stride=8, kernel_size=5, dilation=12,
                         dropout=True)
     assert model.field_of_view == 392
     dropouts = [l.name for l in model.layers if isinstance(l, keras.layers.Dropout)]
@@ -38,7 +38,7 @@ def test_fcrn_101_best_row_fov_and_dropout():
 
 def test_fcrn_logits_at_input_resolution_odd_size_and_gradients():
     keras.utils.set_random_seed(0)
-    model = models.FCRN(5, depth=18, output_stride=8, kernel_size=3, dilation=6)
+    model = models.FCRN(5, backbone="resnet18", output_stride=8, kernel_size=3, dilation=6)
     x = np.random.RandomState(0).uniform(size=(2, 45, 37, 3)).astype("float32")
     y = model(x)
     assert tuple(y.shape) == (2, 45, 37, 5)
@@ -46,7 +46,7 @@ def test_fcrn_logits_at_input_resolution_odd_size_and_gradients():
 
 
 @pytest.mark.parametrize("kwargs, match", [({"kernel_size": 4}, "kernel_size"),
-                                           ({"depth": 34}, "depth"),
+                                           ({"backbone": "resnet34"}, "backbone"),
                                            ({"dilation": 0}, "dilation")])
 def test_fcrn_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -68,7 +68,7 @@ def test_high_resolution_simulation_is_exact_for_a_subsampling_network():
 
 def test_high_resolution_simulation_of_fcrn_shapes_and_save_load(tmp_path):
     keras.utils.set_random_seed(0)
-    fcrn = models.FCRN(4, depth=18, output_stride=8, kernel_size=3, dilation=2,
+    fcrn = models.FCRN(4, backbone="resnet18", output_stride=8, kernel_size=3, dilation=2,
                        upsample_logits=False)
     wrapper = models.HighResolutionSimulation(fcrn, output_stride=8)
     x = np.random.RandomState(1).uniform(size=(1, 64, 32, 3)).astype("float32")

@@ -42,10 +42,11 @@ def one_step(strategy, precision="float32"):
     set_precision(precision)
     keras.utils.set_random_seed(0)
     config = TrainConfig(learning_rate=0.01, momentum=0.9, l2=5e-4, steps=1,
-                         steps_per_epoch=1, precision=precision)
+                         steps_per_epoch=1, precision=precision, backbone="resnet18",
+                         model_options={"k": 3}, use_sync_bn=True)
     with strategy.scope():
-        model = build_model("gcn", 6, "resnet18", k=3, use_sync_bn=True)
-        compile_model(model, config, 6)
+        model = build_model(config)
+        compile_model(model, config)
     prepare_multi_worker_fit(model, strategy, (x, y))
     before = [w.numpy().astype(np.float64) for w in model.weights]
     model.fit(x, y, batch_size=len(x), epochs=1, shuffle=False, verbose=0)

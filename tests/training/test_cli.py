@@ -1,5 +1,6 @@
 """The keras-lk CLI: train → evaluate → predict, safe_mode loading, one-line errors."""
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from PIL import Image
 from keras_lk import cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = ["--backbone", "resnet18", "--k", "3", "--crop-size", "32", "--image-size", "48",
+TINY = ["--backbone", "resnet18", "--model-option", "k=3", "--crop-size", "32", "--image-size", "48",
         "--num-train-images", "8", "--batch-size", "2", "--learning-rate", "0.001",
         "--verbose", "0", "--no-tensorboard"]
 
@@ -60,7 +61,6 @@ def test_evaluate_and_predict(trained, tmp_path, capsys):
                        "--num-images", "3", "--image-size", "48",
                        "--output", str(metrics_path)])
     assert status == 0
-    import json
 
     metrics = json.loads(metrics_path.read_text())
     assert 0 <= metrics["miou"] <= 1 and len(metrics["per_class_iou"]) == 6
@@ -107,6 +107,7 @@ def test_labels_out_of_range_is_one_line_error(tmp_path):
 def test_help_documents_every_train_flag():
     text = cli.build_parser()._subparsers._group_actions[0].choices["train"].format_help()
     for flag in ("--strategy", "--precision", "--seed", "--deterministic", "--head-lr-multiplier",
+                 "--model-option", "--backbone-weights", "ga (default", "dilation (default",
                  "--warmup-steps", "--checkpoint-every", "--jit-compile"):
         assert flag in text
 
@@ -134,3 +135,69 @@ def test_op_errors_shown_without_graph_frames():
     assert line.startswith("a worker of the cluster is gone: Collective ops is aborted")
     assert "/job:worker/replica:0/task:1 Restart every worker" in line
     assert "function_node" not in line
+
+
+SMALL = ["--backbone", "resnet10_narrow", "--crop-size", "32", "--image-size", "32",
+         "--num-train-images", "4", "--batch-size", "2", "--steps", "2",
+         "--steps-per-epoch", "2", "--verbose", "0", "--no-tensorboard"]
+
+
+@pytest.mark.parametrize("model, options, expected", [
+    ("gald", ["ga=cgnl", "arrangement=gald", "head_channels=16"],
+     {"ga": "cgnl", "arrangement": "gald", "head_channels": 16}),
+    ("gald", ["ga=none", "ld=false", "aux_loss_weight=0.25", "head_channels=8"],
+     {"ga": None, "ld": False, "aux_loss_weight": 0.25}),
+    ("fcrn", ["dilation=12", "kernel_size=3"], {"dilation": 12, "kernel_size": 3}),
+])
+def test_every_family_trains_through_the_cli_and_evaluates_without_flags(
+        model, options, expected, tmp_path, capsys):
+    out = tmp_path / "run"
+    flags = [arg for option in options for arg in ("--model-option", option)]
+    assert cli.main(["train", *SMALL, "--model", model, *flags, "--output-dir", str(out)]) == 0
+    keras.mixed_precision.set_global_policy("float32")
+    saved = keras.saving.load_model(out / "model.keras", safe_mode=True)
+    assert {key: getattr(saved, key) for key in expected} == expected
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == model and config["model_options"] == {
+        k: v for k, v in (cli.parse_option(o, saved.get_config()) for o in options)}
+    # Classes, ignore label and normalization come from the model.
+    assert cli.main(["evaluate", "--model-path", str(out / "model.keras"),
+                     "--num-images", "2", "--image-size", "32"]) == 0
+    assert "mIoU" in capsys.readouterr().out
+
+
+def test_train_from_backbone_weights_file(tmp_path):
+    from keras_lk import backbones
+
+    keras.utils.set_random_seed(123)
+    backbone = backbones.ResNet10Narrow()
+    path = tmp_path / "backbone.weights.h5"
+    backbone.save_weights(path)
+    out = tmp_path / "run"
+    # A learning rate too small to move the weights visibly: the trained model must
+    # still hold the file's weights, not a fresh random initialisation.
+    assert cli.main(["train", *SMALL, "--model-option", "k=3", "--learning-rate", "1e-12",
+                     "--backbone-weights", str(path), "--output-dir", str(out)]) == 0
+    keras.mixed_precision.set_global_policy("float32")
+    trained = keras.saving.load_model(out / "model.keras", safe_mode=True)
+    np.testing.assert_allclose(trained.get_layer("conv1_conv").kernel.numpy(),
+                               backbone.get_layer("conv1_conv").kernel.numpy(), atol=1e-6)
+    assert trained.get_config()["backbone_weights"] is None  # in the file, not the config
+
+
+def test_bad_model_options_are_one_line_errors(tmp_path, capsys):
+    for options, message in [(["k=3"], "unknown option(s) ['k'] of model 'gald'"),
+                             (["ld=maybe"], "`--model-option ld` must be a bool"),
+                             (["ga"], "`--model-option` must be KEY=VALUE")]:
+        flags = [arg for option in options for arg in ("--model-option", option)]
+        assert cli.main(["train", *SMALL, "--model", "gald", *flags,
+                         "--output-dir", str(tmp_path)]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "config.json").exists()
+
+
+def test_evaluate_refuses_a_model_without_keras_lk_settings(tmp_path, capsys):
+    inputs = keras.Input((None, None, 3))
+    keras.Model(inputs, keras.layers.Conv2D(6, 1)(inputs)).save(tmp_path / "plain.keras")
+    assert cli.main(["evaluate", "--model-path", str(tmp_path / "plain.keras")]) == 2
+    assert "not a keras_lk segmentation model" in capsys.readouterr().err

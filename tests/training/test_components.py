@@ -12,7 +12,6 @@ from keras_lk.training import (
     StepDecay,
     TrainConfig,
     TrainingDivergedError,
-    compile_losses,
     resolve_precision,
     set_precision,
 )
@@ -96,14 +95,19 @@ def test_cross_entropy_ignores_label_golden_and_float32():
     assert SegmentationCrossEntropy.from_config(loss.get_config()).ignore_label == 255
 
 
-def test_aux_loss_weighting_for_dict_outputs():
-    inputs = keras.Input((4, 4, 3))
-    model = keras.Model(inputs, {"logits": keras.layers.Conv2D(2, 1)(inputs),
-                                 "aux_logits": keras.layers.Conv2D(2, 1)(inputs)})
-    loss = SegmentationCrossEntropy()
-    _, weights, names = compile_losses(model, loss, 0.4)
-    assert names == ["aux_logits", "logits"]
-    assert weights == {"aux_logits": 0.4, "logits": 1.0}
+def test_gald_compiles_its_aux_loss_weight():
+    from keras_lk import models
+
+    model = models.GALDNet(3, backbone="resnet10_narrow", head_channels=8, ga="psp",
+                           aux_loss_weight=0.25)
+    assert model.output_loss_weights() == {"logits": 1.0, "aux_logits": 0.25}
+    model.compile(loss=SegmentationCrossEntropy())
+    x = np.zeros((2, 32, 32, 3), "float32")
+    y = np.ones((2, 32, 32), "int32")
+    logs = model.train_on_batch(x, model.targets(y), return_dict=True)
+    # total = main + 0.25 * aux, both cross-entropies of the same labels.
+    expected = logs["logits_loss"] + 0.25 * logs["aux_logits_loss"]
+    np.testing.assert_allclose(logs["loss"], expected, rtol=1e-5)
 
 
 def test_config_validation_messages():
@@ -115,11 +119,12 @@ def test_config_validation_messages():
         TrainConfig(jit_compile=True, precision="mixed_bfloat16")
     with pytest.raises(ValueError, match="data_dir"):
         TrainConfig(dataset="voc_sbd")
-    with pytest.raises(ValueError, match="`head` must be one of"):
-        TrainConfig(head="conv3x3")
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['depth'\] of model 'gcn'"):
+        TrainConfig(model_options={"depth": 3})
     with pytest.raises(ValueError, match="takes neither `l2` nor `head_lr_multiplier`"):
         TrainConfig(optimizer="adam")
-    config = TrainConfig(scale_range=(0.5, 2.0))
+    config = TrainConfig(scale_range=(0.5, 2.0), model="gald",
+                         model_options={"ga": "psp", "ld": False, "aux_loss_weight": 0.3})
     assert TrainConfig.from_json(config.to_json()) == config
 
 

@@ -83,7 +83,7 @@ def cli_train(output_dir, *extra):
     """The 2-worker CLI command (a function of the worker index) for `start_two_workers`."""
     return lambda index: [
         "-m", "keras_lk.cli", "train", "--strategy", "multi_worker", "--backbone", "resnet18",
-        "--k", "3", "--crop-size", "32", "--image-size", "48", "--num-train-images", "8",
+        "--model-option", "k=3", "--crop-size", "32", "--image-size", "48", "--num-train-images", "8",
         "--batch-size", "4", "--learning-rate", "0.001", "--verbose", "2",
         "--no-tensorboard", "--output-dir", str(output_dir), *extra,
     ]

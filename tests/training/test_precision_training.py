@@ -10,7 +10,7 @@ from keras_lk.training import TrainConfig, train
 @pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
 def test_train_with_mixed_precision(tmp_path, precision):
     config = TrainConfig(
-        output_dir=str(tmp_path), backbone="resnet18", k=3, crop_size=32, image_size=48,
+        output_dir=str(tmp_path), backbone="resnet18", model_options={"k": 3}, crop_size=32, image_size=48,
         num_train_images=4, batch_size=2, steps=2, steps_per_epoch=2, learning_rate=0.001,
         precision=precision, checkpoint_every=1, tensorboard=False, verbose=0,
     )

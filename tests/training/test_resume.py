@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COMMAND = ["--backbone", "resnet18", "--k", "3", "--crop-size", "32", "--image-size", "48",
+COMMAND = ["--backbone", "resnet18", "--model-option", "k=3", "--crop-size", "32", "--image-size", "48",
            "--num-train-images", "8", "--batch-size", "2", "--learning-rate", "0.001",
            "--steps", "24", "--steps-per-epoch", "4", "--seed", "3", "--deterministic",
            "--verbose", "2", "--no-tensorboard"]

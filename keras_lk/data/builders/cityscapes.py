@@ -29,7 +29,9 @@ from keras_lk.data.builders._archives import (
     require_archive,
     segmentation_info,
 )
+from keras_lk.data.dataset_info import DatasetInfo, tfds_loader
 from keras_lk.data.validation import validate_mask
+from keras_lk.data.visualization import CITYSCAPES_COLORS
 
 URL = "https://www.cityscapes-dataset.com/downloads/ (login required)"
 NUM_CLASSES = 19
@@ -198,3 +200,25 @@ class CityscapesTrainIds(tfds.core.GeneratorBasedBuilder):
                         "file_name": image_name.rsplit("/", 1)[-1],
                     },
                 )
+
+
+def _dataset(config, train_split, description):
+    return DatasetInfo(
+        name=f"cityscapes_train_ids/{config}",
+        num_classes=NUM_CLASSES,
+        class_names=TRAIN_CLASSES,
+        splits=tuple(CityscapesTrainIds.builder_configs[config].splits),
+        train_split=train_split,
+        eval_split="val",  # coarse has no val: evaluate on cityscapes_train_ids/fine
+        loader=tfds_loader(f"cityscapes_train_ids/{config}"),
+        ignore_label=IGNORE_LABEL,
+        palette=CITYSCAPES_COLORS,
+        description=description,
+    )
+
+
+DATASETS = (
+    _dataset("fine", "train", "Cityscapes fine, 19 trainIds (train 2,975, val 500), TFDS"),
+    _dataset("coarse", "train_extra",
+             "Cityscapes coarse, 19 trainIds (train_extra 19,998, val 500), TFDS"),
+)

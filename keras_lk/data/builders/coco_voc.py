@@ -24,6 +24,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from keras_lk.data.builders._archives import require_archive, segmentation_info
+from keras_lk.data.builders.voc_sbd import VOC_CLASSES
+from keras_lk.data.dataset_info import DatasetInfo, tfds_loader, voc_colors
 from keras_lk.data.validation import validate_mask
 
 URL = "https://cocodataset.org/#download"
@@ -175,3 +177,17 @@ def stage1_mixture(coco_train, voc_sbd_train_aug, sizes=None, seed=None):
     return tf.data.Dataset.sample_from_datasets(
         [coco_train, voc_sbd_train_aug], weights=weights, seed=seed
     )
+
+
+DATASET = DatasetInfo(
+    name="coco_voc",
+    num_classes=NUM_CLASSES,
+    class_names=VOC_CLASSES,
+    splits=tuple(EXPECTED_IMAGES),
+    train_split="train",
+    eval_split="val",
+    loader=tfds_loader("coco_voc"),
+    ignore_label=IGNORE_LABEL,
+    palette=voc_colors(NUM_CLASSES),
+    description="COCO 2017 restricted to the 20 VOC classes (GCN stage 1), TFDS",
+)

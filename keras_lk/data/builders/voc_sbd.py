@@ -20,6 +20,7 @@ from keras_lk.data.builders._archives import (
     require_archive,
     segmentation_info,
 )
+from keras_lk.data.dataset_info import DatasetInfo, tfds_loader, voc_colors
 from keras_lk.data.validation import validate_example
 
 VOC_ARCHIVE = "VOCtrainval_11-May-2012.tar"
@@ -145,3 +146,17 @@ class VocSbd(tfds.core.GeneratorBasedBuilder):
                     "file_name": image_path.name,
                 },
             )
+
+
+DATASET = DatasetInfo(
+    name="voc_sbd",
+    num_classes=NUM_CLASSES,
+    class_names=VOC_CLASSES,
+    splits=tuple(VocSbd.EXPECTED_SPLIT_SIZES),
+    train_split="train_aug",
+    eval_split="val",
+    loader=tfds_loader("voc_sbd"),
+    ignore_label=IGNORE_LABEL,
+    palette=voc_colors(NUM_CLASSES),
+    description="PASCAL VOC 2012 + SBD (train_aug 10,582, val 1,449), TFDS from the archives",
+)

@@ -1,0 +1,58 @@
+"""The backbone registry: name → builder and the facts a model or a tool needs.
+
+Adding a backbone: write its builder (a function returning a model whose output is
+``{"res2", "res3", "res4", "res5"}``, accepting the keyword arguments of
+`ResNetBackbone`), then add one `BackboneInfo` line below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from keras_lk.backbones import resnet
+from keras_lk.registry import Registry
+
+
+@dataclasses.dataclass(frozen=True)
+class BackboneInfo:
+    """A backbone and its facts.
+
+    Args:
+        name: registry name (``"resnet50"``).
+        builder: function ``builder(weights=..., input_tensor=..., output_stride=...,
+            use_sync_bn=..., **kwargs)`` returning the backbone model.
+        normalization: the input normalization its weights expect (a name of
+            `keras_lk.data.NORMALIZATIONS`; ``"caffe"`` for the Keras ImageNet ResNets).
+        imagenet_weights: whether ``weights="imagenet"`` exists for it.
+        description: one line for ``--help`` and the README.
+    """
+
+    name: str
+    builder: Callable
+    normalization: str = "caffe"
+    imagenet_weights: bool = False
+    description: str = ""
+
+    def build(self, **kwargs):
+        return self.builder(**kwargs)
+
+
+BACKBONES = Registry("backbone", [
+    BackboneInfo("resnet10_narrow", resnet.ResNet10Narrow,
+                 description="ResNet-10 at 1/4 width (~0.3 M parameters), CPU-minute runs"),
+    BackboneInfo("resnet18", resnet.ResNet18, description="ResNet-18 v1, small, for tests"),
+    BackboneInfo("resnet50", resnet.ResNet50, imagenet_weights=True,
+                 description="ResNet-50 v1 (GALD Table 1, GCN Table 6)"),
+    BackboneInfo("resnet101", resnet.ResNet101, imagenet_weights=True,
+                 description="ResNet-101 v1 (FCRN, GALD Table 1(d))"),
+    BackboneInfo("resnet152", resnet.ResNet152, imagenet_weights=True,
+                 description="ResNet-152 v1 (GCN Tables 1-5, FCRN)"),
+    BackboneInfo("resnet50_gcn", resnet.ResNet50GCN,
+                 description="ResNet50-GCN (GCN Appendix A, Table 6); never pretrained"),
+])
+
+
+def get_backbone(backbone, **kwargs):
+    """Builds the registered backbone named `backbone`; keyword arguments go to its builder."""
+    return BACKBONES[backbone].build(**kwargs)
