@@ -21,6 +21,8 @@ import math
 import numpy as np
 from keras import ops
 
+from keras_lk.models.segmentation_model import LOGITS
+
 
 def _as_batch(image):
     image = np.asarray(image)
@@ -37,11 +39,11 @@ def _probabilities(model, images):
     """Softmax scores of `model` on a batch, as float32 NumPy N×H×W×C (input size)."""
     outputs = model(images, training=False)
     if isinstance(outputs, dict):
-        if "logits" not in outputs:
+        if LOGITS not in outputs:
             raise ValueError(
-                f"`model` returned a dict without a 'logits' entry, keys: {sorted(outputs)}."
+                f"`model` returned a dict without a {LOGITS!r} entry, keys: {sorted(outputs)}."
             )
-        outputs = outputs["logits"]
+        outputs = outputs[LOGITS]
     if len(outputs.shape) != 4:
         raise ValueError(
             f"`model` must return logits N×H×W×C, returned shape {tuple(outputs.shape)}."
