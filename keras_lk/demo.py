@@ -64,8 +64,9 @@ def train_config(settings, head, k, output_dir, seed):
 
     return TrainConfig(
         output_dir=output_dir, model="gcn", backbone=settings.backbone,
-        model_options={"k": k, "head": head, "boundary_refine": False}, dataset="scenes", num_train_images=settings.num_train_images,
-        image_size=settings.image_size, crop_size=settings.image_size, batch_size=settings.batch_size,
+        model_options={"k": k, "head": head, "boundary_refine": False}, dataset="scenes",
+        num_train_images=settings.num_train_images, image_size=settings.image_size,
+        crop_size=settings.image_size, batch_size=settings.batch_size,
         steps=settings.steps, steps_per_epoch=settings.steps_per_epoch, optimizer="adam",
         learning_rate=settings.learning_rate, l2=0.0, schedule="poly", precision=settings.precision,
         seed=seed, tensorboard=False, verbose=2,

@@ -18,7 +18,7 @@ from keras_lk.training.callbacks import (
     TrainingDivergedError,
     make_callbacks,
 )
-from keras_lk.training.config import SCHEDULES, TrainConfig
+from keras_lk.training.config import TrainConfig
 from keras_lk.training.losses import LOSSES, SegmentationCrossEntropy, make_loss
 from keras_lk.training.multi_worker import prepare_multi_worker_fit
 from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
@@ -26,6 +26,7 @@ from keras_lk.training.precision import PRECISIONS, resolve_precision, set_preci
 from keras_lk.training.schedules import ConstantSchedule, PolyDecay, StepDecay
 from keras_lk.training.strategy import STRATEGIES, configure_cpu_devices, make_strategy
 from keras_lk.training.trainer import (
+    SCHEDULES,
     TrainResult,
     build_model,
     compile_model,

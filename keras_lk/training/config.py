@@ -16,19 +16,17 @@ from keras_lk.training.losses import LOSSES
 from keras_lk.training.precision import PRECISIONS
 from keras_lk.training.strategy import STRATEGIES
 
-SCHEDULES = ("poly", "step", "constant")
-OPTIMIZERS = ("sgd", "adam")
-
 
 def choices() -> dict:
     """The valid values of the fields that name a choice (also the CLI's `choices`)."""
     from keras_lk.backbones import BACKBONES
     from keras_lk.data import DATASETS
     from keras_lk.models import MODELS
+    from keras_lk.training.trainer import OPTIMIZERS, SCHEDULES
 
     return {
         "model": MODELS.names(), "backbone": BACKBONES.names(), "dataset": DATASETS.names(),
-        "schedule": SCHEDULES, "loss": LOSSES, "optimizer": OPTIMIZERS,
+        "schedule": tuple(SCHEDULES), "loss": LOSSES, "optimizer": tuple(OPTIMIZERS),
         "precision": PRECISIONS, "strategy": STRATEGIES,
     }
 

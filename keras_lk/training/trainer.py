@@ -87,17 +87,27 @@ def make_schedule(config: TrainConfig):
     return SCHEDULES[config.schedule](config)
 
 
-def make_optimizer(config: TrainConfig):
-    if config.optimizer == "adam":
-        import keras
-
-        return keras.optimizers.Adam(make_schedule(config))
+def _sgd(config: TrainConfig):
     multipliers = {}
     if config.head_lr_multiplier != 1.0:
         # Everything that is not a backbone variable is a (new) head.
         multipliers[f"^(?!{BACKBONE_PATTERN[1:]})"] = config.head_lr_multiplier
     return SegmentationSGD(make_schedule(config), momentum=config.momentum, l2=config.l2,
                            lr_multipliers=multipliers)
+
+
+def _adam(config: TrainConfig):
+    import keras
+
+    return keras.optimizers.Adam(make_schedule(config))
+
+
+# The optimizer of each `TrainConfig.optimizer`, by name.
+OPTIMIZERS = {"sgd": _sgd, "adam": _adam}
+
+
+def make_optimizer(config: TrainConfig):
+    return OPTIMIZERS[config.optimizer](config)
 
 
 def compile_model(model, config: TrainConfig):
