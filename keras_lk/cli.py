@@ -163,6 +163,9 @@ def load_model(path):
     import keras_lk.models
     import keras_lk.training
 
+    if os.path.isdir(path):
+        raise ValueError(f"`--model-path` {path!r} is a directory; expected a .keras file "
+                         "(e.g. RUN_DIR/model.keras).")
     if not os.path.isfile(path):
         raise ValueError(f"`--model-path` {path!r} does not exist.")
     try:
@@ -187,7 +190,8 @@ def evaluate(args):
     from keras_lk import data, evaluation
 
     info = data.DATASETS[args.dataset]
-    raw = info.load(args.split, data_dir=args.data_dir, manual_dir=args.manual_dir,
+    split = info.eval_split if args.split is None else args.split
+    raw = info.load(split, data_dir=args.data_dir, manual_dir=args.manual_dir,
                     num_images=args.num_images, image_size=args.image_size)
     model = load_model(args.model_path)
     num_classes = model.num_classes
@@ -203,6 +207,9 @@ def evaluate(args):
         matrix += evaluation.confusion_matrix(labels, predictions, num_classes,
                                               ignore_label=model.ignore_label)
         regions.update(labels, predictions)
+    if not matrix.sum():
+        raise ValueError(f"dataset {args.dataset!r} split {split!r} has no labelled pixel to "
+                         "evaluate (no image, or only ignore labels).")
     scores = evaluation.scores_from_confusion(matrix)
     metrics = {
         "miou": scores["mean_iou"],
@@ -235,14 +242,45 @@ def _image_paths(inputs):
             raise ValueError(f"`--input` {item!r} does not exist.")
     if not paths:
         raise ValueError(f"`--input` {inputs!r} holds no image ({', '.join(IMAGE_SUFFIXES)}).")
+    # One mask per file stem: x.png and x.jpg would write the same x.png.
+    by_stem = {}
+    for path in paths:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        if stem in by_stem:
+            raise ValueError(f"`--input` has two images named {stem!r} ({by_stem[stem]!r} and "
+                             f"{path!r}); their masks would both be {stem}.png.")
+        by_stem[stem] = path
     return paths
+
+
+# PIL modes of 8-bit images; "I;16", "I" and "F" (16-bit, 32-bit, float) would be clipped.
+EIGHT_BIT_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB",
+                   "HSV")
+
+
+def _read_rgb(path):
+    """An image file as uint8 RGB H×W×3; one-line errors for unreadable, empty or
+    non-8-bit images."""
+    import numpy as np
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            if image.mode not in EIGHT_BIT_MODES:
+                raise ValueError(f"image {path!r} has PIL mode {image.mode!r} (16-bit or "
+                                 "float pixels); expected an 8-bit RGB or greyscale image.")
+            pixels = np.asarray(image.convert("RGB"))
+    except OSError as error:
+        raise ValueError(f"cannot read image {path!r}: {error}") from None
+    if 0 in pixels.shape:
+        raise ValueError(f"image {path!r} is empty (size {pixels.shape[1]}×{pixels.shape[0]}).")
+    return pixels
 
 
 def predict(args):
     """Writes one palette PNG per input image: pixel values are labels, colours the
     model's palette (VOC's when it has none); the model says its input normalization."""
     import numpy as np
-    from PIL import Image
 
     from keras_lk.data import normalize_image
     from keras_lk.evaluation import save_label_png
@@ -252,10 +290,7 @@ def predict(args):
     palette = "voc" if model.palette is None else np.asarray(model.palette, np.uint8)
     os.makedirs(args.output_dir, exist_ok=True)
     for path in paths:
-        try:
-            image = np.asarray(Image.open(path).convert("RGB"))
-        except OSError as error:
-            raise ValueError(f"cannot read image {path!r}: {error}") from None
+        image = _read_rgb(path)
         batch = normalize_image(image[None], model.normalization)
         logits = model.main_logits(model(batch, training=False))[0]
         mask = np.argmax(logits, axis=-1).astype(np.uint8)

@@ -201,3 +201,34 @@ def test_evaluate_refuses_a_model_without_keras_lk_settings(tmp_path, capsys):
     keras.Model(inputs, keras.layers.Conv2D(6, 1)(inputs)).save(tmp_path / "plain.keras")
     assert cli.main(["evaluate", "--model-path", str(tmp_path / "plain.keras")]) == 2
     assert "not a keras_lk segmentation model" in capsys.readouterr().err
+
+
+def test_predict_refuses_inputs_that_would_overwrite_or_clip(trained, tmp_path, capsys):
+    model = str(trained / "model.keras")
+    image = np.random.default_rng(0).integers(0, 255, (20, 24, 3), dtype=np.uint8)
+    Image.fromarray(image).save(tmp_path / "x.png")
+    Image.fromarray(image).save(tmp_path / "x.jpg")
+    assert cli.main(["predict", "--model-path", model, "--input", str(tmp_path),
+                     "--output-dir", str(tmp_path / "out")]) == 2
+    assert "two images named 'x'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+    deep = tmp_path / "deep.png"
+    Image.fromarray(np.full((20, 24), 40000, np.uint16)).save(deep)
+    assert Image.open(deep).mode.startswith("I")
+    assert cli.main(["predict", "--model-path", model, "--input", str(deep),
+                     "--output-dir", str(tmp_path / "out")]) == 2
+    assert "16-bit or float pixels" in capsys.readouterr().err
+
+    assert cli.main(["predict", "--model-path", str(trained), "--input", str(deep),
+                     "--output-dir", str(tmp_path / "out")]) == 2
+    assert "is a directory; expected a .keras file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--num-train-images", "0"], "`num_train_images` must be None or an integer ≥ 1"),
+    (["--num-classes", "0"], "`num_classes` must be None or an integer ≥ 1"),
+])
+def test_zero_images_or_classes_are_refused(flags, message, tmp_path, capsys):
+    assert cli.main(["train", *SMALL, *flags, "--output-dir", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
