@@ -57,16 +57,16 @@ FRAMES = {
 }
 
 
-def write_cityscapes(manual_dir, annotation, image_zip, label_zip, splits):
+def write_cityscapes(manual_dir, annotation, image_zip, label_zip, splits, truncate=None):
     manual_dir.mkdir(parents=True, exist_ok=True)
     images, labels = {}, {}
     for split in splits:
         for k, stem in enumerate(FRAMES[split]):
             city = stem.split("_")[0]
             rgb = np.full((8, 16, 3), 10 * k, np.uint8)
-            images[f"leftImg8bit/{split}/{city}/{stem}_leftImg8bit.png"] = archives.rgb_png_bytes(
-                rgb
-            )
+            png = archives.rgb_png_bytes(rgb)
+            images[f"leftImg8bit/{split}/{city}/{stem}_leftImg8bit.png"] = (
+                png[: len(png) // 2] if stem == truncate else png)
             base = f"{annotation}/{split}/{city}/{stem}_{annotation}_"
             labels[base + "labelIds.png"] = archives.png_bytes(_label_ids(k))
             labels[base + "color.png"] = archives.rgb_png_bytes(rgb)
@@ -148,3 +148,17 @@ def test_from_tfds_cityscapes():
         example["segmentation_mask"].numpy()[..., 0], cityscapes.labelids_to_trainids(_label_ids(0))
     )
     assert example["file_name"].numpy() == b"aachen_000000_000019"
+
+
+def test_truncated_image_names_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(cityscapes.CityscapesTrainIds, "EXPECTED_SPLIT_SIZES",
+                        {"train": 3, "val": 2, "train_extra": 2})
+    manual = tmp_path / "manual"
+    write_cityscapes(manual, "gtFine", "leftImg8bit_trainvaltest.zip",
+                     "gtFine_trainvaltest.zip", ["train", "val"], truncate="lindau_000000_000019")
+    builder = cityscapes.CityscapesTrainIds(config="fine", data_dir=str(tmp_path / "data"))
+    with pytest.raises(ValueError, match=r"lindau_000000_000019_leftImg8bit\.png in the "
+                                         r"archive is corrupt or truncated"):
+        builder.download_and_prepare(
+            download_config=tfds.download.DownloadConfig(manual_dir=str(manual)))
+

@@ -31,7 +31,8 @@ def _mask(image_id, source):
     return mask
 
 
-def write_voc_sbd(manual_dir):
+def write_voc_sbd(manual_dir, truncate=None):
+    """The tiny archives; `truncate` names an image id whose JPEG is cut in half."""
     manual_dir.mkdir(parents=True, exist_ok=True)
     rgb = np.random.default_rng(0).integers(0, 255, (20, 24, 3), dtype=np.uint8)
     voc = "VOCdevkit/VOC2012/"
@@ -41,7 +42,9 @@ def write_voc_sbd(manual_dir):
         voc + "ImageSets/Segmentation/trainval.txt": archives.lines(VOC_TRAIN + VOC_VAL),
     }
     for image_id in VOC_TRAIN + VOC_VAL + ["2009_999999"]:  # + a JPEG without label
-        files[voc + f"JPEGImages/{image_id}.jpg"] = archives.jpeg_bytes(rgb)
+        jpeg = archives.jpeg_bytes(rgb)
+        files[voc + f"JPEGImages/{image_id}.jpg"] = (
+            jpeg[: len(jpeg) // 2] if image_id == truncate else jpeg)
     for image_id in VOC_TRAIN + VOC_VAL:
         files[voc + f"SegmentationClass/{image_id}.png"] = archives.png_bytes(
             _mask(image_id, "voc"), palette=True
@@ -136,6 +139,15 @@ def test_bad_label_names_the_file(tmp_path, tiny_sizes):
     archives.write_tar(manual / voc_sbd.SBD_ARCHIVE, files, mode="w:gz")
     builder = voc_sbd.VocSbd(data_dir=str(tmp_path / "data"))
     with pytest.raises(ValueError, match=r"2008_000100.jpg.*labels \[40\]"):
+        builder.download_and_prepare(download_config=_config(manual))
+
+
+def test_truncated_image_names_the_file(tmp_path, tiny_sizes):
+    manual = tmp_path / "manual"
+    write_voc_sbd(manual, truncate="2007_000003")
+    builder = voc_sbd.VocSbd(data_dir=str(tmp_path / "data"))
+    with pytest.raises(ValueError, match=r"2007_000003\.jpg in the archive is corrupt or "
+                                         r"truncated"):
         builder.download_and_prepare(download_config=_config(manual))
 
 

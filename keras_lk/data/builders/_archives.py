@@ -83,3 +83,23 @@ def check_split_sizes(found: dict, expected: dict, archives: str):
                 f"Split {split!r} has {found.get(split)} examples, expected {count} with the "
                 f"official archives ({archives}). An archive is incomplete or not the official one."
             )
+
+
+def load_image(source, name: str):
+    """Opens and fully decodes an image (a path or a file object) with PIL.
+
+    Decoding the whole image here, while the dataset is prepared, turns a truncated or
+    corrupt file into an error naming it; TFDS would otherwise fail later with a bare
+    "Truncated File Read".
+    """
+    from PIL import Image
+
+    try:
+        image = Image.open(source)
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for broken files
+        raise ValueError(
+            f"Image {name} in the archive is corrupt or truncated ({error}); replace the "
+            "archive with an intact copy."
+        ) from None
+    return image

@@ -26,6 +26,7 @@ import tensorflow_datasets as tfds
 
 from keras_lk.data.builders._archives import (
     check_split_sizes,
+    load_image,
     require_archive,
     segmentation_info,
 )
@@ -182,7 +183,7 @@ class CityscapesTrainIds(tfds.core.GeneratorBasedBuilder):
         with zipfile.ZipFile(image_zip) as images, zipfile.ZipFile(label_zip) as labels:
             for stem, image_name, label_name in items:
                 image_bytes = images.read(image_name)
-                with Image.open(io.BytesIO(image_bytes)) as image:
+                with load_image(io.BytesIO(image_bytes), name=image_name) as image:
                     if image.mode != "RGB":
                         raise ValueError(
                             f"Example {stem!r}: {image_name} must be an RGB PNG, received "

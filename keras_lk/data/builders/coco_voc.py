@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 import tensorflow_datasets as tfds
 
-from keras_lk.data.builders._archives import require_archive, segmentation_info
+from keras_lk.data.builders._archives import load_image, require_archive, segmentation_info
 from keras_lk.data.builders.voc_sbd import VOC_CLASSES
 from keras_lk.data.dataset_info import DatasetInfo, tfds_loader, voc_colors
 from keras_lk.data.validation import validate_mask
@@ -116,7 +116,6 @@ class CocoVoc(tfds.core.GeneratorBasedBuilder):
         return splits
 
     def _generate_examples(self, coco, images_zip, split):
-        from PIL import Image
 
         with zipfile.ZipFile(images_zip) as archive:
             members = set(archive.namelist())
@@ -129,7 +128,7 @@ class CocoVoc(tfds.core.GeneratorBasedBuilder):
                 if member not in members:
                     raise ValueError(f"Example {info['file_name']!r}: no {member} in {images_zip}.")
                 image_bytes = archive.read(member)
-                with Image.open(io.BytesIO(image_bytes)) as image:
+                with load_image(io.BytesIO(image_bytes), name=member) as image:
                     size = image.size[::-1]
                     if image.mode != "RGB":  # a few COCO JPEGs are grey
                         image_value = np.array(image.convert("RGB"))

@@ -16,6 +16,7 @@ import tensorflow_datasets as tfds
 
 from keras_lk.data.builders._archives import (
     check_split_sizes,
+    load_image,
     read_ids,
     require_archive,
     segmentation_info,
@@ -68,9 +69,8 @@ def read_sbd_mat(path) -> np.ndarray:
 
 
 def read_rgb(path) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as image:
+    """Reads an image as RGB uint8 H×W×3; a corrupt or truncated file names itself."""
+    with load_image(path, name=str(path)) as image:
         return np.array(image.convert("RGB"))
 
 
