@@ -34,7 +34,7 @@ import os
 import keras
 from keras import layers, ops
 
-from keras_lk.layers.conv_norm_act import conv_norm_act, norm_layer, norm_name
+from keras_lk.layers.normalization import conv_norm_act, norm_layer, norm_name
 
 IMAGENET_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 # Hashes of the official `*_weights_tf_dim_ordering_tf_kernels_notop.h5` files

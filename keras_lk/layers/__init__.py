@@ -6,10 +6,12 @@ from keras_lk.layers.global_aggregation import ASPP, CGNL, NonLocal, PyramidPool
 from keras_lk.layers.global_conv import GlobalConv
 from keras_lk.layers.large_kernel_conv import LargeKernelConv
 from keras_lk.layers.local_distribution import LocalDistribution
+from keras_lk.layers.normalization import NORMS, conv_norm_act, norm_activation, norm_layer
 
 __all__ = [
     "ASPP",
     "CGNL",
+    "NORMS",
     "BoundaryRefine",
     "ConvStack3x3",
     "GlobalConv",
@@ -17,4 +19,7 @@ __all__ = [
     "LocalDistribution",
     "NonLocal",
     "PyramidPooling",
+    "conv_norm_act",
+    "norm_activation",
+    "norm_layer",
 ]

@@ -19,7 +19,7 @@ from keras import layers, ops
 
 from keras_lk.layers._resize import bilinear_neighbours
 from keras_lk.layers._validation import check_choice, check_positive_int
-from keras_lk.layers.conv_norm_act import NORMS, conv_norm_act_block, norm_layer
+from keras_lk.layers.normalization import NORMS, conv_norm_act_block, norm_layer
 
 
 def _check_int_tuple(name, values):
@@ -140,7 +140,7 @@ class NonLocal(layers.Layer):
     Args:
         inter_filters: channels of θ/φ/g; default half the input channels.
         norm: ``"batch_norm"`` or ``"sync_batch_norm"`` (see
-            `keras_lk.layers.conv_norm_act`).
+            `keras_lk.layers.normalization`).
 
     Call arguments:
         inputs: ``(batch, H, W, C)``; memory grows as ``(H·W)²``.

@@ -13,7 +13,7 @@ from keras_lk.layers._validation import (
     check_known_channels,
     check_odd_kernel_size,
 )
-from keras_lk.layers.conv_norm_act import NORMS, norm_layer
+from keras_lk.layers.normalization import NORMS, norm_layer
 
 DOWNSAMPLERS = ("depthwise", "bilinear", "average")
 

@@ -25,8 +25,8 @@ from keras import layers
 from keras_lk import layers as lk_layers
 from keras_lk.backbones import get_backbone
 from keras_lk.layers._validation import check_choice, check_positive_int
-from keras_lk.layers.conv_norm_act import conv_norm_act, norm_activation, norm_name
 from keras_lk.layers.local_distribution import DOWNSAMPLERS
+from keras_lk.layers.normalization import conv_norm_act, norm_activation, norm_name
 from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
 from keras_lk.models.spatial import CropToMatch
 

@@ -128,10 +128,6 @@ class SegmentationModel(keras.Model):
         """The main logits of a call's `outputs` (a tensor, or a dict of outputs)."""
         return outputs[LOGITS] if isinstance(outputs, dict) else outputs
 
-    def class_name_list(self) -> list:
-        """The class names, ``class_0``, ``class_1``... when none were given."""
-        return self.class_names or [f"class_{i}" for i in range(self.num_classes)]
-
     def compile(self, optimizer="auto", loss="auto", metrics="auto", loss_weights="auto",
                 **kwargs):
         """Compiles with the family's losses, loss weights and the main output's mIoU.

@@ -1,4 +1,4 @@
-"""Convolution → normalization → activation: the one helper every keras_lk network uses.
+"""Normalization: convolution → norm → activation, the one helper every keras_lk network uses.
 
 The norm and the activation are injected, so a model decides once (``use_sync_bn``)
 and every BatchNorm of the backbone, the heads and the GA/LD modules follows:
