@@ -126,7 +126,8 @@ class FCRN(SegmentationModel):
         # === Config ===
         self._set_segmentation_config(
             num_classes=num_classes, class_names=class_names, palette=palette,
-            normalization=normalization, ignore_label=ignore_label, backbone=backbone)
+            normalization=normalization, ignore_label=ignore_label, backbone=backbone,
+            use_sync_bn=use_sync_bn, input_shape=input_shape)
         self.output_stride = output_stride
         self.kernel_size = kernel_size
         self.dilation = dilation
@@ -134,8 +135,6 @@ class FCRN(SegmentationModel):
         self.dropout_rate = dropout_rate
         self.num_dropout_blocks = num_dropout_blocks
         self.upsample_logits = upsample_logits
-        self.use_sync_bn = use_sync_bn
-        self.image_shape = tuple(input_shape)
 
     @property
     def field_of_view(self):
@@ -152,7 +151,4 @@ class FCRN(SegmentationModel):
             "dropout_rate": self.dropout_rate,
             "num_dropout_blocks": self.num_dropout_blocks,
             "upsample_logits": self.upsample_logits,
-            "use_sync_bn": self.use_sync_bn,
-            "input_shape": self.image_shape,
-            "trainable": self.trainable,
         }

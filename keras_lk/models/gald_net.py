@@ -201,7 +201,8 @@ class GALDNet(SegmentationModel):
         # === Config ===
         self._set_segmentation_config(
             num_classes=num_classes, class_names=class_names, palette=palette,
-            normalization=normalization, ignore_label=ignore_label, backbone=backbone)
+            normalization=normalization, ignore_label=ignore_label, backbone=backbone,
+            use_sync_bn=use_sync_bn, input_shape=input_shape)
         self.ga = ga
         self.ld = ld
         self.arrangement = arrangement
@@ -212,8 +213,6 @@ class GALDNet(SegmentationModel):
         self.head_channels = head_channels
         self.cgnl_groups = cgnl_groups
         self.output_stride = output_stride
-        self.use_sync_bn = use_sync_bn
-        self.image_shape = tuple(input_shape)
 
     def output_loss_weights(self):
         if not self.aux_head:
@@ -233,7 +232,4 @@ class GALDNet(SegmentationModel):
             "head_channels": self.head_channels,
             "cgnl_groups": self.cgnl_groups,
             "output_stride": self.output_stride,
-            "use_sync_bn": self.use_sync_bn,
-            "input_shape": self.image_shape,
-            "trainable": self.trainable,
         }

@@ -195,14 +195,13 @@ class GCNSeg(SegmentationModel):
         # === Config ===
         self._set_segmentation_config(
             num_classes=num_classes, class_names=class_names, palette=palette,
-            normalization=normalization, ignore_label=ignore_label, backbone=backbone)
+            normalization=normalization, ignore_label=ignore_label, backbone=backbone,
+            use_sync_bn=use_sync_bn, input_shape=input_shape)
         self.k = k
         self.head = head
         self.boundary_refine = boundary_refine
         self.stack_channels = stack_channels
         self.output_stride = output_stride
-        self.use_sync_bn = use_sync_bn
-        self.image_shape = tuple(input_shape)
 
     def get_config(self):
         return {
@@ -212,7 +211,4 @@ class GCNSeg(SegmentationModel):
             "boundary_refine": self.boundary_refine,
             "stack_channels": self.stack_channels,
             "output_stride": self.output_stride,
-            "use_sync_bn": self.use_sync_bn,
-            "input_shape": self.image_shape,
-            "trainable": self.trainable,
         }

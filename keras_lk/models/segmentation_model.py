@@ -69,13 +69,15 @@ class SegmentationModel(keras.Model):
     """
 
     def _set_segmentation_config(self, *, num_classes, class_names, palette, normalization,
-                                 ignore_label, backbone):
+                                 ignore_label, backbone, use_sync_bn, input_shape):
         self.num_classes = num_classes
         self.class_names = class_names
         self.palette = palette
         self.normalization = normalization
         self.ignore_label = ignore_label
         self.backbone_name = backbone
+        self.use_sync_bn = use_sync_bn
+        self.image_shape = tuple(input_shape)  # `input_shape` is a Functional property
 
     @staticmethod
     def _check_segmentation_args(num_classes, class_names, palette, normalization,
@@ -105,7 +107,10 @@ class SegmentationModel(keras.Model):
             "backbone": self.backbone_name,
             # Weights are in the saved file: a reloaded model must not load them again.
             "backbone_weights": None,
+            "use_sync_bn": self.use_sync_bn,
+            "input_shape": self.image_shape,
             "name": self.name,
+            "trainable": self.trainable,
         }
 
     @classmethod
