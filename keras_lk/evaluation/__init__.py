@@ -5,7 +5,9 @@
 - `boundary_internal_accuracy` / `BoundaryInternalAccuracy`: GCN Table 5;
 - `predict_multiscale` (scales + flip) and `predict_sliding_window` (tiles + overlap);
 - `dense_crf`: fully connected CRF (optional extra `keras_lk[crf]`);
-- `save_label_png`, `colorize`, `overlay`, `cityscapes_colors`: prediction export.
+- `save_label_png`, `colorize`, `overlay`, `cityscapes_colors`: prediction export;
+- `theoretical_receptive_field`, `valid_receptive_field`, `plot_valid_receptive_field`:
+  theoretical and valid receptive fields (GCN Sec. 3.1, Fig. 3).
 
 Example:
 >>> import keras_lk.evaluation as ke
@@ -24,18 +26,30 @@ from keras_lk.evaluation.confusion import (
 from keras_lk.evaluation.crf import dense_crf
 from keras_lk.evaluation.export import cityscapes_colors, colorize, overlay, save_label_png
 from keras_lk.evaluation.inference import predict_multiscale, predict_sliding_window
+from keras_lk.evaluation.receptive_field import (
+    ReceptiveField,
+    ValidReceptiveField,
+    plot_valid_receptive_field,
+    theoretical_receptive_field,
+    valid_receptive_field,
+)
 
 __all__ = [
     "BoundaryInternalAccuracy",
+    "ReceptiveField",
     "SegmentationMetrics",
+    "ValidReceptiveField",
     "boundary_internal_accuracy",
     "cityscapes_colors",
     "colorize",
     "confusion_matrix",
     "dense_crf",
     "overlay",
+    "plot_valid_receptive_field",
     "predict_multiscale",
     "predict_sliding_window",
     "save_label_png",
     "scores_from_confusion",
+    "theoretical_receptive_field",
+    "valid_receptive_field",
 ]
