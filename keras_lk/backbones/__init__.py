@@ -4,6 +4,7 @@ registry `BACKBONES` (name → builder, input normalization, ImageNet weights)."
 from keras_lk.backbones.registry import BACKBONES, BackboneInfo, get_backbone
 from keras_lk.backbones.resnet import (
     CaffePreprocessing,
+    ResNet10Local,
     ResNet10Narrow,
     ResNet18,
     ResNet50,
@@ -18,6 +19,7 @@ __all__ = [
     "BACKBONES",
     "BackboneInfo",
     "CaffePreprocessing",
+    "ResNet10Local",
     "ResNet10Narrow",
     "ResNet18",
     "ResNet50",

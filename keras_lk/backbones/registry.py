@@ -41,6 +41,9 @@ class BackboneInfo:
 BACKBONES = Registry("backbone", [
     BackboneInfo("resnet10_narrow", resnet.ResNet10Narrow,
                  description="ResNet-10 at 1/4 width (~0.3 M parameters), CPU-minute runs"),
+    BackboneInfo("resnet10_local", resnet.ResNet10Local,
+                 description="ResNet-10-narrow with one spatial conv per stage: res-5 sees "
+                             "67 px (CPU-scale runs with objects larger than that)"),
     BackboneInfo("resnet18", resnet.ResNet18, description="ResNet-18 v1, small, for tests"),
     BackboneInfo("resnet50", resnet.ResNet50, imagenet_weights=True,
                  description="ResNet-50 v1 (GALD Table 1, GCN Table 6)"),

@@ -4,6 +4,7 @@
   `scores_from_confusion`: mean IoU, per-class IoU, pixel accuracy, mean class accuracy;
 - `boundary_internal_accuracy` / `BoundaryInternalAccuracy`: GCN Table 5;
 - `predict_multiscale` (scales + flip) and `predict_sliding_window` (tiles + overlap);
+- `evaluate_segmentation`: a model's scores on a split (the CLI's and recipes' evaluation);
 - `dense_crf`: fully connected CRF (optional extra `keras_lk[crf]`);
 - `save_label_png`, `colorize`, `overlay`, `cityscapes_colors`: prediction export;
 - `theoretical_receptive_field`, `valid_receptive_field`, `plot_valid_receptive_field`:
@@ -24,6 +25,7 @@ from keras_lk.evaluation.confusion import (
     scores_from_confusion,
 )
 from keras_lk.evaluation.crf import dense_crf
+from keras_lk.evaluation.evaluate import evaluate_segmentation
 from keras_lk.evaluation.export import cityscapes_colors, colorize, overlay, save_label_png
 from keras_lk.evaluation.inference import predict_multiscale, predict_sliding_window
 from keras_lk.evaluation.receptive_field import (
@@ -44,6 +46,7 @@ __all__ = [
     "colorize",
     "confusion_matrix",
     "dense_crf",
+    "evaluate_segmentation",
     "overlay",
     "plot_valid_receptive_field",
     "predict_multiscale",

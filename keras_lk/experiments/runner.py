@@ -1,0 +1,313 @@
+"""Runs a `Table`: every (row, seed) trained by the engine, evaluated, and written down.
+
+`main(table)` is each recipe's command line. A run trains every selected row with every
+seed of the scale through `keras_lk.training.train` (so it resumes after a kill, from
+the run's backup), evaluates it on the scale's splits with
+`keras_lk.evaluation.evaluate_segmentation`, and appends it to the results file at
+once: a rerun skips the (row, seed) pairs already there, and refuses to mix runs whose
+configuration differs from the file's (``--fresh`` starts over).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import glob
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+from keras_lk.experiments import report, statistics
+from keras_lk.experiments.table import merge_train
+
+# Fields a user may set from the command line for every row; the rest come from the
+# scale and the row (the table's definition).
+RUN_FIELDS = ("data_dir", "manual_dir", "strategy", "precision", "num_cpu_devices",
+              "verbose")
+
+
+def _git(*args):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                              check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def environment() -> dict:
+    """Commit, package versions and machine of this run (for the results file)."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "commit": _git("rev-parse", "HEAD"),
+        "dirty": None if status is None else bool(status),
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                     "keras": keras.__version__, "numpy": np.__version__},
+        "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                    "cpu_count": os.cpu_count(),
+                    "devices": [d.name for d in tf.config.list_logical_devices()]},
+    }
+
+
+def resolve_run_settings(scale_train: dict, strategy: str | None, precision: str | None):
+    """`--strategy auto` / `--precision auto`: mirrored + mixed precision with GPUs."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if strategy in (None, "auto"):
+        strategy = "mirrored" if len(gpus) > 1 else scale_train.get("strategy", "default")
+    if precision is None:
+        precision = scale_train.get("precision", "auto")
+    return strategy, precision
+
+
+def config_hash(config) -> str:
+    """Hash of a run's configuration without where it writes and how it prints."""
+    values = json.loads(config.to_json())
+    for field in ("output_dir", "verbose", "tensorboard", "data_dir", "manual_dir"):
+        values.pop(field, None)
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _write_json(path, value):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temporary = f"{path}.tmp"
+    with open(temporary, "w") as f:
+        json.dump(value, f, indent=1)
+        f.write("\n")
+    os.replace(temporary, path)
+
+
+def _load_results(path, table, scale_name, smoke, fresh):
+    if fresh or not os.path.exists(path):
+        return None
+    with open(path) as f:
+        results = json.load(f)
+    if (results.get("table"), results.get("scale"), results.get("smoke")) != (
+            table.table, scale_name, smoke):
+        raise ValueError(
+            f"results file {path} holds {results.get('table')!r} at scale "
+            f"{results.get('scale')!r} (smoke={results.get('smoke')}), not {table.table!r} at "
+            f"{scale_name!r} (smoke={smoke}); pass another --results or --fresh.")
+    return results
+
+
+def evaluate_run(model, config, evaluation) -> dict:
+    """``{split: metrics}`` of a trained model on the scale's splits."""
+    from keras_lk import data
+    from keras_lk.evaluation import evaluate_segmentation
+
+    info = data.DATASETS[config.dataset]
+    metrics = {}
+    for split in evaluation.splits:
+        examples = info.load(split, data_dir=config.data_dir, manual_dir=config.manual_dir,
+                             num_images=evaluation.num_images, image_size=config.image_size)
+        metrics[split] = evaluate_segmentation(
+            model, examples, scales=evaluation.scales, flip=evaluation.flip,
+            tile=evaluation.tile, overlap=evaluation.overlap, crf=evaluation.crf,
+            boundary_distance=evaluation.boundary_distance)
+    return metrics
+
+
+def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_dir=None,
+              results_path=None, fresh=False, command=None, **run_settings) -> dict:
+    """Trains and evaluates the rows of `table` at `scale_name`; returns the results.
+
+    Args:
+        table: a `keras_lk.experiments.Table`.
+        scale_name: a key of ``table.scales``.
+        rows: row names or keys to run (None: every row of the scale).
+        seeds: seeds (None: the scale's; ``smoke`` keeps the first).
+        smoke: the scale's `smoke` overrides (a few steps, same code path).
+        output_dir: where runs train (``<output_dir>/<row>/seed_<s>``).
+        results_path: the results JSON (appended to after every run).
+        fresh: ignore an existing results file.
+        command: the command line recorded in the results.
+        run_settings: `RUN_FIELDS` of every `TrainConfig` (data_dir, strategy, ...).
+    """
+    from keras_lk.training import TrainConfig, train
+
+    if scale_name not in table.scales:
+        raise ValueError(f"`scale` must be one of {tuple(table.scales)}, received "
+                         f"{scale_name!r}.")
+    unknown = sorted(set(run_settings) - set(RUN_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown run settings {unknown}; expected some of {RUN_FIELDS}.")
+    scale = table.scales[scale_name]
+    scale = scale.smoked() if smoke else scale
+    seeds = tuple(scale.seeds if seeds is None else seeds)
+    selected = table.rows_at(scale_name, rows)
+    output_dir = output_dir or os.path.join("runs", "recipes", table.paper, table.key,
+                                            scale_name + ("_smoke" if smoke else ""))
+    results_path = results_path or default_results_path(table, scale_name, smoke, output_dir)
+    strategy, precision = resolve_run_settings(scale.train, run_settings.pop("strategy", None),
+                                               run_settings.pop("precision", None))
+    settings = {key: value for key, value in run_settings.items() if value is not None}
+
+    results = _load_results(results_path, table, scale_name, smoke, fresh) or {
+        "paper": table.paper, "table": table.table, "title": table.title,
+        "scale": scale_name, "smoke": smoke, "scale_description": scale.description,
+        "evaluation": dataclasses.asdict(scale.evaluation), "metrics": list(table.metrics),
+        "rows": [{"name": row.name, "paper": row.paper, "train": row.train, "x": row.x,
+                  "note": row.note} for row in table.rows_at(scale_name)],
+        "notes": table.notes, "runs": [],
+    }
+    results.update(environment())
+    results["command"] = command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])
+    started = time.perf_counter()
+    for row in selected:
+        for seed in seeds:
+            fields = merge_train(scale.train, row.train)
+            fields.update(settings, strategy=strategy, precision=precision, seed=seed,
+                          output_dir=os.path.join(output_dir, row.key, f"seed_{seed}"))
+            config = TrainConfig(**fields)
+            digest = config_hash(config)
+            done = [r for r in results["runs"] if r["row"] == row.name and r["seed"] == seed]
+            if done:
+                if done[0]["config_hash"] != digest:
+                    raise ValueError(
+                        f"{results_path} has row {row.name!r} seed {seed} trained with another "
+                        "configuration; pass --fresh to start over or --results for a new "
+                        "file.")
+                print(f"[{table.table}] {row.name} seed {seed}: done before, kept", flush=True)
+                continue
+            shared = _shared_run(results_path, digest)
+            if shared is not None:
+                run, source = shared
+                results["runs"].append({**run, "row": row.name, "reused_from": source})
+                print(f"[{table.table}] {row.name} seed {seed}: the same configuration was "
+                      f"trained for {source} (row {run['row']!r}); its run is reused", flush=True)
+                _summarize(table, results)
+                _write_json(results_path, results)
+                continue
+            print(f"[{table.table}] {row.name} seed {seed}: training {config.steps} steps "
+                  f"({config.model}, {config.backbone}, {config.model_options})", flush=True)
+            run_started = time.perf_counter()
+            result = train(config)
+            train_seconds = time.perf_counter() - run_started
+            eval_started = time.perf_counter()
+            metrics = evaluate_run(result.model, config, scale.evaluation)
+            results["runs"].append({
+                "row": row.name, "seed": seed, "config_hash": digest,
+                "config": json.loads(config.to_json()), "steps": result.step,
+                "params": int(result.model.count_params()),
+                "train_seconds": round(train_seconds, 1),
+                "eval_seconds": round(time.perf_counter() - eval_started, 1),
+                "final_training_miou": _last(result.history.get("miou")),
+                "metrics": metrics,
+            })
+            line = "  ".join(f"{split} mIoU {100 * m['miou']:.1f}" for split, m in metrics.items())
+            print(f"[{table.table}] {row.name} seed {seed}: {line} "
+                  f"({train_seconds:.0f} s)", flush=True)
+            _summarize(table, results)
+            _write_json(results_path, results)
+    results["wall_seconds_this_invocation"] = round(time.perf_counter() - started, 1)
+    results["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds")
+    _summarize(table, results)
+    _write_json(results_path, results)
+    print(report.format_results(results))
+    print(f"\nResults: {results_path}")
+    return results
+
+
+def _shared_run(results_path, digest):
+    """A run with configuration `digest` in another results file of the same folder.
+
+    Rows of different tables are often one configuration (GCN Table 5's "GCN" is Table
+    1's k = 15): such a run is trained once and recorded in each table that has it.
+    """
+    folder = os.path.dirname(os.path.abspath(results_path))
+    for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+        if os.path.abspath(path) == os.path.abspath(results_path):
+            continue
+        with open(path) as f:
+            other = json.load(f)
+        for run in other.get("runs", []):
+            if run.get("config_hash") == digest and "reused_from" not in run:
+                return run, os.path.basename(path)
+    return None
+
+
+def _last(values):
+    return None if not values else float(values[-1])
+
+
+def _summarize(table, results):
+    runs, splits = results["runs"], results["evaluation"]["splits"]
+    names = [row["name"] for row in results["rows"]]
+    results["summary"] = {split: statistics.row_summaries(
+        runs, [n for n in names if any(r["row"] == n for r in runs)], table.metrics, split)
+        for split in splits}
+    results["claims"] = [claim.evaluate(runs, splits[-1]) for claim in table.claims]
+    results["claims_on_selection_split"] = (
+        [claim.evaluate(runs, splits[0]) for claim in table.claims] if len(splits) > 1 else [])
+
+
+def default_results_path(table, scale_name, smoke, output_dir):
+    """``recipes/<paper>/results/<table>_<scale>.json``; smoke runs write beside their runs."""
+    if smoke:
+        return os.path.join(output_dir, "results.json")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.join(root, "recipes", table.paper, "results",
+                        f"{table.key}_{scale_name}.json")
+
+
+def build_parser(table, description) -> argparse.ArgumentParser:
+    epilog = ["scales:"]
+    for name, scale in table.scales.items():
+        hours = f"; ~{scale.gpu_hours:g} GPU-hours per row and seed" if scale.gpu_hours else ""
+        epilog.append(f"  {name}: {scale.description} ({len(scale.seeds)} seed(s): "
+                      f"{list(scale.seeds)}; evaluation: {scale.evaluation.describe()} on "
+                      f"{'/'.join(scale.evaluation.splits)}{hours})")
+    epilog.append("rows:")
+    for row in table.rows:
+        paper = ", ".join(f"{k} {v}" for k, v in row.paper.items()) or "no paper figure"
+        epilog.append(f"  {row.name!r} ({paper}; scales {'/'.join(row.scales)})"
+                      + (f": {row.note}" if row.note else ""))
+    parser = argparse.ArgumentParser(description=description, epilog="\n".join(epilog),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="full", choices=tuple(table.scales),
+                        help="full: the paper's setting (default); cpu: built-in scenes")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few steps of the same code path (CI)")
+    parser.add_argument("--rows", nargs="+", help="rows to run (names or keys; default all)")
+    parser.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the scale's)")
+    parser.add_argument("--output-dir", help="where the runs train (default runs/recipes/...)")
+    parser.add_argument("--results", help="results JSON (default recipes/<paper>/results/)")
+    parser.add_argument("--fresh", action="store_true", help="ignore an existing results file")
+    parser.add_argument("--data-dir", help="TFDS data directory (full scale)")
+    parser.add_argument("--manual-dir", help="directory of the official archives (first run)")
+    parser.add_argument("--strategy", default="auto",
+                        choices=("auto", "default", "mirrored", "multi_worker", "tpu"),
+                        help="auto: mirrored over all GPUs when there are several")
+    parser.add_argument("--precision", default=None,
+                        choices=("float32", "mixed_float16", "mixed_bfloat16", "auto"),
+                        help="default: the scale's (full: auto = mixed precision on GPUs)")
+    parser.add_argument("--num-cpu-devices", type=int, help="logical CPUs for mirrored on CPU")
+    parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    return parser
+
+
+def main(table, argv=None, description=None):
+    """The command line of a recipe: ``python recipes/<paper>/<table>.py --help``."""
+    parser = build_parser(table, description)
+    args = parser.parse_args(argv)
+    try:
+        run_table(table, args.scale, rows=args.rows, seeds=args.seeds, smoke=args.smoke,
+                  output_dir=args.output_dir, results_path=args.results, fresh=args.fresh,
+                  data_dir=args.data_dir, manual_dir=args.manual_dir,
+                  strategy=args.strategy, precision=args.precision,
+                  num_cpu_devices=args.num_cpu_devices, verbose=args.verbose)
+    except ValueError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    return 0
