@@ -1,0 +1,90 @@
+import json
+
+import pytest
+
+from keras_lk.experiments import Evaluation, Greater, Row, Scale, Table, report, run_table
+
+TINY = Scale(
+    name="cpu",
+    train={"model": "gcn", "backbone": "resnet10_local", "dataset": "scenes",
+           "image_size": 32, "num_train_images": 4, "crop_size": 32, "batch_size": 2,
+           "steps": 2, "steps_per_epoch": 1, "optimizer": "adam", "l2": 0.0,
+           "learning_rate": 1e-3, "precision": "float32", "tensorboard": False,
+           "verbose": 0, "model_options": {"boundary_refine": False}},
+    evaluation=Evaluation(splits=("val", "test"), num_images=2),
+    seeds=(0, 1),
+    description="tiny",
+)
+ROWS = (Row("base", {"model_options": {"head": "conv1x1", "k": 1}}, paper={"miou": 69.0}),
+        Row("k = 3", {"model_options": {"head": "gcn", "k": 3}}, paper={"miou": 70.1}))
+
+
+def _table(name="Table 1", rows=ROWS, claims=(Greater("k = 3 > base", "k = 3", "base"),)):
+    return Table(paper="gcn", table=name, title="tiny", rows=rows, scales={"cpu": TINY},
+                 claims=claims)
+
+
+def test_run_writes_every_seed_resumes_and_shares_runs(tmp_path, capsys):
+    results_dir = tmp_path / "results"
+    first = run_table(_table(), "cpu", output_dir=str(tmp_path / "runs1"),
+                      results_path=str(results_dir / "table_1_cpu.json"), command="test")
+    assert [(r["row"], r["seed"]) for r in first["runs"]] == [
+        ("base", 0), ("base", 1), ("k = 3", 0), ("k = 3", 1)]
+    saved = json.loads((results_dir / "table_1_cpu.json").read_text())
+    assert saved["commit"] and saved["versions"]["keras"] and saved["command"] == "test"
+    run = saved["runs"][0]
+    assert set(run["metrics"]) == {"val", "test"}
+    assert 0 <= run["metrics"]["test"]["miou"] <= 1 and run["metrics"]["test"]["num_images"] == 2
+    assert saved["summary"]["test"]["base"]["miou"]["n"] == 2
+    assert saved["claims"][0]["statement"] == "k = 3 > base" and saved["claims"][0]["n"] == 2
+
+    # A rerun trains nothing: every (row, seed) is in the file.
+    capsys.readouterr()
+    again = run_table(_table(), "cpu", output_dir=str(tmp_path / "runs1"),
+                      results_path=str(results_dir / "table_1_cpu.json"))
+    assert "done before, kept" in capsys.readouterr().out
+    assert again["runs"] == first["runs"]
+
+    # Another table with the same configuration reuses the runs instead of training.
+    other = run_table(_table("Table 5", (Row("Baseline", ROWS[0].train),), ()), "cpu",
+                      output_dir=str(tmp_path / "runs5"),
+                      results_path=str(results_dir / "table_5_cpu.json"))
+    assert [r["reused_from"] for r in other["runs"]] == ["table_1_cpu.json"] * 2
+    assert other["runs"][0]["metrics"] == first["runs"][0]["metrics"]
+
+
+def test_changed_configuration_is_refused(tmp_path):
+    path = str(tmp_path / "results.json")
+    run_table(_table(), "cpu", rows=["base"], seeds=[0], output_dir=str(tmp_path / "a"),
+              results_path=path)
+    changed = Table(paper="gcn", table="Table 1", title="tiny", scales={"cpu": TINY},
+                    rows=(Row("base", {"model_options": {"head": "conv1x1", "k": 1},
+                                       "learning_rate": 5e-3}),))
+    with pytest.raises(ValueError, match="another configuration; pass --fresh"):
+        run_table(changed, "cpu", seeds=[0], output_dir=str(tmp_path / "a"), results_path=path)
+
+
+def test_unknown_rows_and_scales_are_named():
+    with pytest.raises(ValueError, match=r"`--rows` \['k = 99'\] not in Table 1"):
+        _table().rows_at("cpu", ["k = 99"])
+    with pytest.raises(ValueError, match="`scale` must be one of"):
+        run_table(_table(), "full")
+    with pytest.raises(ValueError, match="claim 'x' names unknown rows"):
+        Table(paper="gcn", table="T", title="t", rows=ROWS, scales={},
+              claims=(Greater("x", "k = 3", "k = 5"),))
+
+
+def test_readme_section_is_generated_from_results(tmp_path):
+    paper_dir = tmp_path / "gcn"
+    (paper_dir / "results").mkdir(parents=True)
+    run_table(_table(), "cpu", rows=["base", "k = 3"], seeds=[0], output_dir=str(tmp_path / "r"),
+              results_path=str(paper_dir / "results" / "table_1_cpu.json"))
+    (paper_dir / "README.md").write_text(f"# GCN\n\n{report.BEGIN}\nold\n{report.END}\nafter\n")
+    assert not report.update_readme(str(paper_dir), check=True)
+    assert report.main([str(paper_dir), "--check"]) == 1
+    assert report.main([str(paper_dir), "--plots"]) == 0
+    text = (paper_dir / "README.md").read_text()
+    assert "### Table 1: tiny (cpu scale)" in text and "| k = 3 | 70.1 |" in text
+    assert text.endswith(f"{report.END}\nafter\n") and "old" not in text
+    assert (paper_dir / "results" / "table_1_cpu.png").is_file()
+    assert report.main([str(paper_dir), "--check"]) == 0

@@ -1,0 +1,84 @@
+"""Every recipe: its rows make valid configurations at every scale, and its --smoke runs
+through the same code path (the built-in scenes, or tiny archives of the official
+layout for the full-scale datasets)."""
+
+import importlib.util
+import os
+import sys
+
+import pytest
+
+from keras_lk.experiments import merge_train, report
+from keras_lk.training import TrainConfig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RECIPES = os.path.join(ROOT, "recipes")
+sys.path.insert(0, os.path.join(ROOT, "tests", "data"))
+
+
+def _load(relative):
+    path = os.path.join(RECIPES, relative)
+    spec = importlib.util.spec_from_file_location(relative.replace("/", "_")[:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py"]
+
+
+@pytest.mark.parametrize("relative", TABLE_RECIPES)
+def test_every_row_is_a_valid_configuration_at_every_scale(relative, tmp_path):
+    table = _load(relative).TABLE
+    for name, scale in table.scales.items():
+        for candidate in (scale, scale.smoked()):
+            for row in table.rows_at(name):
+                fields = merge_train(candidate.train, row.train)
+                fields.setdefault("data_dir", str(tmp_path))
+                TrainConfig(**fields, output_dir=str(tmp_path))
+        assert table.rows_at(name), f"{table.table} has no row at scale {name}"
+
+
+def test_table1_cpu_smoke(tmp_path, capsys):
+    module = _load("gcn/table1_kernel_size.py")
+    assert module.main(module.TABLE, ["--scale", "cpu", "--smoke", "--rows", "base", "k = 15",
+                                      "--output-dir", str(tmp_path), "--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "GCN Table 1" in out and "GCN k = 15 > base: inconclusive" in out
+    assert (tmp_path / "results.json").is_file()
+
+
+def test_table5_full_scale_smoke_on_tiny_voc_archives(tmp_path, monkeypatch, capsys):
+    from test_voc_sbd import write_voc_sbd
+
+    from keras_lk.data.builders import voc_sbd
+
+    monkeypatch.setattr(voc_sbd.VocSbd, "EXPECTED_SPLIT_SIZES",
+                        {"train": 3, "val": 2, "train_aug": 6})
+    write_voc_sbd(tmp_path / "manual")
+    module = _load("gcn/table5_boundary_refinement.py")
+    assert module.main(module.TABLE, [
+        "--smoke", "--rows", "GCN + BR", "--output-dir", str(tmp_path / "runs"),
+        "--data-dir", str(tmp_path / "data"), "--manual-dir", str(tmp_path / "manual"),
+        "--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "scale full (smoke)" in out and "GCN + BR" in out
+    import json
+
+    results = json.loads((tmp_path / "runs" / "results.json").read_text())
+    (run,) = results["runs"]
+    assert run["config"]["dataset"] == "voc_sbd" and run["metrics"]["val"]["num_images"] == 2
+
+
+def test_recipe_help_describes_the_full_scale_run(capsys):
+    module = _load("gcn/table1_kernel_size.py")
+    with pytest.raises(SystemExit):
+        module.main(module.TABLE, ["--help"])
+    out = capsys.readouterr().out
+    assert "full: VOC 2012 + SBD" in out and "ResNet-152" in out and "'k = 13'" in out
+
+
+@pytest.mark.parametrize("paper", ["gcn"])
+def test_readme_tables_are_generated_from_the_results_files(paper):
+    assert report.update_readme(os.path.join(RECIPES, paper), check=True), (
+        f"run: python -m keras_lk.experiments.report recipes/{paper}")
