@@ -29,7 +29,6 @@ Writes to `--output-dir` (default `outputs/demo`): one run directory per model
 """
 
 import argparse
-import dataclasses
 import json
 import os
 import shutil
