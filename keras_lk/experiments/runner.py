@@ -79,6 +79,7 @@ def config_hash(config) -> str:
 
 
 def _write_json(path, value):
+    value = {key: item for key, item in value.items() if key != "results_path"}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     temporary = f"{path}.tmp"
     with open(temporary, "w") as f:
@@ -162,6 +163,7 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
         "notes": table.notes, "runs": [],
     }
     results.update(environment())
+    results["results_path"] = os.path.abspath(results_path)
     results["command"] = command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])
     started = time.perf_counter()
     for row in selected:
@@ -204,6 +206,8 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
                 "eval_seconds": round(time.perf_counter() - eval_started, 1),
                 "final_training_miou": _last(result.history.get("miou")),
                 "metrics": metrics,
+                **({"measurements": table.measure(result.model, config)}
+                   if table.measure else {}),
             })
             line = "  ".join(f"{split} mIoU {100 * m['miou']:.1f}" for split, m in metrics.items())
             print(f"[{table.table}] {row.name} seed {seed}: {line} "
@@ -298,16 +302,21 @@ def build_parser(table, description) -> argparse.ArgumentParser:
     return parser
 
 
-def main(table, argv=None, description=None):
-    """The command line of a recipe: ``python recipes/<paper>/<table>.py --help``."""
+def main(table, argv=None, description=None, after=None):
+    """The command line of a recipe: ``python recipes/<paper>/<table>.py --help``.
+
+    `after(results, results_path)`, if given, runs on the finished results (a recipe's
+    own plot)."""
     parser = build_parser(table, description)
     args = parser.parse_args(argv)
     try:
-        run_table(table, args.scale, rows=args.rows, seeds=args.seeds, smoke=args.smoke,
+        results = run_table(table, args.scale, rows=args.rows, seeds=args.seeds, smoke=args.smoke,
                   output_dir=args.output_dir, results_path=args.results, fresh=args.fresh,
                   data_dir=args.data_dir, manual_dir=args.manual_dir,
                   strategy=args.strategy, precision=args.precision,
                   num_cpu_devices=args.num_cpu_devices, verbose=args.verbose)
     except ValueError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
+    if after is not None:
+        after(results, results["results_path"])
     return 0

@@ -102,7 +102,7 @@ class Greater:
 @dataclasses.dataclass(frozen=True)
 class Trend:
     """The paper's claim that `metric` rises (or, with ``sign=-1``, falls) along `rows`,
-    against each row's `x`.
+    against each row's `x`; with `baseline_rows`, that the gain over them does.
 
     The effect is the per-seed least-squares slope of the metric (in points) against
     `x`, multiplied by `sign`, reported per unit of `x`.
@@ -113,17 +113,22 @@ class Trend:
     xs: tuple
     metric: str = "miou"
     sign: int = 1
+    baseline_rows: tuple = ()
 
     @property
     def rows(self):
-        return tuple(self.row_names)
+        return tuple(self.row_names) + tuple(self.baseline_rows)
 
     def effects(self, runs, split):
+        """Per-seed slopes; with `baseline_rows` (one per row), of the gain row − baseline."""
         by_row = [_by_seed(runs, row, self.metric, split) for row in self.row_names]
-        seeds = set.intersection(*(set(values) for values in by_row)) if by_row else set()
+        bases = [_by_seed(runs, row, self.metric, split) for row in self.baseline_rows]
+        seeds = set.intersection(*(set(values) for values in by_row + bases)) if by_row else set()
         slopes = []
         for seed in sorted(seeds):
             ys = np.array([100 * values[seed] for values in by_row])
+            if bases:
+                ys = ys - np.array([100 * values[seed] for values in bases])
             slopes.append(self.sign * float(np.polyfit(np.asarray(self.xs, float), ys, 1)[0]))
         return slopes
 

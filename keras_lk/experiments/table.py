@@ -11,6 +11,7 @@ steps through the same code path (CI).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +129,8 @@ class Table:
             first is the table's main one.
         notes: where the paper is ambiguous and what this recipe chose, and what of
             its protocol it cannot follow.
+        measure: optional ``measure(model, config) -> dict`` of extra figures of each
+            trained model (e.g. its valid receptive field), kept in the run's record.
     """
 
     paper: str
@@ -138,6 +141,7 @@ class Table:
     claims: tuple = ()
     metrics: tuple = ("miou",)
     notes: str = ""
+    measure: Callable | None = None
 
     def __post_init__(self):
         keys = [row.key for row in self.rows]

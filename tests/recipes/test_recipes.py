@@ -24,7 +24,8 @@ def _load(relative):
     return module
 
 
-TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py"]
+TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py",
+                 "gcn/regime_sweep.py"]
 
 
 @pytest.mark.parametrize("relative", TABLE_RECIPES)
@@ -82,3 +83,17 @@ def test_recipe_help_describes_the_full_scale_run(capsys):
 def test_readme_tables_are_generated_from_the_results_files(paper):
     assert report.update_readme(os.path.join(RECIPES, paper), check=True), (
         f"run: python -m keras_lk.experiments.report recipes/{paper}")
+
+
+def test_regime_sweep_smoke_measures_receptive_fields_and_plots(tmp_path):
+    module = _load("gcn/regime_sweep.py")
+    assert module.main(module.TABLE, ["--scale", "cpu", "--smoke", "--rows", "64² 1×1",
+                                      "64² GCN k = 15", "--output-dir", str(tmp_path),
+                                      "--verbose", "0"], after=module.plot_gain) == 0
+    import json
+
+    results = json.loads((tmp_path / "results.json").read_text())
+    for run in results["runs"]:
+        assert run["measurements"]["res5_field_of_view"] == 67
+        assert run["measurements"]["valid_receptive_field_extent"] >= 1
+    assert (tmp_path / "results_gain.png").is_file()
