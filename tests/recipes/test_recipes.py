@@ -25,7 +25,8 @@ def _load(relative):
 
 
 TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py",
-                 "gcn/regime_sweep.py"]
+                 "gcn/table2_gcn_vs_kxk.py", "gcn/table3_gcn_vs_stack.py",
+                 "gcn/table4_stack_width.py", "gcn/regime_sweep.py"]
 
 
 @pytest.mark.parametrize("relative", TABLE_RECIPES)
