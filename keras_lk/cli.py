@@ -182,11 +182,9 @@ def load_model(path):
 
 
 def evaluate(args):
-    """Single-scale evaluation over `eval_pipeline`: mIoU, pixel and mean class accuracy,
-    boundary / internal accuracy (GCN Table 5), with `keras_lk.evaluation`. Classes,
-    ignore label and input normalization are the model's."""
-    import numpy as np
-
+    """Single-scale evaluation (`keras_lk.evaluation.evaluate_segmentation`): mIoU, pixel
+    and mean class accuracy, boundary / internal accuracy (GCN Table 5). Classes, ignore
+    label and input normalization are the model's."""
     from keras_lk import data, evaluation
 
     info = data.DATASETS[args.dataset]
@@ -194,30 +192,11 @@ def evaluate(args):
     raw = info.load(split, data_dir=args.data_dir, manual_dir=args.manual_dir,
                     num_images=args.num_images, image_size=args.image_size)
     model = load_model(args.model_path)
-    num_classes = model.num_classes
-    dataset = data.eval_pipeline(raw, batch_size=1, num_classes=num_classes,
-                                 ignore_label=model.ignore_label,
-                                 normalization=model.normalization)
-    matrix = np.zeros((num_classes, num_classes), np.int64)
-    regions = evaluation.BoundaryInternalAccuracy(distance=args.boundary_distance,
-                                                  ignore_label=model.ignore_label)
-    for images, masks in dataset:
-        predictions = np.argmax(model.main_logits(model(images, training=False)), axis=-1)
-        labels = masks.numpy()[..., 0]
-        matrix += evaluation.confusion_matrix(labels, predictions, num_classes,
-                                              ignore_label=model.ignore_label)
-        regions.update(labels, predictions)
-    if not matrix.sum():
-        raise ValueError(f"dataset {args.dataset!r} split {split!r} has no labelled pixel to "
-                         "evaluate (no image, or only ignore labels).")
-    scores = evaluation.scores_from_confusion(matrix)
-    metrics = {
-        "miou": scores["mean_iou"],
-        "per_class_iou": [None if np.isnan(v) else float(v) for v in scores["iou"]],
-        "pixel_accuracy": scores["pixel_accuracy"],
-        "mean_class_accuracy": scores["mean_class_accuracy"],
-        **regions.result(),
-    }
+    try:
+        metrics = evaluation.evaluate_segmentation(
+            model, raw, boundary_distance=args.boundary_distance)
+    except ValueError as error:
+        raise ValueError(f"dataset {args.dataset!r} split {split!r}: {error}") from error
     print(f"mIoU {metrics['miou']:.4f}  pixel acc {metrics['pixel_accuracy']:.4f}  "
           f"mean class acc {metrics['mean_class_accuracy']:.4f}  boundary acc "
           f"{metrics['boundary_accuracy']:.4f}  internal acc {metrics['internal_accuracy']:.4f}")
