@@ -7,7 +7,12 @@ The loss weights of a model's outputs (GALD's aux 0.4) belong to the model:
 float32 whatever the policy, that excludes `ignore_label` pixels from both the sum and
 the count: the loss is `Σ_valid CE / #valid` over the (per-replica) batch, as Caffe's
 `SoftmaxWithLoss` with `normalize: true` (GCN) and the GALD/FCRN scripts compute it.
-An all-ignore batch gives 0, never NaN.
+An all-ignore batch gives 0, never NaN. A label outside ``0..C-1`` that is not
+`ignore_label` (−1, or C for C classes) is an error on the TensorFlow backend
+(`tf.errors.InvalidArgumentError` naming the label range), in eager and graph mode.
+Under XLA (``jit_compile=True``) TensorFlow drops assertions: such labels then select a
+clamped class and give a finite, wrong loss, so the training pipelines of
+`keras_lk.data` check every label before it reaches the loss.
 
 Under a strategy each replica normalises by its own valid count, so the global loss is
 the mean over replicas of per-replica means; it equals the single-device loss when the
@@ -59,6 +64,7 @@ class SegmentationCrossEntropy(keras.losses.Loss):
         if len(labels.shape) == len(logits.shape):
             labels = ops.squeeze(labels, axis=-1)
         valid = ops.not_equal(labels, self.ignore_label)
+        labels = _check_labels(labels, valid, logits.shape[-1], self.ignore_label)
         safe = ops.where(valid, labels, ops.zeros_like(labels))
         log_probs = ops.log_softmax(logits, axis=-1)
         picked = ops.take_along_axis(log_probs, ops.expand_dims(safe, -1), axis=-1)[..., 0]
@@ -71,6 +77,24 @@ class SegmentationCrossEntropy(keras.losses.Loss):
     def get_config(self):
         return {"ignore_label": self.ignore_label, "reduction": self.reduction,
                 "name": self.name}
+
+
+def _check_labels(labels, valid, num_classes, ignore_label):
+    """`labels` with an assertion that every valid one is in ``[0, num_classes)``
+    (TensorFlow backend; other backends return `labels` unchecked)."""
+    if keras.backend.backend() != "tensorflow" or num_classes is None:
+        return labels
+    import tensorflow as tf
+
+    bad = tf.logical_and(valid, tf.logical_or(labels < 0, labels >= num_classes))
+    check = tf.debugging.Assert(
+        tf.logical_not(tf.reduce_any(bad)),
+        [f"SegmentationCrossEntropy: labels must be in [0, {num_classes - 1}] or the "
+         f"ignore label {ignore_label}; found labels from", tf.reduce_min(labels), "to",
+         tf.reduce_max(labels)],
+        name="check_labels")
+    with tf.control_dependencies([check]):
+        return tf.identity(labels)
 
 
 def make_loss(name="cross_entropy", ignore_label=255, ohem_mode="gald",

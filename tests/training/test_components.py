@@ -206,3 +206,18 @@ def test_jit_compile_refused_with_several_cpu_replicas():
     check_jit_compile(strategy("/job:localhost/replica:0/task:0/device:CPU:0"), True)
     check_jit_compile(strategy("/device:GPU:0", "/device:GPU:1"), True)
     check_jit_compile(tf.distribute.get_strategy(), True)  # the default strategy
+
+
+@pytest.mark.parametrize("bad_label", [-1, 3])
+def test_segmentation_cross_entropy_refuses_labels_out_of_range(bad_label):
+    import tensorflow as tf
+
+    loss = SegmentationCrossEntropy(ignore_label=255)
+    labels = np.array([[[0, 255, bad_label]]])
+    logits = np.zeros((1, 1, 3, 3), "float32")
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels must be in \[0, 2\]"):
+        loss(labels, logits)
+    # The same inside a tf.function (graph mode), as Keras' fit runs it.
+    with pytest.raises(tf.errors.InvalidArgumentError, match="ignore label 255"):
+        tf.function(lambda y, p: loss(y, p))(labels, logits)
+    assert np.isfinite(float(loss(np.array([[[0, 255, 2]]]), logits)))
