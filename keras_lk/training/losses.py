@@ -89,8 +89,8 @@ def _check_labels(labels, valid, num_classes, ignore_label):
     bad = tf.logical_and(valid, tf.logical_or(labels < 0, labels >= num_classes))
     check = tf.debugging.Assert(
         tf.logical_not(tf.reduce_any(bad)),
-        [f"SegmentationCrossEntropy: labels must be in [0, {num_classes - 1}] or the "
-         f"ignore label {ignore_label}; found labels from", tf.reduce_min(labels), "to",
+        [(f"SegmentationCrossEntropy: labels must be in [0, {num_classes - 1}] or the "
+         f"ignore label {ignore_label}; found labels from"), tf.reduce_min(labels), "to",
          tf.reduce_max(labels)],
         name="check_labels")
     with tf.control_dependencies([check]):

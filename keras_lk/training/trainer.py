@@ -25,6 +25,7 @@ import os
 from keras_lk.training.callbacks import make_callbacks
 from keras_lk.training.config import TrainConfig
 from keras_lk.training.losses import make_loss
+from keras_lk.training.memory import check_batch_fits
 from keras_lk.training.multi_worker import agree_on_backup, prepare_multi_worker_fit
 from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
 from keras_lk.training.precision import set_precision
@@ -175,6 +176,8 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
     with strategy.scope():
         model = build_model(config)
         compile_model(model, config)
+    check_batch_fits(model, config.crop_size, config.batch_size,
+                     strategy.num_replicas_in_sync)
 
     initial_epoch = agree_on_backup(strategy, os.path.join(output_dir, "backup"))
     initial_step = initial_epoch * config.steps_per_epoch

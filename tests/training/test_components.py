@@ -221,3 +221,21 @@ def test_segmentation_cross_entropy_refuses_labels_out_of_range(bad_label):
     with pytest.raises(tf.errors.InvalidArgumentError, match="ignore label 255"):
         tf.function(lambda y, p: loss(y, p))(labels, logits)
     assert np.isfinite(float(loss(np.array([[[0, 255, 2]]]), logits)))
+
+
+def test_a_batch_too_large_for_memory_is_refused_before_it_is_built():
+    from keras_lk.models import GCNSeg
+    from keras_lk.training.memory import activation_bytes_per_crop, check_batch_fits
+
+    model = GCNSeg(num_classes=3, k=3, backbone="resnet10_local", boundary_refine=False)
+    per_crop = activation_bytes_per_crop(model, 32)
+    # At least the logits and the stem's 16-channel output of one 32² crop, float32.
+    assert per_crop > (32 * 32 * 3 + 16 * 16 * 16) * 4
+    gib = 2**30
+    with pytest.raises(ValueError, match=r"a batch of 100000 crops of 32² needs about .* GiB"
+                                         r".* this machine has 4.0 GiB available"):
+        check_batch_fits(model, 32, 100_000, available=4 * gib)
+    assert check_batch_fits(model, 32, 4, available=4 * gib) is None   # not even traced
+    input_bytes = 3000 * 32 * 32 * 3 * 4
+    enough = 2 * (input_bytes + 3000 * per_crop)
+    assert check_batch_fits(model, 32, 3000, available=enough) == input_bytes + 3000 * per_crop
