@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 def load_dataset(
     name: str, split: str, data_dir: str, manual_dir: str | None = None, shuffle_files: bool = False
@@ -31,6 +33,17 @@ def load_dataset(
     builder_names = tuple(n for n in DATASETS if DATASETS[n].needs_data_dir)
     if name not in builder_names:
         raise ValueError(f"`name` must be one of {builder_names}, received {name!r}.")
+    builder = tfds.builder(name, data_dir=str(data_dir))
+    if not builder.is_prepared():
+        # TFDS would fail later with a bare AssertionError ("does not exist or is empty")
+        # after creating an empty dataset folder; say what the directory must hold.
+        instructions = " ".join(builder.MANUAL_DOWNLOAD_INSTRUCTIONS.split())
+        if manual_dir is None:
+            raise ValueError(f"dataset {name!r} is not prepared in --data-dir {data_dir!r}; "
+                             f"give --manual-dir with the official archives. {instructions}")
+        if not os.path.isdir(manual_dir) or not os.listdir(manual_dir):
+            raise ValueError(f"--manual-dir {manual_dir!r} is empty or missing, and dataset "
+                             f"{name!r} is not prepared in {data_dir!r}. {instructions}")
     kwargs = {}
     if manual_dir is not None:
         kwargs["download_and_prepare_kwargs"] = {

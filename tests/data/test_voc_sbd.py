@@ -162,3 +162,15 @@ def test_load_dataset_helper(tmp_path, tiny_sizes):
     assert len(batches) == 2 and batches[0][1].shape == (1, 20, 24, 1)
     with pytest.raises(ValueError, match="name"):
         data.load_dataset("voc", "val", data_dir=tmp_path)
+
+
+def test_an_empty_manual_dir_says_which_archives_it_must_hold(tmp_path):
+    from keras_lk.data import load_dataset
+
+    (tmp_path / "manual").mkdir()
+    with pytest.raises(ValueError, match=r"--manual-dir .* is empty or missing.*"
+                                         r"VOCtrainval_11-May-2012\.tar"):
+        load_dataset("voc_sbd", "val", data_dir=str(tmp_path / "data"),
+                     manual_dir=str(tmp_path / "manual"))
+    with pytest.raises(ValueError, match="is not prepared in --data-dir .* give --manual-dir"):
+        load_dataset("voc_sbd", "val", data_dir=str(tmp_path / "data"))
