@@ -119,6 +119,15 @@ class SegmentationModel(keras.Model):
 
     # === What tools read from a model ===
 
+    def call(self, inputs, training=None, mask=None):
+        # An empty image would fail deep in a convolution with a traceback; the static
+        # shape is known in eager calls and `predict`, so refuse it here.
+        shape = getattr(inputs, "shape", None)
+        if shape is not None and len(shape) == 4 and any(d == 0 for d in shape[1:]):
+            raise ValueError(f"`images` must be (batch, H, W, 3) with H, W ≥ 1 and 3 channels, "
+                             f"received shape {tuple(shape)}.")
+        return super().call(inputs, training=training, mask=mask)
+
     def output_loss_weights(self) -> dict:
         """``{output name: loss weight}``, the main ``"logits"`` first."""
         return {LOGITS: 1.0}

@@ -147,3 +147,10 @@ def test_a_new_dataset_is_one_registration(monkeypatch, tmp_path):
                                tensorboard=False, verbose=0))
     assert result.model.num_classes == 3
     assert result.model.class_names == ["background", "disc", "square"]
+
+
+def test_an_empty_image_is_refused_with_its_shape():
+    model = models.GCNSeg(num_classes=3, k=3, backbone="resnet10_local", boundary_refine=False)
+    with pytest.raises(ValueError, match=r"H, W ≥ 1 .* received shape \(1, 0, 16, 3\)"):
+        model(np.zeros((1, 0, 16, 3), "float32"))
+    assert model(np.zeros((1, 8, 8, 3), "float32")).shape == (1, 8, 8, 3)
