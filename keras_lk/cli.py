@@ -142,6 +142,9 @@ def build_parser():
                            epilog=model_options_help(),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_train_arguments(train)
+    train.add_argument("--resume-with-changed-config", action="store_true",
+                       help="resume from OUTPUT_DIR/backup although its run was configured "
+                            "otherwise (default: an error naming the changed fields)")
     evaluate = sub.add_parser(
         "evaluate", help="mIoU, per-class IoU, accuracies and boundary/internal accuracy")
     _add_data_arguments(evaluate)
@@ -289,7 +292,7 @@ def train(args):
         values["scale_range"] = tuple(values["scale_range"])
     defaults = MODELS[args.model].options()
     values["model_options"] = dict(parse_option(text, defaults) for text in args.model_options)
-    result = run(TrainConfig(**values))
+    result = run(TrainConfig(**values), allow_config_change=args.resume_with_changed_config)
     skipped = result.step - result.optimizer_steps
     note = f", {skipped} updates skipped by loss scaling" if skipped > 0 else ""
     print(f"trained to step {result.step} (resumed at step {result.initial_step}{note}); "

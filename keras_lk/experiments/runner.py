@@ -14,7 +14,6 @@ import argparse
 import dataclasses
 import datetime
 import glob
-import hashlib
 import json
 import os
 import platform
@@ -68,14 +67,6 @@ def resolve_run_settings(scale_train: dict, strategy: str | None, precision: str
     if precision is None:
         precision = scale_train.get("precision", "auto")
     return strategy, precision
-
-
-def config_hash(config) -> str:
-    """Hash of a run's configuration without where it writes and how it prints."""
-    values = json.loads(config.to_json())
-    for field in ("output_dir", "verbose", "tensorboard", "data_dir", "manual_dir"):
-        values.pop(field, None)
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _write_json(path, value):
@@ -172,7 +163,7 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
             fields.update(settings, strategy=strategy, precision=precision, seed=seed,
                           output_dir=os.path.join(output_dir, row.key, f"seed_{seed}"))
             config = TrainConfig(**fields)
-            digest = config_hash(config)
+            digest = config.fingerprint()
             done = [r for r in results["runs"] if r["row"] == row.name and r["seed"] == seed]
             if done:
                 if done[0]["config_hash"] != digest:

@@ -14,10 +14,22 @@ resumes at the last epoch boundary, the trainer skips the input pipeline to that
 step, and the seeded pipeline replays the lost steps exactly. At most
 `steps_per_epoch − 1` steps are recomputed; with `deterministic=True` the final weights
 are bitwise those of an uninterrupted run.
+
+**Trusting a backup.** After each backup, `BackupIntegrity` records the SHA-256 of the
+backup's files and the run's configuration fingerprint in `integrity.json` (written
+atomically; the record of the previous backup is kept beside Keras's `.bkp` copies).
+Before a resume, `verify_backup` accepts the latest backup only if its files match a
+record, falls back to the previous backup if they do not (a deleted, truncated or
+bit-flipped file), and refuses a resume
+whose configuration differs from the backed-up run's, naming the fields. A kill between
+Keras's write and the record leaves a latest backup one epoch newer than its record:
+it is accepted if every array of it reads back (truncation is caught, a bit flip in
+that one unrecorded file would not be).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import math
@@ -154,16 +166,187 @@ def roll_back_backup(backup_dir):
             os.remove(latest)
 
 
+INTEGRITY = "integrity.json"
+TRAINING_LOG = "training_log.csv"
+
+
+def trim_training_log(output_dir, epochs):
+    """Keeps the header and the rows of the first `epochs` epochs of the training log."""
+    path = os.path.join(str(output_dir), TRAINING_LOG)
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        lines = f.readlines()
+    kept = lines[:1] + [line for line in lines[1:]
+                        if line.split(",", 1)[0].isdigit() and int(line.split(",", 1)[0]) < epochs]
+    if kept != lines:
+        _write_atomically(path, "".join(kept))
+
+
+def _sha256(path):
+    if not os.path.exists(path):
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_hashes(backup_dir, suffix=""):
+    return {name: _sha256(os.path.join(backup_dir, name + suffix))
+            for name in (BACKUP_WEIGHTS, BACKUP_METADATA)}
+
+
+def _read_record(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _write_atomically(path, text):
+    temporary = f"{path}.tmp"
+    with open(temporary, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+class BackupIntegrity(keras.callbacks.Callback):
+    """Records the checksums and configuration of each backup (after `BackupAndRestore`).
+
+    Args:
+        backup_dir: the `BackupAndRestore` directory.
+        fingerprint: `TrainConfig.fingerprint()` of the run.
+    """
+
+    def __init__(self, backup_dir, fingerprint):
+        super().__init__()
+        self.backup_dir = str(backup_dir)
+        self.fingerprint = fingerprint
+
+    def on_epoch_end(self, epoch, logs=None):
+        path = os.path.join(self.backup_dir, INTEGRITY)
+        # Keras has just copied the previous backup to its `.bkp` files: record them as
+        # they are (also after a multi-worker roll-back replaced the latest files).
+        if os.path.exists(os.path.join(self.backup_dir, BACKUP_METADATA + PREVIOUS)):
+            previous = {"epoch": backup_epoch(self.backup_dir, previous=True),
+                        "fingerprint": self.fingerprint,
+                        "sha256": _file_hashes(self.backup_dir, PREVIOUS)}
+            _write_atomically(path + PREVIOUS, json.dumps(previous, indent=1))
+        record = {"epoch": backup_epoch(self.backup_dir), "fingerprint": self.fingerprint,
+                  "sha256": _file_hashes(self.backup_dir)}
+        _write_atomically(path, json.dumps(record, indent=1))
+
+
+def _weights_readable(path):
+    """Whether every array of an .h5 weights file reads back (a truncated file does not)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            arrays = []
+            f.visititems(lambda name, item: arrays.append(item[()])
+                         if isinstance(item, h5py.Dataset) else None)
+        return True
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def _unrecorded_latest(backup_dir, records):
+    """The latest backup when a kill came between Keras's write and its record: one epoch
+    after the newest record, and readable (a bit flip in it cannot be detected)."""
+    try:
+        epoch = backup_epoch(backup_dir)
+    except ValueError:
+        return None
+    newest = max(records, key=lambda r: r.get("epoch", -1))
+    weights = os.path.join(backup_dir, BACKUP_WEIGHTS)
+    if epoch == newest.get("epoch", -2) + 1 and _weights_readable(weights):
+        return "", {**newest, "epoch": epoch}
+    return None
+
+
+def verify_backup(backup_dir, fingerprint, training_fields=None, previous_fields=None,
+                  allow_config_change=False):
+    """Checks the backup a run would resume from; returns its epoch (0: start afresh).
+
+    Args:
+        backup_dir: the run's backup directory.
+        fingerprint: `TrainConfig.fingerprint()` of the run being started.
+        training_fields, previous_fields: `TrainConfig.training_fields()` of this run and
+            of the backed-up run (its config.json), to name what changed.
+        allow_config_change: resume although the configuration differs.
+
+    Raises:
+        ValueError: the backup is damaged and no intact previous backup exists, or the
+            configuration changed (without `allow_config_change`).
+    """
+    backup_dir = str(backup_dir)
+    names = (BACKUP_WEIGHTS, BACKUP_METADATA)
+    present = [os.path.exists(os.path.join(backup_dir, n + s)) for n in names
+               for s in ("", PREVIOUS)]
+    if not any(present):
+        return 0
+    records = [r for r in (_read_record(os.path.join(backup_dir, INTEGRITY + s))
+                           for s in ("", PREVIOUS)) if r]
+    if not records:
+        warnings.warn(f"The backup in {backup_dir} has no checksums (written by an older "
+                      "keras_lk); resuming from it unverified.", stacklevel=2)
+        return backup_epoch(backup_dir)
+    def recorded(suffix):
+        hashes = _file_hashes(backup_dir, suffix)
+        match = [r for r in records if r.get("sha256") == hashes and None not in hashes.values()]
+        return (suffix, match[0]) if match else None
+
+    chosen = recorded("") or _unrecorded_latest(backup_dir, records) or recorded(PREVIOUS)
+    if chosen is None:
+        raise ValueError(
+            f"The backup in {backup_dir} is damaged (a file is missing or does not match its "
+            "checksum) and there is no intact previous backup; delete that directory to "
+            "train from step 0.")
+    suffix, record = chosen
+    if suffix:
+        warnings.warn(f"The latest backup in {backup_dir} is damaged (missing or checksum "
+                      f"mismatch); resuming from the previous one, epoch {record['epoch']}.",
+                      stacklevel=2)
+        roll_back_backup(backup_dir)
+        _write_atomically(os.path.join(backup_dir, INTEGRITY), json.dumps(record, indent=1))
+    if record.get("fingerprint") != fingerprint and not allow_config_change:
+        changed = sorted(key for key in set(training_fields or {}) | set(previous_fields or {})
+                         if (training_fields or {}).get(key) != (previous_fields or {}).get(key))
+        detail = ", ".join(f"{key}: {(previous_fields or {}).get(key)!r} → "
+                           f"{(training_fields or {}).get(key)!r}" for key in changed)
+        raise ValueError(
+            f"This run's configuration differs from the backed-up run's in {backup_dir}"
+            f"{' (' + detail + ')' if detail else ''}; rerun with the same settings to "
+            "resume, use another --output-dir, or pass --resume-with-changed-config.")
+    return int(record["epoch"])
+
+
 def make_callbacks(output_dir, checkpoint_every=0, tensorboard=True, csv=True,
-                   backup=True):
-    """The standard callbacks of `keras_lk.training.train`, in the order they must run."""
+                   backup=True, fingerprint=None):
+    """The standard callbacks of `keras_lk.training.train`, in the order they must run.
+
+    The backup is not deleted at the end of `fit`: `train` removes it only after the
+    final model is saved (a kill during that save resumes from the backup)."""
     output_dir = str(output_dir)
     callbacks = [DivergenceGuard(), StepTimer()]
+    if csv:
+        # Before the backup: an epoch that is backed up is logged (`trim_training_log`
+        # drops the rows of epochs a resumed run trains again).
+        callbacks.append(keras.callbacks.CSVLogger(os.path.join(output_dir, TRAINING_LOG),
+                                                   append=True))
     if backup:
+        backup_dir = os.path.join(output_dir, "backup")
         callbacks.append(
-            keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup"),
-                                             save_freq="epoch", double_checkpoint=True)
+            keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch",
+                                             double_checkpoint=True, delete_checkpoint=False)
         )
+        callbacks.append(BackupIntegrity(backup_dir, fingerprint))
     if checkpoint_every:
         callbacks.append(StepCheckpoint(os.path.join(output_dir, "checkpoints"),
                                         checkpoint_every))
@@ -173,7 +356,4 @@ def make_callbacks(output_dir, checkpoint_every=0, tensorboard=True, csv=True,
     elif tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"),
                                                      update_freq="epoch"))
-    if csv:
-        callbacks.append(keras.callbacks.CSVLogger(os.path.join(output_dir, "training_log.csv"),
-                                                   append=True))
     return callbacks

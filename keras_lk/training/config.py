@@ -188,6 +188,21 @@ class TrainConfig:
     def epochs(self) -> int:
         return self.steps // self.steps_per_epoch
 
+    # Fields that say where a run reads and writes and how it prints, not what it trains.
+    IO_FIELDS = ("output_dir", "verbose", "tensorboard", "data_dir", "manual_dir")
+
+    def training_fields(self) -> dict:
+        """The fields that decide what is trained (all but `IO_FIELDS`), JSON types."""
+        values = json.loads(self.to_json())
+        return {key: value for key, value in values.items() if key not in self.IO_FIELDS}
+
+    def fingerprint(self) -> str:
+        """A hash of `training_fields`: two configs train the same run iff they agree."""
+        import hashlib
+
+        text = json.dumps(self.training_fields(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 
-from keras_lk.training.callbacks import make_callbacks
+from keras_lk.training.callbacks import make_callbacks, trim_training_log, verify_backup
 from keras_lk.training.config import TrainConfig
 from keras_lk.training.losses import make_loss
 from keras_lk.training.memory import check_batch_fits
@@ -120,6 +121,12 @@ def compile_model(model, config: TrainConfig):
                   jit_compile=config.jit_compile)
 
 
+def _write_text_atomically(path, text):
+    with open(f"{path}.tmp", "w") as f:
+        f.write(text)
+    os.replace(f"{path}.tmp", path)
+
+
 def train_dataset(config: TrainConfig, model, skip_steps=0):
     """The seeded, repeated training pipeline of global batches for `model` (its classes,
     ignore label, normalization and output structure), skipped by `skip_steps`."""
@@ -143,12 +150,14 @@ def train_dataset(config: TrainConfig, model, skip_steps=0):
     return dataset
 
 
-def train(config: TrainConfig, strategy=None) -> TrainResult:
+def train(config: TrainConfig, strategy=None, allow_config_change=False) -> TrainResult:
     """Trains a model as `config` says; resumes from `output_dir/backup` if present.
 
     Args:
         config: a `TrainConfig`.
         strategy: an existing `tf.distribute.Strategy` (default: `make_strategy(config.strategy)`).
+        allow_config_change: resume from a backup written under another configuration
+            (otherwise an error naming the changed fields).
 
     Returns:
         A `TrainResult`.
@@ -170,8 +179,8 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
         # Non-chief workers write into a private directory (Keras multi-worker practice).
         output_dir = os.path.join(output_dir, f"worker_{strategy.cluster_resolver.task_id}")
     os.makedirs(output_dir, exist_ok=True)
-    with open(os.path.join(output_dir, "config.json"), "w") as f:
-        f.write(config.to_json())
+    backup_dir = os.path.join(output_dir, "backup")
+    config_path = os.path.join(output_dir, "config.json")
 
     with strategy.scope():
         model = build_model(config)
@@ -179,20 +188,37 @@ def train(config: TrainConfig, strategy=None) -> TrainResult:
     check_batch_fits(model, config.crop_size, config.batch_size,
                      strategy.num_replicas_in_sync)
 
-    initial_epoch = agree_on_backup(strategy, os.path.join(output_dir, "backup"))
+    previous_fields = None
+    if os.path.exists(config_path):
+        try:
+            with open(config_path) as f:
+                previous_fields = TrainConfig.from_json(f.read()).training_fields()
+        except (ValueError, TypeError):
+            previous_fields = None  # another version's or a damaged file: no field names
+    verify_backup(backup_dir, config.fingerprint(), config.training_fields(), previous_fields,
+                  allow_config_change)
+    # Written once the run is known to start: a run refused above leaves it unchanged.
+    _write_text_atomically(config_path, config.to_json())
+    initial_epoch = agree_on_backup(strategy, backup_dir)
+    trim_training_log(output_dir, initial_epoch)
     initial_step = initial_epoch * config.steps_per_epoch
     if initial_epoch and config.verbose:
         print(f"keras-lk: resuming from the backup at step {initial_step} "
               f"(epoch {initial_epoch}/{config.epochs}).", flush=True)
     dataset = train_dataset(config, model, skip_steps=initial_step)
     prepare_multi_worker_fit(model, strategy, dataset.element_spec)
-    callbacks = make_callbacks(output_dir, config.checkpoint_every, config.tensorboard)
+    callbacks = make_callbacks(output_dir, config.checkpoint_every, config.tensorboard,
+                               fingerprint=config.fingerprint())
     history = model.fit(dataset, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                         initial_epoch=initial_epoch, callbacks=callbacks,
                         verbose=config.verbose, shuffle=False)  # the pipeline shuffles, seeded
     step = (initial_epoch + len(history.epoch)) * config.steps_per_epoch
     model_path = os.path.join(output_dir, "model.keras")
-    model.save(model_path)
+    # Atomic, and before the backup goes: a kill during the save leaves the old file (or
+    # none) and the backup of the last epoch, from which a rerun finishes at once.
+    model.save(model_path + ".tmp.keras")
+    os.replace(model_path + ".tmp.keras", model_path)
+    shutil.rmtree(backup_dir, ignore_errors=True)
     keras.mixed_precision.set_global_policy("float32")
     return TrainResult(model, history.history, step, initial_step,
                        int(model.optimizer.iterations.numpy()), model_path, precision)

@@ -1,0 +1,78 @@
+"""A backup is resumed from only if it is intact and was written by the same
+configuration (issue 10 cases 1-5): a deleted, truncated or bit-flipped file falls back
+to the previous backup, a changed configuration is refused by name, the final model is
+saved atomically before the backup is removed."""
+
+import json
+import os
+
+import pytest
+
+from keras_lk.training import TrainConfig, train
+from keras_lk.training import trainer as trainer_module
+from keras_lk.training.callbacks import BACKUP_WEIGHTS, INTEGRITY
+
+
+def _config(output_dir, **changes):
+    values = {"output_dir": str(output_dir), "model": "gcn", "backbone": "resnet10_local",
+                  "model_options": {"k": 3, "boundary_refine": False}, "crop_size": 32,
+                  "image_size": 32, "num_train_images": 4, "batch_size": 2, "steps": 4,
+                  "steps_per_epoch": 2, "tensorboard": False, "verbose": 0, "learning_rate": 1e-3}
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+@pytest.fixture
+def kept_backup(tmp_path, monkeypatch):
+    """A finished run whose backup was kept (as if killed right after the final save):
+    latest = epoch 2, previous (.bkp) = epoch 1."""
+    monkeypatch.setattr(trainer_module.shutil, "rmtree", lambda *a, **k: None)
+    train(_config(tmp_path))
+    monkeypatch.undo()
+    backup = tmp_path / "backup"
+    assert json.loads((backup / INTEGRITY).read_text())["epoch"] == 2
+    return tmp_path
+
+
+def _damage(path, how):
+    if how == "deleted":
+        os.remove(path)
+    elif how == "truncated":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    else:  # one flipped bit in the middle of the weights
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["deleted", "truncated", "bit-flipped"])
+def test_a_damaged_backup_falls_back_to_the_previous_one(kept_backup, how):
+    _damage(kept_backup / "backup" / BACKUP_WEIGHTS, how)
+    with pytest.warns(UserWarning, match="resuming from the previous one, epoch 1"):
+        result = train(_config(kept_backup))
+    assert result.initial_step == 2 and result.step == 4
+    assert not (kept_backup / "backup").exists()  # removed after the final save
+
+
+def test_no_intact_backup_is_an_error(kept_backup):
+    for suffix in ("", ".bkp"):
+        _damage(kept_backup / "backup" / (BACKUP_WEIGHTS + suffix), "truncated")
+    with pytest.raises(ValueError, match="is damaged .* no intact previous backup"):
+        train(_config(kept_backup))
+
+
+def test_a_changed_configuration_is_refused_by_name(kept_backup):
+    before = (kept_backup / "config.json").read_text()
+    with pytest.raises(ValueError, match=r"learning_rate: 0\.001 → 0\.002.*steps: 4 → 6"):
+        train(_config(kept_backup, learning_rate=2e-3, steps=6))
+    assert (kept_backup / "config.json").read_text() == before  # a refused run writes nothing
+    result = train(_config(kept_backup, learning_rate=2e-3, steps=6), allow_config_change=True)
+    assert result.initial_step == 4 and result.step == 6
+    assert json.loads((kept_backup / "config.json").read_text())["steps"] == 6
+
+
+def test_the_final_model_is_saved_atomically_and_then_the_backup_removed(tmp_path):
+    result = train(_config(tmp_path))
+    assert os.path.getsize(result.model_path) > 0
+    assert sorted(os.listdir(tmp_path)) == ["config.json", "model.keras", "training_log.csv"]
