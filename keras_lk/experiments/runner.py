@@ -160,6 +160,8 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     for row in selected:
         for seed in seeds:
             fields = merge_train(scale.train, row.train)
+            if smoke:  # a row naming a large backbone still smokes with the tiny one
+                fields = merge_train(fields, table.scales[scale_name].smoke)
             fields.update(settings, strategy=strategy, precision=precision, seed=seed,
                           output_dir=os.path.join(output_dir, row.key, f"seed_{seed}"))
             config = TrainConfig(**fields)
@@ -173,7 +175,9 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
                         "file.")
                 print(f"[{table.table}] {row.name} seed {seed}: done before, kept", flush=True)
                 continue
-            shared = _shared_run(results_path, digest)
+            shared = _shared_run(results_path, digest, results["evaluation"])
+            if shared is not None and table.measure and "measurements" not in shared[0]:
+                shared = _measure_shared(table, config, *shared)
             if shared is not None:
                 run, source = shared
                 results["runs"].append({**run, "row": row.name, "reused_from": source})
@@ -215,8 +219,9 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     return results
 
 
-def _shared_run(results_path, digest):
-    """A run with configuration `digest` in another results file of the same folder.
+def _shared_run(results_path, digest, evaluation):
+    """A run with configuration `digest`, evaluated by the same protocol, in another
+    results file of the same folder.
 
     Rows of different tables are often one configuration (GCN Table 5's "GCN" is Table
     1's k = 15): such a run is trained once and recorded in each table that has it.
@@ -227,10 +232,28 @@ def _shared_run(results_path, digest):
             continue
         with open(path) as f:
             other = json.load(f)
+        if _as_json(other.get("evaluation")) != _as_json(evaluation):
+            continue
         for run in other.get("runs", []):
             if run.get("config_hash") == digest and "reused_from" not in run:
                 return run, os.path.basename(path)
     return None
+
+
+def _as_json(value):
+    return json.loads(json.dumps(value))
+
+
+def _measure_shared(table, config, run, source):
+    """A shared run with this table's `measure` taken on its saved model (None if the
+    model file is gone: the run is trained again)."""
+    import keras
+
+    path = os.path.join(run["config"]["output_dir"], "model.keras")
+    if not os.path.exists(path):
+        return None
+    model = keras.saving.load_model(path, safe_mode=True)
+    return {**run, "measurements": table.measure(model, config)}, source
 
 
 def _last(values):
