@@ -174,3 +174,37 @@ def test_an_empty_manual_dir_says_which_archives_it_must_hold(tmp_path):
                      manual_dir=str(tmp_path / "manual"))
     with pytest.raises(ValueError, match="is not prepared in --data-dir .* give --manual-dir"):
         load_dataset("voc_sbd", "val", data_dir=str(tmp_path / "data"))
+
+
+def test_a_replaced_archive_is_extracted_again(tmp_path, tiny_sizes):
+    """Extraction is keyed by the archive's checksum, not its name (issue 10 case 6):
+    after the user replaces a broken archive, the same --data-dir prepares from the new
+    one instead of repeating the old error."""
+    manual = tmp_path / "manual"
+    write_voc_sbd(manual, truncate="2007_000003")
+    with pytest.raises(ValueError, match=r"2007_000003\.jpg"):
+        voc_sbd.VocSbd(data_dir=str(tmp_path / "data")).download_and_prepare(
+            download_config=_config(manual))
+    write_voc_sbd(manual)  # the good archive, same file name
+    builder = voc_sbd.VocSbd(data_dir=str(tmp_path / "data"))
+    builder.download_and_prepare(download_config=_config(manual))
+    assert builder.info.splits["val"].num_examples == 2
+    extracted = sorted(p.name for p in (tmp_path / "data" / "downloads" /
+                                        "keras_lk_extracted").iterdir())
+    assert len(extracted) == 3 and all(name.count(".") >= 2 for name in extracted)
+
+
+def test_an_interrupted_extraction_is_redone(tmp_path):
+    from keras_lk.data.builders._archives import archive_checksum, extract_tar
+
+    class Manager:
+        download_dir = tmp_path / "downloads"
+
+    write_voc_sbd(tmp_path / "manual")
+    archive = tmp_path / "manual" / voc_sbd.VOC_ARCHIVE
+    target = extract_tar(Manager, archive)
+    assert target.name.endswith(archive_checksum(archive)[:16])
+    (target / ".complete").unlink()  # as if killed before the end
+    image = next(target.rglob("*.jpg"))
+    image.write_bytes(b"")
+    assert extract_tar(Manager, archive) == target and image.stat().st_size > 0

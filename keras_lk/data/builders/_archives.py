@@ -3,6 +3,8 @@ official archives a user puts in a TFDS `manual_dir`."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import tarfile
 import zipfile
 import zlib
@@ -63,6 +65,43 @@ def require_archive(manual_dir, file_name: str, kind: str, source: str) -> Path:
             f"Archive {path} is truncated or corrupt ({type(error).__name__}: {error}). {hint}"
         ) from error
     return path
+
+
+def archive_checksum(path) -> str:
+    """SHA-256 of a file (the key of its extraction)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def extract_tar(dl_manager, archive) -> Path:
+    """Extracts a tar archive once per *content*: into a folder named by its checksum.
+
+    TFDS's `dl_manager.extract` keys a manual file's extraction by its path, so after a
+    user replaces a broken archive the old extraction would be reused, and an extraction
+    cut short by a kill would be taken as complete. Here the folder is
+    ``<download_dir>/keras_lk_extracted/<name>.<sha256[:16]>`` and is used only once its
+    ``.complete`` marker exists; anything else in it is extracted afresh.
+    """
+    archive = Path(archive)
+    root = Path(dl_manager.download_dir) / "keras_lk_extracted"
+    target = root / f"{archive.name}.{archive_checksum(archive)[:16]}"
+    marker = target / ".complete"
+    if marker.exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(target, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as error:
+        shutil.rmtree(target, ignore_errors=True)
+        raise ValueError(f"Archive {archive} could not be extracted "
+                         f"({type(error).__name__}: {error}).") from None
+    marker.write_text(str(archive))
+    return target
 
 
 def read_ids(path, what: str) -> list[str]:

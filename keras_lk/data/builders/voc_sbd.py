@@ -16,6 +16,7 @@ import tensorflow_datasets as tfds
 
 from keras_lk.data.builders._archives import (
     check_split_sizes,
+    extract_tar,
     load_image,
     read_ids,
     require_archive,
@@ -94,8 +95,8 @@ class VocSbd(tfds.core.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager):
         voc_archive = require_archive(dl_manager.manual_dir, VOC_ARCHIVE, "tar", VOC_URL)
         sbd_archive = require_archive(dl_manager.manual_dir, SBD_ARCHIVE, "tar", SBD_URL)
-        voc = dl_manager.extract(voc_archive) / "VOCdevkit" / "VOC2012"
-        sbd = dl_manager.extract(sbd_archive) / "benchmark_RELEASE" / "dataset"
+        voc = extract_tar(dl_manager, voc_archive) / "VOCdevkit" / "VOC2012"
+        sbd = extract_tar(dl_manager, sbd_archive) / "benchmark_RELEASE" / "dataset"
         sets = voc / "ImageSets" / "Segmentation"
         voc_train = read_ids(sets / "train.txt", "VOC train")
         voc_val = read_ids(sets / "val.txt", "VOC val")
