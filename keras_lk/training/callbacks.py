@@ -99,6 +99,14 @@ class StepTimer(keras.callbacks.Callback):
             logs["step_time"] = (time.perf_counter() - self._start) / self._steps
 
 
+def save_model_atomically(model, path):
+    """`model.save(path)` through a temporary file and a rename: a kill leaves the old
+    file (or none), never a partial one."""
+    temporary = f"{path}.tmp.keras"
+    model.save(temporary)
+    os.replace(temporary, path)
+
+
 class StepCheckpoint(_GlobalStepCallback):
     """Saves the full model as `directory/step_NNNNNN.keras` every `every` global steps.
 
@@ -127,9 +135,10 @@ class StepCheckpoint(_GlobalStepCallback):
         if step % self.every:
             return
         os.makedirs(self.directory, exist_ok=True)
-        self.model.save(os.path.join(self.directory, f"step_{step:06d}.keras"))
+        save_model_atomically(self.model, os.path.join(self.directory, f"step_{step:06d}.keras"))
         if self.max_to_keep:
-            saved = sorted(f for f in os.listdir(self.directory) if f.startswith("step_"))
+            saved = sorted(f for f in os.listdir(self.directory)
+                           if f.startswith("step_") and not f.endswith(".tmp.keras"))
             for name in saved[: -self.max_to_keep]:
                 os.remove(os.path.join(self.directory, name))
 

@@ -23,7 +23,12 @@ import dataclasses
 import os
 import shutil
 
-from keras_lk.training.callbacks import make_callbacks, trim_training_log, verify_backup
+from keras_lk.training.callbacks import (
+    make_callbacks,
+    save_model_atomically,
+    trim_training_log,
+    verify_backup,
+)
 from keras_lk.training.config import TrainConfig
 from keras_lk.training.losses import make_loss
 from keras_lk.training.memory import check_batch_fits
@@ -216,8 +221,7 @@ def train(config: TrainConfig, strategy=None, allow_config_change=False) -> Trai
     model_path = os.path.join(output_dir, "model.keras")
     # Atomic, and before the backup goes: a kill during the save leaves the old file (or
     # none) and the backup of the last epoch, from which a rerun finishes at once.
-    model.save(model_path + ".tmp.keras")
-    os.replace(model_path + ".tmp.keras", model_path)
+    save_model_atomically(model, model_path)
     shutil.rmtree(backup_dir, ignore_errors=True)
     keras.mixed_precision.set_global_policy("float32")
     return TrainResult(model, history.history, step, initial_step,

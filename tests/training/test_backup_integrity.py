@@ -76,3 +76,28 @@ def test_the_final_model_is_saved_atomically_and_then_the_backup_removed(tmp_pat
     result = train(_config(tmp_path))
     assert os.path.getsize(result.model_path) > 0
     assert sorted(os.listdir(tmp_path)) == ["config.json", "model.keras", "training_log.csv"]
+
+
+def test_a_kill_during_the_final_save_resumes_to_a_complete_model(tmp_path, monkeypatch):
+    import keras
+
+    real_save = keras.Model.save
+
+    def killed_while_saving(model, path, *args, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"PK\x03\x04 half a file")  # what a kill -9 mid-write leaves
+        raise KeyboardInterrupt  # the process dies here
+
+    monkeypatch.setattr(keras.Model, "save", killed_while_saving)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(tmp_path))
+    monkeypatch.setattr(keras.Model, "save", real_save)
+    assert not (tmp_path / "model.keras").exists()  # no partial final model
+    assert (tmp_path / "backup" / BACKUP_WEIGHTS).exists()  # the backup is still there
+
+    result = train(_config(tmp_path))
+    assert result.initial_step == 4 and result.step == 4  # nothing trained twice
+    model = keras.saving.load_model(result.model_path, safe_mode=True)
+    assert model.num_classes == result.model.num_classes
+    log = (tmp_path / "training_log.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in log[1:]] == ["0", "1"]  # each epoch once
