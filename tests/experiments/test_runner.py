@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pytest
 
@@ -27,13 +28,21 @@ def _table(name="Table 1", rows=ROWS, claims=CLAIMS):
                  claims=claims)
 
 
-def test_run_writes_every_seed_resumes_and_shares_runs(tmp_path, capsys):
-    results_dir = tmp_path / "results"
-    first = run_table(_table(), "cpu", output_dir=str(tmp_path / "runs1"),
-                      results_path=str(results_dir / "table_1_cpu.json"), command="test")
+@pytest.fixture(scope="module")
+def table1(tmp_path_factory):
+    """Table 1 run once: two rows × two seeds, results in `<root>/results/`."""
+    root = tmp_path_factory.mktemp("table1")
+    results = run_table(_table(), "cpu", output_dir=str(root / "runs1"),
+                        results_path=str(root / "results" / "table_1_cpu.json"),
+                        command="test")
+    return root, results
+
+
+def test_run_writes_every_seed(table1):
+    root, first = table1
     assert [(r["row"], r["seed"]) for r in first["runs"]] == [
         ("base", 0), ("base", 1), ("k = 3", 0), ("k = 3", 1)]
-    saved = json.loads((results_dir / "table_1_cpu.json").read_text())
+    saved = json.loads((root / "results" / "table_1_cpu.json").read_text())
     assert saved["commit"] and saved["versions"]["keras"] and saved["command"] == "test"
     run = saved["runs"][0]
     assert set(run["metrics"]) == {"val", "test"}
@@ -41,19 +50,28 @@ def test_run_writes_every_seed_resumes_and_shares_runs(tmp_path, capsys):
     assert saved["summary"]["test"]["base"]["miou"]["n"] == 2
     assert saved["claims"][0]["statement"] == "k = 3 > base" and saved["claims"][0]["n"] == 2
 
-    # A rerun trains nothing: every (row, seed) is in the file.
-    capsys.readouterr()
-    again = run_table(_table(), "cpu", output_dir=str(tmp_path / "runs1"),
-                      results_path=str(results_dir / "table_1_cpu.json"))
+
+def test_a_rerun_trains_nothing_and_other_tables_share_runs(table1, capsys):
+    root, first = table1
+    again = run_table(_table(), "cpu", output_dir=str(root / "runs1"),
+                      results_path=str(root / "results" / "table_1_cpu.json"))
     assert "done before, kept" in capsys.readouterr().out
     assert again["runs"] == first["runs"]
 
-    # Another table with the same configuration reuses the runs instead of training.
+    # Another table with the same configuration and protocol reuses the runs.
     other = run_table(_table("Table 5", (Row("Baseline", ROWS[0].train),), ()), "cpu",
-                      output_dir=str(tmp_path / "runs5"),
-                      results_path=str(results_dir / "table_5_cpu.json"))
+                      output_dir=str(root / "runs5"),
+                      results_path=str(root / "results" / "table_5_cpu.json"))
     assert [r["reused_from"] for r in other["runs"]] == ["table_1_cpu.json"] * 2
     assert other["runs"][0]["metrics"] == first["runs"][0]["metrics"]
+    # ... but not a run evaluated by another protocol (its metrics would not apply).
+    from keras_lk.experiments import runner
+
+    digest = first["runs"][0]["config_hash"]
+    protocol = dict(first["evaluation"])
+    path5 = str(root / "results" / "table_5_cpu.json")
+    assert runner._shared_run(path5, digest, protocol) is not None
+    assert runner._shared_run(path5, digest, {**protocol, "boundary_distance": 3}) is None
 
 
 def test_changed_configuration_is_refused(tmp_path):
@@ -77,17 +95,18 @@ def test_unknown_rows_and_scales_are_named():
               claims=(Greater("x", "k = 3", "k = 5"),))
 
 
-def test_readme_section_is_generated_from_results(tmp_path):
+def test_readme_section_is_generated_from_results(table1, tmp_path):
+    root, _ = table1
     paper_dir = tmp_path / "gcn"
     (paper_dir / "results").mkdir(parents=True)
-    run_table(_table(), "cpu", rows=["base", "k = 3"], seeds=[0], output_dir=str(tmp_path / "r"),
-              results_path=str(paper_dir / "results" / "table_1_cpu.json"))
+    shutil.copy(root / "results" / "table_1_cpu.json", paper_dir / "results")
     (paper_dir / "README.md").write_text(f"# GCN\n\n{report.BEGIN}\nold\n{report.END}\nafter\n")
     assert not report.update_readme(str(paper_dir), check=True)
     assert report.main([str(paper_dir), "--check"]) == 1
     assert report.main([str(paper_dir), "--plots"]) == 0
     text = (paper_dir / "README.md").read_text()
     assert "### Table 1: tiny (cpu scale)" in text and "| k = 3 | 70.1 |" in text
+    assert "| k = 3 > base |" in text
     assert text.endswith(f"{report.END}\nafter\n") and "old" not in text
     assert (paper_dir / "results" / "table_1_cpu.png").is_file()
     assert report.main([str(paper_dir), "--check"]) == 0

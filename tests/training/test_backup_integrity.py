@@ -5,6 +5,7 @@ saved atomically before the backup is removed."""
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -22,16 +23,27 @@ def _config(output_dir, **changes):
     return TrainConfig(**values)
 
 
+@pytest.fixture(scope="module")
+def _kept_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("kept")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(trainer_module.shutil, "rmtree", lambda *a, **k: None)
+        train(_config(run))
+    return run
+
+
 @pytest.fixture
-def kept_backup(tmp_path, monkeypatch):
+def kept_backup(_kept_run, tmp_path):
     """A finished run whose backup was kept (as if killed right after the final save):
-    latest = epoch 2, previous (.bkp) = epoch 1."""
-    monkeypatch.setattr(trainer_module.shutil, "rmtree", lambda *a, **k: None)
-    train(_config(tmp_path))
-    monkeypatch.undo()
-    backup = tmp_path / "backup"
-    assert json.loads((backup / INTEGRITY).read_text())["epoch"] == 2
-    return tmp_path
+    latest = epoch 2, previous (.bkp) = epoch 1. A private copy per test."""
+    run = tmp_path / "run"
+    shutil.copytree(_kept_run, run)
+    assert json.loads((run / "backup" / INTEGRITY).read_text())["epoch"] == 2
+    # The configs name their output directory: point this copy's at itself.
+    config = json.loads((run / "config.json").read_text())
+    config["output_dir"] = str(run)
+    (run / "config.json").write_text(json.dumps(config))
+    return run
 
 
 def _damage(path, how):
