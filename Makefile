@@ -9,13 +9,14 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,jax]"
-	touch $(STAMP)
+	@echo "keras_lk: installing into $(VENV) (first run only, a few minutes)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e ".[dev,jax]"
+	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m keras_lk.demo
+	@$(PY) -m keras_lk.demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(if $(RUN_SLOW),,-m "not slow") tests
