@@ -5,7 +5,8 @@ C++ runtime writes to file descriptor 2 before logging is initialised ("All log
 messages before absl::InitializeLog() ...", the CUDA probe's "Could not find cuda
 drivers ...", "failed call to cuInit", the CPU-instructions notice).
 `import_tensorflow_quietly` sends descriptor 2 to a temporary file while TensorFlow
-imports, lists its devices and runs a first op, then restores it and writes back
+imports and lists its devices (and `initialize_runtime_quietly` while it runs a first
+op, for entry points that configure no devices afterwards), then restores it and writes back
 every captured line except those start-up notices (`STARTUP_NOTICES`); on an error
 everything captured is shown. `import keras_lk` calls it (TensorFlow backend), so the
 first console lines of the demo and the recipes are their own. Set
@@ -28,7 +29,10 @@ STARTUP_NOTICES = re.compile(
 
 
 def import_tensorflow_quietly():
-    """Imports TensorFlow, lists its devices and runs one op with descriptor 2 captured.
+    """Imports TensorFlow and lists its physical devices with descriptor 2 captured.
+
+    Listing physical devices does not initialise the runtime, so logical devices and
+    multi-worker collectives can still be configured afterwards.
 
     Returns:
         The `tensorflow` module. Does nothing more than the import when TensorFlow was
@@ -39,16 +43,36 @@ def import_tensorflow_quietly():
 
         return tf
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return _captured(lambda: _import_and_list())
+
+
+def _import_and_list():
+    import tensorflow as tf
+
+    tf.config.list_physical_devices()
+    return tf
+
+
+def initialize_runtime_quietly():
+    """Initialises TensorFlow's runtime (its first op, where the CUDA probe reports) with
+    descriptor 2 captured. For entry points that configure no devices or collectives
+    afterwards (the demo); a no-op with ``KERAS_LK_TF_STARTUP_LOGS=1``."""
+    import tensorflow as tf
+
+    if os.environ.get("KERAS_LK_TF_STARTUP_LOGS") == "1":
+        return
+    _captured(lambda: tf.constant(0.0).numpy())
+
+
+def _captured(function):
+    """Runs `function` with descriptor 2 captured; writes back all but the notices."""
     sys.stderr.flush()
     saved = os.dup(2)
     failed = False
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()
-            tf.constant(0.0).numpy()
+            result = function()
         except BaseException:
             failed = True
             raise
@@ -61,4 +85,4 @@ def import_tensorflow_quietly():
             kept = lines if failed else [line for line in lines
                                          if not STARTUP_NOTICES.search(line)]
             sys.stderr.write("".join(kept))
-    return tf
+    return result

@@ -150,7 +150,10 @@ def main(argv=None):
     import keras
 
     from keras_lk import data
+    from keras_lk._startup import initialize_runtime_quietly
     from keras_lk.training import train
+
+    initialize_runtime_quietly()
 
     shutil.rmtree(args.output_dir, ignore_errors=True)
     os.makedirs(args.output_dir)
