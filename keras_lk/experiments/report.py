@@ -47,7 +47,8 @@ def _reference(results, metric):
     for row in results["rows"]:
         if row["name"] in ran and row["paper"].get(metric) is not None:
             return row
-    return None
+    # No paper figure (an experiment of ours, not a paper table): the first row run.
+    return next((row for row in results["rows"] if row["name"] in ran), None)
 
 
 def rows_table(results, markdown=False) -> list[str]:
@@ -79,8 +80,9 @@ def rows_table(results, markdown=False) -> list[str]:
         elif reference is None or mean is None or ref_mean is None:
             delta = "—"
         else:
-            paper_delta = ("—" if paper is None else
-                           f"{paper - reference['paper'][metrics[0]]:+.1f}")
+            reference_paper = reference["paper"].get(metrics[0])
+            paper_delta = ("—" if paper is None or reference_paper is None else
+                           f"{paper - reference_paper:+.1f}")
             delta = f"{paper_delta} / {mean - ref_mean:+.1f}"
         cells += [delta, _seeds(results, row["name"], metrics[0], split),
                   f"{runs[0]['params']:,}"]
@@ -137,7 +139,9 @@ def markdown_section(results, results_file) -> str:
 
 def readme_section(paper_dir) -> str:
     """The generated README section of every results file of `paper_dir`."""
-    paths = sorted(glob.glob(os.path.join(paper_dir, "results", "*.json")))
+    # The paper's tables first, in order, then experiments of ours (the regime sweep).
+    paths = sorted(glob.glob(os.path.join(paper_dir, "results", "*.json")),
+                   key=lambda p: (not os.path.basename(p).startswith("table"), p))
     sections = []
     for path in paths:
         with open(path) as f:

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from keras_lk.experiments import report, statistics
+from keras_lk.experiments import statistics
 from keras_lk.experiments.table import merge_train
 
 # Fields a user may set from the command line for every row; the rest come from the
@@ -214,6 +214,8 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
         timespec="seconds")
     _summarize(table, results)
     _write_json(results_path, results)
+    from keras_lk.experiments import report  # lazily: `python -m ...report` runs it
+
     print(report.format_results(results))
     print(f"\nResults: {results_path}")
     return results
