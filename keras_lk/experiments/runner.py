@@ -195,6 +195,7 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
             metrics = evaluate_run(result.model, config, scale.evaluation)
             results["runs"].append({
                 "row": row.name, "seed": seed, "config_hash": digest,
+                "commit": results["commit"],  # the file's "commit" is the last invocation's
                 "config": json.loads(config.to_json()), "steps": result.step,
                 "params": int(result.model.count_params()),
                 "train_seconds": round(train_seconds, 1),
