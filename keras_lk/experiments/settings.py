@@ -160,3 +160,22 @@ FCRN_CITYSCAPES = Scale(
                 "(sync) BN; val, 769² sliding window",
     gpu_hours=25.0,
 )
+
+
+# FCRN Tables 1 and 2 key their rows by the printed (depth, resolution, kernel, dilation).
+FCRN_OUTPUT_STRIDES = {"1/8": 8, "1/16": 16}
+
+
+def fcrn_row_name(depth, resolution, kernel, dilation):
+    """The row label of a printed FCRN key, e.g. ``"101 1/8 k5 d12"``."""
+    return f"{depth} {resolution} k{kernel} d{dilation}"
+
+
+def fcrn_row_train(depth, resolution, kernel, dilation, scale):
+    """The `TrainConfig` fields of a printed FCRN key at `scale` (the backbone only when
+    it differs from the scale's, so a smoke run keeps the scale's tiny one)."""
+    train = {"model_options": {"output_stride": FCRN_OUTPUT_STRIDES[resolution],
+                               "kernel_size": kernel, "dilation": dilation}}
+    if f"resnet{depth}" != scale.train["backbone"]:
+        train["backbone"] = f"resnet{depth}"
+    return train

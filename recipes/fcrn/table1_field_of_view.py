@@ -16,9 +16,8 @@ Full scale only (`FCRN_VOC` in `keras_lk/experiments/settings.py`): FCRN gives n
 hyper-parameters, crop, batch or iteration count; ours are written there (PSPNet's VOC
 schedule, 500² crops). Deviation: FCRN fixes BatchNorm statistics; the engine trains
 them. Evaluation: VOC val, whole original images, one pass (Sec. 4.3: "we feed a
-network with original images (without resizing) during testing"). Rows of depth 101
-name no backbone (it is the scale's), so `--smoke` swaps in its tiny backbone for them;
-rows of depth 50 and 152 name theirs, which the engine's smoke does not override.
+network with original images (without resizing) during testing"). `--smoke` replaces
+every row's backbone with the tiny one of the scale's smoke settings.
 The "152 over-fits" remark (73.32 < 73.41 at FoV 392) is a 0.09 difference: not judged.
 """
 
@@ -28,27 +27,12 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from keras_lk.experiments import Greater, Row, Table, Trend, main
-from keras_lk.experiments.settings import FCRN_VOC
+from keras_lk.experiments.settings import FCRN_VOC, fcrn_row_train
+from keras_lk.experiments.settings import fcrn_row_name as name
 from keras_lk.papers import fcrn
 
-STRIDES = {"1/8": 8, "1/16": 16}
-
-
-def name(depth, resolution, kernel, dilation):
-    return f"{depth} {resolution} k{kernel} d{dilation}"
-
-
-def fcrn_train(depth, resolution, kernel, dilation, scale):
-    """The `TrainConfig` fields of one printed (depth, resolution, kernel, dilation)."""
-    train = {"model_options": {"output_stride": STRIDES[resolution], "kernel_size": kernel,
-                               "dilation": dilation}}
-    if f"resnet{depth}" != scale.train["backbone"]:
-        train["backbone"] = f"resnet{depth}"
-    return train
-
-
 ROWS = tuple(
-    Row(name(*key), fcrn_train(*key, FCRN_VOC),
+    Row(name(*key), fcrn_row_train(*key, FCRN_VOC),
         paper={"miou": values["miou"], "pixel_accuracy": values["pixel_acc"],
                "mean_class_accuracy": values["mean_acc"]},
         x=values["fov"], scales=("full",))

@@ -23,27 +23,12 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from keras_lk.experiments import Greater, Row, Table, Trend, main
-from keras_lk.experiments.settings import FCRN_CITYSCAPES
+from keras_lk.experiments.settings import FCRN_CITYSCAPES, fcrn_row_train
+from keras_lk.experiments.settings import fcrn_row_name as name
 from keras_lk.papers import fcrn
 
-STRIDES = {"1/8": 8, "1/16": 16}
-
-
-def name(depth, resolution, kernel, dilation):
-    return f"{depth} {resolution} k{kernel} d{dilation}"
-
-
-def fcrn_train(depth, resolution, kernel, dilation, scale):
-    """The `TrainConfig` fields of one printed (depth, resolution, kernel, dilation)."""
-    train = {"model_options": {"output_stride": STRIDES[resolution], "kernel_size": kernel,
-                               "dilation": dilation}}
-    if f"resnet{depth}" != scale.train["backbone"]:
-        train["backbone"] = f"resnet{depth}"
-    return train
-
-
 ROWS = tuple(
-    Row(name(*key), fcrn_train(*key, FCRN_CITYSCAPES),
+    Row(name(*key), fcrn_row_train(*key, FCRN_CITYSCAPES),
         paper={"miou": values["miou"], "pixel_accuracy": values["pixel_acc"],
                "mean_class_accuracy": values["mean_acc"]},
         x=values["fov"], scales=("full",))
