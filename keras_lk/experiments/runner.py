@@ -70,13 +70,11 @@ def resolve_run_settings(scale_train: dict, strategy: str | None, precision: str
 
 
 def _write_json(path, value):
+    from keras_lk.training.callbacks import write_text_atomically
+
     value = {key: item for key, item in value.items() if key != "results_path"}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temporary = f"{path}.tmp"
-    with open(temporary, "w") as f:
-        json.dump(value, f, indent=1)
-        f.write("\n")
-    os.replace(temporary, path)
+    write_text_atomically(path, json.dumps(value, indent=1) + "\n")
 
 
 def _load_results(path, table, scale_name, smoke, fresh):

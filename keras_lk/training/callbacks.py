@@ -189,7 +189,7 @@ def trim_training_log(output_dir, epochs):
     kept = lines[:1] + [line for line in lines[1:]
                         if line.split(",", 1)[0].isdigit() and int(line.split(",", 1)[0]) < epochs]
     if kept != lines:
-        _write_atomically(path, "".join(kept))
+        write_text_atomically(path, "".join(kept))
 
 
 def _sha256(path):
@@ -215,7 +215,8 @@ def _read_record(path):
         return None
 
 
-def _write_atomically(path, text):
+def write_text_atomically(path, text):
+    """Writes `text` to `path` through a synced temporary file and a rename."""
     temporary = f"{path}.tmp"
     with open(temporary, "w") as f:
         f.write(text)
@@ -245,10 +246,10 @@ class BackupIntegrity(keras.callbacks.Callback):
             previous = {"epoch": backup_epoch(self.backup_dir, previous=True),
                         "fingerprint": self.fingerprint,
                         "sha256": _file_hashes(self.backup_dir, PREVIOUS)}
-            _write_atomically(path + PREVIOUS, json.dumps(previous, indent=1))
+            write_text_atomically(path + PREVIOUS, json.dumps(previous, indent=1))
         record = {"epoch": backup_epoch(self.backup_dir), "fingerprint": self.fingerprint,
                   "sha256": _file_hashes(self.backup_dir)}
-        _write_atomically(path, json.dumps(record, indent=1))
+        write_text_atomically(path, json.dumps(record, indent=1))
 
 
 def _weights_readable(path):
@@ -323,7 +324,7 @@ def verify_backup(backup_dir, fingerprint, training_fields=None, previous_fields
                       f"mismatch); resuming from the previous one, epoch {record['epoch']}.",
                       stacklevel=2)
         roll_back_backup(backup_dir)
-        _write_atomically(os.path.join(backup_dir, INTEGRITY), json.dumps(record, indent=1))
+        write_text_atomically(os.path.join(backup_dir, INTEGRITY), json.dumps(record, indent=1))
     if record.get("fingerprint") != fingerprint and not allow_config_change:
         changed = sorted(key for key in set(training_fields or {}) | set(previous_fields or {})
                          if (training_fields or {}).get(key) != (previous_fields or {}).get(key))

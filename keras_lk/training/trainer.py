@@ -28,6 +28,7 @@ from keras_lk.training.callbacks import (
     save_model_atomically,
     trim_training_log,
     verify_backup,
+    write_text_atomically,
 )
 from keras_lk.training.config import TrainConfig
 from keras_lk.training.losses import make_loss
@@ -126,12 +127,6 @@ def compile_model(model, config: TrainConfig):
                   jit_compile=config.jit_compile)
 
 
-def _write_text_atomically(path, text):
-    with open(f"{path}.tmp", "w") as f:
-        f.write(text)
-    os.replace(f"{path}.tmp", path)
-
-
 def train_dataset(config: TrainConfig, model, skip_steps=0):
     """The seeded, repeated training pipeline of global batches for `model` (its classes,
     ignore label, normalization and output structure), skipped by `skip_steps`."""
@@ -203,7 +198,7 @@ def train(config: TrainConfig, strategy=None, allow_config_change=False) -> Trai
     verify_backup(backup_dir, config.fingerprint(), config.training_fields(), previous_fields,
                   allow_config_change)
     # Written once the run is known to start: a run refused above leaves it unchanged.
-    _write_text_atomically(config_path, config.to_json())
+    write_text_atomically(config_path, config.to_json())
     initial_epoch = agree_on_backup(strategy, backup_dir)
     trim_training_log(output_dir, initial_epoch)
     initial_step = initial_epoch * config.steps_per_epoch
