@@ -7,7 +7,7 @@ Adding a dataset: write its file (a TFDS builder or a loader function, and its
 
 from __future__ import annotations
 
-from keras_lk.data import scenes
+from keras_lk.data import mixtures, scenes
 from keras_lk.data.builders import cityscapes, coco_voc, voc_sbd
 from keras_lk.registry import Registry
 
@@ -16,4 +16,5 @@ DATASETS = Registry("dataset", [
     voc_sbd.DATASET,
     *cityscapes.DATASETS,
     coco_voc.DATASET,
+    *mixtures.DATASETS,
 ])

@@ -45,6 +45,11 @@ class TrainConfig:
         backbone: backbone of `keras_lk.backbones.BACKBONES`.
         backbone_weights: None, "imagenet" or the path of a weights file
             (.weights.h5, or a legacy .h5 loaded by layer name) to start the backbone from.
+        init_from: a trained model (.keras file or run directory) to start every weight
+            from: a later stage of a staged schedule (GCN's VOC and Cityscapes stages);
+            the model must have the same head, classes and backbone.
+        freeze_batch_norm: fix the backbone's BatchNorm statistics and scales at their
+            pretrained values (FCRN Sec. 3.2; batches too small for batch statistics).
         use_sync_bn: synchronized BatchNorm across replicas (every BatchNorm of the model).
         dataset: dataset of `keras_lk.data.DATASETS` (built-in scenes or a TFDS builder).
         data_dir: TFDS data directory (TFDS datasets).
@@ -92,6 +97,8 @@ class TrainConfig:
     model_options: dict = dataclasses.field(default_factory=dict)
     backbone: str = "resnet18"
     backbone_weights: str | None = None
+    init_from: str | None = None
+    freeze_batch_norm: bool = False
     use_sync_bn: bool = False
     dataset: str = "scenes"
     data_dir: str | None = None

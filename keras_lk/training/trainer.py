@@ -4,8 +4,9 @@ Order of a run:
 1. seed Python/NumPy/TF (`keras.utils.set_random_seed`), optionally op determinism;
 2. set the precision policy (before any layer is built);
 3. make the strategy; inside its scope build the model (`keras_lk.models.MODELS` with
-   the config's `model_options` and the facts of `keras_lk.data.DATASETS`), and compile
-   it with `SegmentationSGD` and the schedule, the loss (the model adds its loss weights
+   the config's `model_options` and the facts of `keras_lk.data.DATASETS`), start it
+   from another run's model (`init_from`), freeze the backbone's BatchNorm if asked, and
+   compile it with `SegmentationSGD` and the schedule, the loss (the model adds its loss weights
    and the mIoU metric);
 4. read the backup: a resumed run skips the seeded input pipeline to the backed-up
    global step, so it sees exactly the batches an uninterrupted run would;
@@ -31,6 +32,7 @@ from keras_lk.training.callbacks import (
     write_text_atomically,
 )
 from keras_lk.training.config import TrainConfig
+from keras_lk.training.initialization import freeze_backbone_batch_norm, initialize_from
 from keras_lk.training.losses import make_loss
 from keras_lk.training.memory import check_batch_fits
 from keras_lk.training.multi_worker import agree_on_backup, prepare_multi_worker_fit
@@ -184,6 +186,10 @@ def train(config: TrainConfig, strategy=None, allow_config_change=False) -> Trai
 
     with strategy.scope():
         model = build_model(config)
+        if config.init_from:  # a resumed run's backup then replaces these weights
+            initialize_from(model, config.init_from)
+        if config.freeze_batch_norm:
+            freeze_backbone_batch_norm(model)
         compile_model(model, config)
     check_batch_fits(model, config.crop_size, config.batch_size,
                      strategy.num_replicas_in_sync)
