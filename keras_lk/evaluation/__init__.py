@@ -25,7 +25,7 @@ from keras_lk.evaluation.confusion import (
     scores_from_confusion,
 )
 from keras_lk.evaluation.crf import dense_crf
-from keras_lk.evaluation.evaluate import evaluate_segmentation
+from keras_lk.evaluation.evaluate import evaluate_segmentation, predict_labels
 from keras_lk.evaluation.export import cityscapes_colors, colorize, overlay, save_label_png
 from keras_lk.evaluation.inference import predict_multiscale, predict_sliding_window
 from keras_lk.evaluation.receptive_field import (
@@ -49,6 +49,7 @@ __all__ = [
     "evaluate_segmentation",
     "overlay",
     "plot_valid_receptive_field",
+    "predict_labels",
     "predict_multiscale",
     "predict_sliding_window",
     "save_label_png",

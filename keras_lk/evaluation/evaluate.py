@@ -44,26 +44,16 @@ def evaluate_segmentation(model, examples, *, scales=(1.0,), flip=False, tile=No
             labels), instead of reporting NaN scores.
     """
     from keras_lk import data
-    from keras_lk.evaluation.crf import dense_crf
-    from keras_lk.evaluation.inference import predict_multiscale
 
     num_classes = model.num_classes
-    single_pass = tuple(scales) == (1.0,) and not flip and tile is None and crf is None
     matrix = np.zeros((num_classes, num_classes), np.int64)
     regions = BoundaryInternalAccuracy(distance=boundary_distance,
                                        ignore_label=model.ignore_label)
     num_images = 0
 
     def predict(images):
-        inputs = np.asarray(data.normalize_image(images.astype("float32"), model.normalization))
-        if single_pass:
-            return np.argmax(np.asarray(model.main_logits(model(inputs, training=False))), -1)
-        probabilities = predict_multiscale(model, inputs, scales=scales, flip=flip, tile=tile,
-                                           overlap=overlap)
-        if crf is not None:
-            probabilities = np.stack([dense_crf(image, p, **crf)
-                                      for image, p in zip(images, probabilities)])
-        return np.argmax(probabilities, axis=-1)
+        return predict_labels(model, images, scales=scales, flip=flip, tile=tile,
+                              overlap=overlap, crf=crf)
 
     def score(images, labels):
         predictions = predict(np.stack(images))
@@ -99,3 +89,31 @@ def evaluate_segmentation(model, examples, *, scales=(1.0,), flip=False, tile=No
         **{key: float(value) for key, value in regions.result().items()},
         "num_images": num_images,
     }
+
+
+def predict_labels(model, images, *, scales=(1.0,), flip=False, tile=None, overlap=1 / 3,
+                   crf=None):
+    """Label maps of a batch of same-size images under a test-time protocol.
+
+    Args:
+        model: a `keras_lk.models.SegmentationModel`.
+        images: uint8 (or float 0..255, not normalized) N×H×W×3 images of one size.
+        scales, flip, tile, overlap, crf: as in `evaluate_segmentation`.
+
+    Returns:
+        int N×H×W class indices.
+    """
+    from keras_lk import data
+    from keras_lk.evaluation.crf import dense_crf
+    from keras_lk.evaluation.inference import predict_multiscale
+
+    images = np.asarray(images)
+    inputs = np.asarray(data.normalize_image(images.astype("float32"), model.normalization))
+    if tuple(scales) == (1.0,) and not flip and tile is None and crf is None:
+        return np.argmax(np.asarray(model.main_logits(model(inputs, training=False))), -1)
+    probabilities = predict_multiscale(model, inputs, scales=scales, flip=flip, tile=tile,
+                                       overlap=overlap)
+    if crf is not None:
+        probabilities = np.stack([dense_crf(image.astype(np.uint8), p, **crf)
+                                  for image, p in zip(images, probabilities)])
+    return np.argmax(probabilities, axis=-1)

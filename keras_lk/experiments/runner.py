@@ -109,7 +109,8 @@ def evaluate_run(model, config, evaluation) -> dict:
 
 
 def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_dir=None,
-              results_path=None, fresh=False, command=None, **run_settings) -> dict:
+              results_path=None, fresh=False, command=None, init_from=None,
+              **run_settings) -> dict:
     """Trains and evaluates the rows of `table` at `scale_name`; returns the results.
 
     Args:
@@ -122,6 +123,8 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
         results_path: the results JSON (appended to after every run).
         fresh: ignore an existing results file.
         command: the command line recorded in the results.
+        init_from: the model the selected rows start from when the row they start
+            from (`Row.init_from`) is not run now (e.g. a stage-2 model for stage 3).
         run_settings: `RUN_FIELDS` of every `TrainConfig` (data_dir, strategy, ...).
     """
     from keras_lk.training import TrainConfig, train
@@ -135,7 +138,8 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     scale = table.scales[scale_name]
     scale = scale.smoked() if smoke else scale
     seeds = tuple(scale.seeds if seeds is None else seeds)
-    selected = table.rows_at(scale_name, rows)
+    chosen = table.rows_at(scale_name, rows)
+    selected = tuple(row for row in table.rows if row in chosen)  # stages in order
     output_dir = output_dir or os.path.join("runs", "recipes", table.paper, table.key,
                                             scale_name + ("_smoke" if smoke else ""))
     results_path = results_path or default_results_path(table, scale_name, smoke, output_dir)
@@ -148,7 +152,10 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
         "scale": scale_name, "smoke": smoke, "scale_description": scale.description,
         "evaluation": dataclasses.asdict(scale.evaluation), "metrics": list(table.metrics),
         "rows": [{"name": row.name, "paper": row.paper, "train": row.train, "x": row.x,
-                  "note": row.note} for row in table.rows_at(scale_name)],
+                  "note": row.note,
+                  **({"init_from": row.init_from} if row.init_from else {}),
+                  **({"evaluation": row.evaluation} if row.evaluation else {})}
+                 for row in table.rows_at(scale_name)],
         "notes": table.notes, "runs": [],
     }
     results.update(environment())
@@ -156,12 +163,16 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     results["command"] = command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])
     started = time.perf_counter()
     for row in selected:
+        evaluation = row.evaluation_at(scale)
         for seed in seeds:
             fields = merge_train(scale.train, row.train)
             if smoke:  # a row naming a large backbone still smokes with the tiny one
                 fields = merge_train(fields, table.scales[scale_name].smoke)
             fields.update(settings, strategy=strategy, precision=precision, seed=seed,
                           output_dir=os.path.join(output_dir, row.key, f"seed_{seed}"))
+            if row.init_from is not None:
+                fields["init_from"] = _initial_model(table, row, seed, output_dir, selected,
+                                                     init_from)
             config = TrainConfig(**fields)
             digest = config.fingerprint()
             done = [r for r in results["runs"] if r["row"] == row.name and r["seed"] == seed]
@@ -173,7 +184,9 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
                         "file.")
                 print(f"[{table.table}] {row.name} seed {seed}: done before, kept", flush=True)
                 continue
-            shared = _shared_run(results_path, digest, results["evaluation"])
+            protocol = _as_json(dataclasses.asdict(evaluation))
+            shared = (_same_run_in_table(results, digest, seed, evaluation, config)
+                      or _shared_run(results_path, digest, protocol))
             if shared is not None and table.measure and "measurements" not in shared[0]:
                 shared = _measure_shared(table, config, *shared)
             if shared is not None:
@@ -190,7 +203,7 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
             result = train(config)
             train_seconds = time.perf_counter() - run_started
             eval_started = time.perf_counter()
-            metrics = evaluate_run(result.model, config, scale.evaluation)
+            metrics = evaluate_run(result.model, config, evaluation)
             results["runs"].append({
                 "row": row.name, "seed": seed, "config_hash": digest,
                 "commit": results["commit"],  # the file's "commit" is the last invocation's
@@ -200,6 +213,7 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
                 "eval_seconds": round(time.perf_counter() - eval_started, 1),
                 "final_training_miou": _last(result.history.get("miou")),
                 "metrics": metrics,
+                **({"evaluation": protocol} if row.evaluation else {}),
                 **({"measurements": table.measure(result.model, config)}
                    if table.measure else {}),
             })
@@ -220,6 +234,42 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     return results
 
 
+def _initial_model(table, row, seed, output_dir, selected, init_from):
+    """The model file `row` starts from: `init_from` (the command line's) when the row
+    it starts from is not run now, else that row's model of the same seed."""
+    source = next(r for r in table.rows if r.name == row.init_from)
+    if init_from is not None and source not in selected:
+        return os.path.abspath(os.path.expanduser(init_from))
+    path = os.path.abspath(os.path.join(output_dir, source.key, f"seed_{seed}", "model.keras"))
+    if source not in selected and not os.path.exists(path):
+        raise ValueError(
+            f"row {row.name!r} starts from row {source.name!r} (seed {seed}), whose model "
+            f"{path} does not exist: add {source.name!r} to --rows, or give --init-from "
+            "the model it should start from.")
+    return path
+
+
+def _same_run_in_table(results, digest, seed, evaluation, config):
+    """An earlier row of this table that trained this configuration (a row that only
+    tests the same model differently, GCN's "-MS"): its saved model evaluated with
+    `evaluation`, as ``(run, source)``; None if there is none or its model is gone."""
+    for run in results["runs"]:
+        if run["config_hash"] != digest or run["seed"] != seed or "reused_from" in run:
+            continue
+        path = os.path.join(run["config"]["output_dir"], "model.keras")
+        if not os.path.exists(path):
+            return None
+        import keras
+
+        model = keras.saving.load_model(path, safe_mode=True)
+        started = time.perf_counter()
+        metrics = evaluate_run(model, config, evaluation)
+        return ({**run, "metrics": metrics, "evaluation": _as_json(dataclasses.asdict(evaluation)),
+                 "eval_seconds": round(time.perf_counter() - started, 1)},
+                f"this table's row {run['row']!r}")
+    return None
+
+
 def _shared_run(results_path, digest, evaluation):
     """A run with configuration `digest`, evaluated by the same protocol, in another
     results file of the same folder.
@@ -233,10 +283,10 @@ def _shared_run(results_path, digest, evaluation):
             continue
         with open(path) as f:
             other = json.load(f)
-        if _as_json(other.get("evaluation")) != _as_json(evaluation):
-            continue
         for run in other.get("runs", []):
-            if run.get("config_hash") == digest and "reused_from" not in run:
+            if (run.get("config_hash") == digest and "reused_from" not in run
+                    and _as_json(run.get("evaluation", other.get("evaluation")))
+                    == _as_json(evaluation)):
                 return run, os.path.basename(path)
     return None
 
@@ -304,6 +354,10 @@ def build_parser(table, description) -> argparse.ArgumentParser:
     parser.add_argument("--output-dir", help="where the runs train (default runs/recipes/...)")
     parser.add_argument("--results", help="results JSON (default recipes/<paper>/results/)")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing results file")
+    if any(row.init_from for row in table.rows):
+        parser.add_argument("--init-from", help="the model (.keras or run directory) the "
+                            "selected rows start from when the row they start from is not "
+                            "run now (e.g. a stage-2 model for stage 3)")
     parser.add_argument("--data-dir", help="TFDS data directory (full scale)")
     parser.add_argument("--manual-dir", help="directory of the official archives (first run)")
     parser.add_argument("--strategy", default="auto",
@@ -327,6 +381,7 @@ def main(table, argv=None, description=None, after=None):
     try:
         results = run_table(table, args.scale, rows=args.rows, seeds=args.seeds, smoke=args.smoke,
                   output_dir=args.output_dir, results_path=args.results, fresh=args.fresh,
+                  init_from=getattr(args, "init_from", None),
                   data_dir=args.data_dir, manual_dir=args.manual_dir,
                   strategy=args.strategy, precision=args.precision,
                   num_cpu_devices=args.num_cpu_devices, verbose=args.verbose)

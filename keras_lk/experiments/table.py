@@ -99,6 +99,11 @@ class Row:
             about a trend, or None.
         scales: the scales this row runs at (e.g. a k too large for CPU minutes).
         note: what differs from the paper's row, printed beside it.
+        init_from: the name of an earlier row whose trained model (same seed) this
+            row starts from (`TrainConfig.init_from`): a stage of a staged schedule.
+        evaluation: `Evaluation` fields this row changes (GCN's "-MS" and "-MS-CRF"
+            rows: the same model tested with more scales or a CRF). A row that trains
+            what an earlier row trained is evaluated on that row's model.
     """
 
     name: str
@@ -107,6 +112,12 @@ class Row:
     x: float | None = None
     scales: tuple = ("full", "cpu")
     note: str = ""
+    init_from: str | None = None
+    evaluation: dict = dataclasses.field(default_factory=dict)
+
+    def evaluation_at(self, scale: Scale) -> Evaluation:
+        """The scale's protocol with this row's changes."""
+        return dataclasses.replace(scale.evaluation, **self.evaluation)
 
     @property
     def key(self) -> str:
@@ -148,6 +159,12 @@ class Table:
         if len(set(keys)) != len(keys):
             raise ValueError(f"{self.table}: row names must be distinct, received {keys}.")
         names = {row.name for row in self.rows}
+        earlier = set()
+        for row in self.rows:
+            if row.init_from is not None and row.init_from not in earlier:
+                raise ValueError(f"{self.table}: row {row.name!r} starts from "
+                                 f"{row.init_from!r}, which is not an earlier row.")
+            earlier.add(row.name)
         for claim in self.claims:
             missing = [name for name in claim.rows if name not in names]
             if missing:

@@ -64,3 +64,14 @@ def lines(ids):
 
 def json_bytes(value):
     return json.dumps(value).encode()
+
+
+def write_voc_test(manual_dir, ids=("2008_000001", "2008_000002"), size=(40, 56)):
+    """A tiny `VOC2012test.tar` of the server's layout: the test list and its JPEGs."""
+    manual_dir.mkdir(parents=True, exist_ok=True)
+    root = "VOCdevkit/VOC2012/"
+    files = {root + "ImageSets/Segmentation/test.txt": lines(ids)}
+    for k, image_id in enumerate(ids):
+        files[f"{root}JPEGImages/{image_id}.jpg"] = jpeg_bytes(
+            np.full((*size, 3), 40 * (k + 1), np.uint8))
+    write_tar(manual_dir / "VOC2012test.tar", files)
