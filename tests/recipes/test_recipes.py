@@ -25,6 +25,7 @@ def _load(relative):
 
 
 TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py",
+                 "gcn/table7_voc_stages.py",
                  "gcn/table2_gcn_vs_kxk.py", "gcn/table3_gcn_vs_stack.py",
                  "gcn/table4_stack_width.py", "gcn/regime_sweep.py",
                  "gald/table1a_ga_modules.py", "gald/table1b_local_distribution.py",
@@ -59,6 +60,83 @@ def test_table1_cpu_smoke(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "GCN Table 1" in out and "GCN k = 15 > base: inconclusive" in out
     assert (tmp_path / "results.json").is_file()
+
+
+@pytest.mark.parametrize("first, first_row, second, second_row", [
+    ("gald/table1b_local_distribution.py", "FCN (Baseline)",
+     "gald/table1e_ld_downsampling.py", "FCN (Baseline)"),
+    ("gald/table1b_local_distribution.py", "+CGNL", "gald/table1e_ld_downsampling.py",
+     "FCN + CGNL"),
+    ("gald/table1b_local_distribution.py", "+CGNL + LD", "gald/table1e_ld_downsampling.py",
+     "+CGNL+LD(depth-wise convolution)"),
+    ("fcrn/table1_field_of_view.py", "local 1/8 k5 d3 (FoV 104)",
+     "fcrn/table4_bootstrapping.py", "local F/F"),
+])
+def test_cpu_rows_of_two_tables_are_one_run(first, first_row, second, second_row, tmp_path):
+    """The CPU budget counts these rows once: the runner reuses a run whose configuration
+    hash another results file of the folder has."""
+    def fingerprint(relative, row_name):
+        (table,) = [t for t in _tables(_load(relative))
+                    if row_name in {row.name for row in t.rows_at("cpu")}]
+        (row,) = table.rows_at("cpu", [row_name])
+        fields = merge_train(table.scales["cpu"].train, row.train)
+        return TrainConfig(**fields, output_dir=str(tmp_path / row.key)).fingerprint()
+
+    assert fingerprint(first, first_row) == fingerprint(second, second_row)
+
+
+def test_fcrn_cpu_rows_scale_the_field_of_view_and_k_to_the_crop(tmp_path):
+    from keras_lk.models.fcrn import fcrn_field_of_view
+
+    table1 = _load("fcrn/table1_field_of_view.py").TABLE
+    crop = table1.scales["cpu"].train["crop_size"]
+    fovs = [row.x for row in table1.rows_at("cpu")]
+    for row in table1.rows_at("cpu"):
+        options = merge_train(table1.scales["cpu"].train, row.train)["model_options"]
+        fov = fcrn_field_of_view(options["output_stride"], options["kernel_size"],
+                                 options["dilation"])
+        assert row.x == fov and f"(FoV {fov})" in row.name
+    # From less than the smallest object (26 px across) to about the crop.
+    assert fovs == sorted(fovs) and fovs[0] < 26 and 0.75 * crop <= fovs[-1] <= crop
+    module = _load("fcrn/table4_bootstrapping.py")
+    (row,) = module.TABLES["voc"].rows_at("cpu", ["local 512/F"])
+    # 512 of the 1/8 map of a 500² crop is the same share of a 128² crop's pixels.
+    assert row.train["ohem_min_kept"] / crop**2 == pytest.approx(512 / (500 / 8) ** 2, rel=1e-3)
+
+
+def test_gald_table1e_cpu_smoke(tmp_path, capsys):
+    module = _load("gald/table1e_ld_downsampling.py")
+    assert module.main(module.TABLE, ["--scale", "cpu", "--smoke", "--rows",
+                                      "+CGNL+LD(average pooling)", "--output-dir",
+                                      str(tmp_path), "--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "GALD Table 1(e)" in out and "scale cpu (smoke)" in out
+    import json
+
+    results = json.loads((tmp_path / "results.json").read_text())
+    (run,) = results["runs"]
+    config = run["config"]
+    assert config["dataset"] == "scenes_small_objects" and config["backbone"] == "resnet10_local"
+    assert config["model_options"]["ld_downsample"] == "average"
+    assert config["model_options"]["ld_downsample_rate"] == 2
+    assert len(run["metrics"]["test"]["per_class_iou"]) == 8
+
+
+def test_fcrn_table4_cpu_smoke(tmp_path, capsys):
+    module = _load("fcrn/table4_bootstrapping.py")
+    assert module.run(["--scale", "cpu", "--smoke", "--rows", "local 512/T", "--output-dir",
+                       str(tmp_path), "--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "FCRN Table 4 (VOC 2012)" in out and "scale cpu (smoke)" in out
+    import json
+
+    results = json.loads((tmp_path / "results.json").read_text())
+    (run,) = results["runs"]
+    config = run["config"]
+    assert config["dataset"] == "scenes_rare_classes" and config["loss"] == "ohem"
+    assert config["ohem_min_kept"] == 2147 and config["model_options"]["dropout"] is True
+    assert config["model_options"]["num_dropout_blocks"] == 1
+    assert len(run["metrics"]["test"]["per_class_iou"]) == 8
 
 
 def test_table5_full_scale_smoke_on_tiny_voc_archives(tmp_path, monkeypatch, capsys):
@@ -165,3 +243,52 @@ def test_regime_sweep_smoke_measures_receptive_fields_and_plots(tmp_path):
         assert run["measurements"]["res5_field_of_view"] == 67
         assert run["measurements"]["valid_receptive_field_extent"] >= 1
     assert (tmp_path / "results_gain.png").is_file()
+
+
+def test_voc_stage3_trains_three_stages_each_from_the_last_on_tiny_archives(
+        tmp_path, monkeypatch, capsys):
+    """`python recipes/voc_stage3.py --stages 1,2,3 --smoke`: COCO + SBD + VOC, then SBD +
+    VOC, then VOC, each stage from the previous stage's model; then stage 3 from a model
+    given with --init-from, and the MS / MS-CRF rows test the stage-3 model."""
+    import json
+
+    from test_coco_voc import write_coco
+    from test_voc_sbd import write_voc_sbd
+
+    from keras_lk.data.builders import coco_voc, voc_sbd
+
+    monkeypatch.setattr(voc_sbd.VocSbd, "EXPECTED_SPLIT_SIZES",
+                        {"train": 3, "val": 2, "train_aug": 6})
+    monkeypatch.setattr(coco_voc.CocoVoc, "EXPECTED_IMAGES", {"train": 4, "val": 2})
+    manual = tmp_path / "manual"
+    write_voc_sbd(manual)
+    write_coco(manual)
+    module = _load("voc_stage3.py")
+    data = ["--data-dir", str(tmp_path / "data"), "--manual-dir", str(manual), "--verbose", "0"]
+    runs = tmp_path / "runs"
+    assert module.run(["--stages", "1,2,3", "--smoke", "--output-dir", str(runs), *data]) == 0
+    results = json.loads((runs / "results.json").read_text())
+    by_row = {run["row"]: run for run in results["runs"]}
+    assert list(by_row) == ["Stage-1 GCN + BR", "Stage-2 GCN + BR", "Stage-3 GCN + BR",
+                            "Stage-3-MS GCN + BR", "Stage-3-MS-CRF GCN + BR"]
+    stage1, stage2, stage3 = (by_row[f"Stage-{s} GCN + BR"]["config"] for s in (1, 2, 3))
+    assert (stage1["dataset"], stage1["init_from"]) == ("gcn_voc_stage1", None)
+    assert stage2["dataset"] == "voc_sbd" and stage2["train_split"] == "train_aug"
+    assert stage2["init_from"] == str(runs / "stage_1_gcn___br" / "seed_0" / "model.keras")
+    assert stage3["train_split"] == "train" and stage3["freeze_batch_norm"] is True
+    assert stage3["init_from"] == str(runs / "stage_2_gcn___br" / "seed_0" / "model.keras")
+    crf_row = by_row["Stage-3-MS-CRF GCN + BR"]
+    assert crf_row["reused_from"] == "this table's row 'Stage-3 GCN + BR'"
+    assert crf_row["evaluation"]["crf"]["bilateral_sxy"] == 121.0
+    assert crf_row["evaluation"]["flip"] is True
+    assert "GCN Table 7" in capsys.readouterr().out
+
+    again = tmp_path / "again"  # stage 3 alone, from a stage-2 model on disk
+    assert module.run(["--head", "GCN + BR", "--smoke", "--output-dir", str(again),
+                       "--init-from", str(runs / "stage_2_gcn___br" / "seed_0"), *data]) == 0
+    (stage3,) = [run for run in json.loads((again / "results.json").read_text())["runs"]
+                 if run["row"] == "Stage-3 GCN + BR"]
+    assert stage3["config"]["init_from"] == str(runs / "stage_2_gcn___br" / "seed_0")
+    with pytest.raises(SystemExit):  # no stage-2 model and no --init-from
+        module.run(["--head", "GCN", "--smoke", "--output-dir", str(tmp_path / "none"), *data])
+    assert "starts from row 'Stage-2 GCN'" in capsys.readouterr().err
