@@ -25,7 +25,7 @@ def _load(relative):
 
 
 TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py",
-                 "gcn/table7_voc_stages.py",
+                 "gcn/table7_voc_stages.py", "gcn/table9_cityscapes_stages.py",
                  "gcn/table2_gcn_vs_kxk.py", "gcn/table3_gcn_vs_stack.py",
                  "gcn/table4_stack_width.py", "gcn/regime_sweep.py",
                  "gald/table1a_ga_modules.py", "gald/table1b_local_distribution.py",
@@ -292,3 +292,31 @@ def test_voc_stage3_trains_three_stages_each_from_the_last_on_tiny_archives(
     with pytest.raises(SystemExit):  # no stage-2 model and no --init-from
         module.run(["--head", "GCN", "--smoke", "--output-dir", str(tmp_path / "none"), *data])
     assert "starts from row 'Stage-2 GCN'" in capsys.readouterr().err
+
+
+def test_gcn_table9_fine_coarse_then_fine_on_tiny_cityscapes_archives(tmp_path, monkeypatch):
+    import json
+
+    from test_cityscapes import write_cityscapes
+
+    from keras_lk.data.builders import cityscapes
+
+    monkeypatch.setattr(cityscapes.CityscapesTrainIds, "EXPECTED_SPLIT_SIZES",
+                        {"train": 3, "val": 2, "train_extra": 2})
+    manual = tmp_path / "manual"
+    write_cityscapes(manual, "gtFine", "leftImg8bit_trainvaltest.zip", "gtFine_trainvaltest.zip",
+                     ["train", "val", "test"])
+    write_cityscapes(manual, "gtCoarse", "leftImg8bit_trainextra.zip", "gtCoarse.zip",
+                     ["train_extra"])
+    module = _load("gcn/table9_cityscapes_stages.py")
+    assert module.main(module.TABLE, [
+        "--smoke", "--rows", "Stage-1", "Stage-2", "--output-dir", str(tmp_path / "runs"),
+        "--data-dir", str(tmp_path / "data"), "--manual-dir", str(manual), "--verbose", "0"]) == 0
+    runs = json.loads((tmp_path / "runs" / "results.json").read_text())["runs"]
+    stage1, stage2 = (run["config"] for run in runs)
+    assert stage1["dataset"] == "cityscapes_fine_coarse"
+    assert stage2["dataset"] == "cityscapes_train_ids/fine" and stage2["init_from"].endswith(
+        os.path.join("stage_1", "seed_0", "model.keras"))
+    assert stage1["model_options"]["k"] == 3  # the smoke's; the full scale's is 25
+    assert all(run["metrics"]["val"]["num_images"] == 2 for run in runs)
+    assert module.TABLE.scales["full"].train["model_options"]["k"] == 25

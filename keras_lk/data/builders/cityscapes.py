@@ -204,22 +204,36 @@ class CityscapesTrainIds(tfds.core.GeneratorBasedBuilder):
 
 
 def _dataset(config, train_split, description):
+    splits = tuple(CityscapesTrainIds.builder_configs[config].splits)
+    loader = tfds_loader(f"cityscapes_train_ids/{config}")
+    if "val" not in splits:  # coarse has no val: its val is fine's (the 500 val images)
+        splits += ("val",)
+        loader = _with_fine_val(loader)
     return DatasetInfo(
         name=f"cityscapes_train_ids/{config}",
         num_classes=NUM_CLASSES,
         class_names=TRAIN_CLASSES,
-        splits=tuple(CityscapesTrainIds.builder_configs[config].splits),
+        splits=splits,
         train_split=train_split,
-        eval_split="val",  # coarse has no val: evaluate on cityscapes_train_ids/fine
-        loader=tfds_loader(f"cityscapes_train_ids/{config}"),
+        eval_split="val",
+        loader=loader,
         ignore_label=IGNORE_LABEL,
         palette=CITYSCAPES_COLORS,
         description=description,
     )
 
 
+def _with_fine_val(loader):
+    fine = tfds_loader("cityscapes_train_ids/fine")
+
+    def load(split, **kwargs):
+        return (fine if split == "val" else loader)(split, **kwargs)
+
+    return load
+
+
 DATASETS = (
     _dataset("fine", "train", "Cityscapes fine, 19 trainIds (train 2,975, val 500), TFDS"),
     _dataset("coarse", "train_extra",
-             "Cityscapes coarse, 19 trainIds (train_extra 19,998, val 500), TFDS"),
+             "Cityscapes coarse, 19 trainIds (train_extra 19,998; val: fine's 500), TFDS"),
 )
