@@ -320,3 +320,33 @@ def test_gcn_table9_fine_coarse_then_fine_on_tiny_cityscapes_archives(tmp_path, 
     assert stage1["model_options"]["k"] == 3  # the smoke's; the full scale's is 25
     assert all(run["metrics"]["val"]["num_images"] == 2 for run in runs)
     assert module.TABLE.scales["full"].train["model_options"]["k"] == 25
+
+
+@pytest.mark.parametrize(("relative", "benchmark"), [("gcn/table8_voc_test.py", "voc"),
+                                                     ("gcn/table10_cityscapes_test.py",
+                                                      "cityscapes")])
+def test_test_server_recipes_write_the_submission_archive(relative, benchmark, tmp_path,
+                                                          monkeypatch, capsys):
+    import archives
+    from test_cityscapes import FRAMES, write_cityscapes
+
+    from keras_lk.evaluation import submission
+
+    if benchmark == "voc":
+        monkeypatch.setattr(submission, "VOC_TEST_IMAGES", 2)
+        archives.write_voc_test(tmp_path)
+    else:
+        monkeypatch.setattr(submission, "CITYSCAPES_TEST_IMAGES", len(FRAMES["test"]))
+        write_cityscapes(tmp_path, "gtFine", "leftImg8bit_trainvaltest.zip",
+                         "gtFine_trainvaltest.zip", ["train", "val", "test"])
+    module = _load(relative)
+    output = tmp_path / ("out.tar.gz" if benchmark == "voc" else "out.zip")
+    assert module.main(module.SUBMISSION, ["--manual-dir", str(tmp_path), "--smoke",
+                                           "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "Our approach" in out and f"Upload {output}" in out and output.is_file()
+    assert module.SUBMISSION.evaluation.crf is not None and module.SUBMISSION.evaluation.flip
+    with pytest.raises(SystemExit):
+        module.main(module.SUBMISSION, ["--manual-dir", str(tmp_path),
+                                        "--model", str(tmp_path / "missing.keras")])
+    assert "does not exist" in capsys.readouterr().err
