@@ -17,4 +17,6 @@ DATASETS = Registry("dataset", [
     *cityscapes.DATASETS,
     coco_voc.DATASET,
     *mixtures.DATASETS,
+    scenes.SMALL_OBJECTS_DATASET,
+    scenes.RARE_CLASSES_DATASET,
 ])

@@ -14,7 +14,14 @@ CPU minutes, with no file to download:
   object texture, so finding objects is local while naming them is global (GCN's
   localisation vs classification); objects occlude one another (larger objects are
   drawn first);
-- as in PASCAL VOC, a band of `ignore_label` (255) marks the object boundaries.
+- as in PASCAL VOC, a band of `ignore_label` (255) marks the object boundaries;
+- optionally (`SceneConfig.small_objects_per_image`), small objects drawn on top of the
+  large ones, and classes restricted to large or small objects or made rare
+  (`large_classes`, `small_classes`, `class_frequencies`): the variants registered as
+  ``scenes_small_objects`` (GALD: global aggregation over-smooths small objects inside
+  large regions) and ``scenes_rare_classes`` (FCRN: bootstrapping helps rare, small
+  classes among common large ones). With the defaults, no small object is drawn and
+  the scenes are exactly those of earlier versions.
 
 Image `i` of split `s` is generated from `numpy.random.SeedSequence([seed, s, i])`, so a
 scene depends only on `(seed, split, index)` and the configuration: train, val and test
@@ -34,6 +41,7 @@ SHAPES = ("disc", "square", "triangle", "cross", "ring", "star", "crescent")
 """Shape of class `c` (1-based; 0 is the background) is `SHAPES[c - 1]`."""
 
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
+SMALL_PLACEMENTS = ("anywhere", "on_large")
 DEFAULT_SPLIT_SIZES = {"train": 1200, "val": 200, "test": 200}
 
 
@@ -52,6 +60,24 @@ class SceneConfig:
             set to `ignore_label`; 0 disables the band.
         ignore_label: value of the boundary band.
         noise_std: standard deviation of the per-pixel Gaussian noise (0..255 scale).
+        large_classes: the classes the (large) objects of `objects_per_image` may take,
+            distinct integers in `[1, num_classes - 1]`; None: every foreground class.
+        small_objects_per_image: `(min, max)` number of small objects per image,
+            inclusive, `0 ≤ min ≤ max`; `(0, 0)` (default) draws none. Small objects
+            are drawn after (on top of) the large ones, smallest last.
+        small_radius_range: `(min, max)` radius of the small objects as a fraction of
+            `image_size`, `0 < min ≤ max ≤ 0.5`.
+        small_classes: the classes small objects may take, as `large_classes`; None:
+            every foreground class. Classes in `small_classes` but not in
+            `large_classes` are drawn small only.
+        small_placement: where a small object's centre lies: `"anywhere"` (uniform
+            over the image, as the large objects) or `"on_large"` (a uniformly drawn
+            pixel of a large object, so that small objects sit inside and across the
+            outlines of large regions; anywhere when the image has none).
+        class_frequencies: relative frequency of each foreground class `1..num_classes-1`
+            (one number ≥ 0 per class) when a class is drawn for an object, among the
+            classes that object may take (`large_classes` or `small_classes`); None:
+            uniform. Every allowed set must have a positive total.
     """
 
     image_size: int = 128
@@ -61,6 +87,12 @@ class SceneConfig:
     boundary_width: int = 1
     ignore_label: int = 255
     noise_std: float = 8.0
+    large_classes: tuple[int, ...] | None = None
+    small_objects_per_image: tuple[int, int] = (0, 0)
+    small_radius_range: tuple[float, float] = (0.06, 0.1)
+    small_classes: tuple[int, ...] | None = None
+    small_placement: str = "anywhere"
+    class_frequencies: tuple[float, ...] | None = None
 
     def __post_init__(self):
         if not isinstance(self.image_size, (int, np.integer)) or self.image_size < 16:
@@ -88,11 +120,64 @@ class SceneConfig:
             raise ValueError(
                 f"`ignore_label` must be in [num_classes, 255], received {self.ignore_label!r}."
             )
+        low, high = self.small_objects_per_image
+        if not (_is_int(low) and _is_int(high) and 0 <= low <= high):
+            raise ValueError(
+                "`small_objects_per_image` must be (min, max) integers with 0 ≤ min ≤ max, "
+                f"received {self.small_objects_per_image!r}."
+            )
+        low, high = self.small_radius_range
+        if not 0 < low <= high <= 0.5:
+            raise ValueError(
+                "`small_radius_range` must be (min, max) fractions of the image size with "
+                f"0 < min ≤ max ≤ 0.5, received {self.small_radius_range!r}."
+            )
+        for field in ("large_classes", "small_classes"):
+            value = getattr(self, field)
+            if value is None:
+                continue
+            value = tuple(value)
+            if (not value or len(set(value)) != len(value)
+                    or not all(_is_int(c) and 1 <= c < self.num_classes for c in value)):
+                raise ValueError(
+                    f"`{field}` must be None or distinct integers in [1, "
+                    f"{self.num_classes - 1}] (the foreground classes), received {value!r}."
+                )
+            object.__setattr__(self, field, value)
+        if self.small_placement not in SMALL_PLACEMENTS:
+            raise ValueError(
+                f"`small_placement` must be one of {SMALL_PLACEMENTS}, received "
+                f"{self.small_placement!r}."
+            )
+        if self.class_frequencies is not None:
+            frequencies = tuple(self.class_frequencies)
+            if (len(frequencies) != self.num_classes - 1
+                    or not all(isinstance(f, (int, float, np.number)) and f >= 0
+                               for f in frequencies)):
+                raise ValueError(
+                    f"`class_frequencies` must be None or {self.num_classes - 1} numbers ≥ 0 "
+                    f"(one per foreground class), received {self.class_frequencies!r}."
+                )
+            object.__setattr__(self, "class_frequencies", frequencies)
+            drawn = [("large_classes", self.large_classes)]
+            if self.small_objects_per_image[1] > 0:
+                drawn.append(("small_classes", self.small_classes))
+            for field, allowed in drawn:
+                allowed = allowed or range(1, self.num_classes)
+                if not sum(frequencies[c - 1] for c in allowed) > 0:
+                    raise ValueError(
+                        f"`class_frequencies` {frequencies!r} give the classes of "
+                        f"`{field}` ({tuple(allowed)}) a total frequency of 0."
+                    )
 
     @property
     def class_names(self) -> tuple[str, ...]:
         """`("background", "disc", ...)`, one name per class."""
         return ("background",) + SHAPES[: self.num_classes - 1]
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _shape_mask(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -160,6 +245,38 @@ def _boundary_band(label: np.ndarray, width: int) -> np.ndarray:
     return band
 
 
+def _draw_classes(rng, config, allowed, count):
+    """`count` classes among `allowed` (None: every foreground class), drawn with
+    `config.class_frequencies`; the default (uniform over every class) keeps the random
+    stream of earlier versions."""
+    if allowed is None and config.class_frequencies is None:
+        return rng.integers(1, config.num_classes, size=count)
+    allowed = np.arange(1, config.num_classes) if allowed is None else np.asarray(allowed)
+    if config.class_frequencies is None:
+        return rng.choice(allowed, size=count)
+    weights = np.asarray(config.class_frequencies, dtype=float)[allowed - 1]
+    return rng.choice(allowed, size=count, p=weights / weights.sum())
+
+
+def _draw_object(rng, config, xx, yy, centre, radius, shape, contrast_to):
+    """Inside-mask and texture of one object; its colour keeps a visible contrast to
+    every colour of `contrast_to` (the background, and what lies under its centre)."""
+    cx, cy = centre
+    theta = rng.uniform(0, 2 * np.pi)
+    dx, dy = (xx - cx) / radius, (yy - cy) / radius
+    u = dx * np.cos(theta) + dy * np.sin(theta)
+    v = -dx * np.sin(theta) + dy * np.cos(theta)
+    inside = _shape_mask(shape, u, v)
+    # Same colour distribution for every class; keep a visible contrast so that the
+    # outline is always observable.
+    candidates = rng.uniform(40.0, 215.0, size=(8, 3))
+    far = np.ones(len(candidates), dtype=bool)
+    for colour in contrast_to:
+        far &= np.linalg.norm(candidates - colour, axis=1) >= 60.0
+    colour = candidates[np.argmax(far)]
+    return inside, colour, _texture(rng, xx, yy, colour, config.image_size)
+
+
 def generate_scene(config: SceneConfig, seed: int, split: str, index: int):
     """Generates one scene.
 
@@ -172,7 +289,8 @@ def generate_scene(config: SceneConfig, seed: int, split: str, index: int):
     Returns:
         `(image, mask, objects)`: `image` uint8 H×W×3, `mask` uint8 H×W×1 (class ids and
         `ignore_label`), `objects` a float32 array with one row `(class, radius_px,
-        visible_pixels)` per object, `visible_pixels` counted before the boundary band.
+        visible_pixels)` per object (the large ones, then the small ones, each largest
+        first), `visible_pixels` counted before the boundary band.
     """
     if split not in SPLIT_CODES:
         raise ValueError(f"`split` must be one of {tuple(SPLIT_CODES)}, received {split!r}.")
@@ -190,29 +308,48 @@ def generate_scene(config: SceneConfig, seed: int, split: str, index: int):
     owner = np.full((size, size), -1, dtype=np.int32)
 
     num_objects = rng.integers(config.objects_per_image[0], config.objects_per_image[1] + 1)
-    classes = rng.integers(1, config.num_classes, size=num_objects)
+    classes = _draw_classes(rng, config, config.large_classes, num_objects)
     radii = rng.uniform(*config.radius_range, size=num_objects) * size
     order = np.argsort(-radii, kind="stable")  # large first: small objects occlude them
     classes, radii = classes[order], radii[order]
+    colours = []
     for k, (cls, radius) in enumerate(zip(classes, radii)):
         margin = min(radius, size / 2) * 0.5
-        cx, cy = rng.uniform(margin, size - margin, size=2)
-        theta = rng.uniform(0, 2 * np.pi)
-        dx, dy = (xx - cx) / radius, (yy - cy) / radius
-        u = dx * np.cos(theta) + dy * np.sin(theta)
-        v = -dx * np.sin(theta) + dy * np.cos(theta)
-        inside = _shape_mask(SHAPES[cls - 1], u, v)
-        # Same colour distribution for every class; keep a visible contrast to the
-        # background so that the outline is always observable.
-        candidates = rng.uniform(40.0, 215.0, size=(8, 3))
-        far = np.linalg.norm(candidates - background_colour, axis=1) >= 60.0
-        colour = candidates[np.argmax(far)]
-        texture = _texture(rng, xx, yy, colour, size)
+        centre = rng.uniform(margin, size - margin, size=2)
+        inside, colour, texture = _draw_object(rng, config, xx, yy, centre, radius,
+                                               SHAPES[cls - 1], [background_colour])
         image[inside] = texture[inside]
         label[inside] = cls
         owner[inside] = k
+        colours.append(colour)
 
-    visible = np.bincount(owner[owner >= 0], minlength=num_objects)[:num_objects]
+    if config.small_objects_per_image[1] > 0:  # (0, 0) keeps the earlier random stream
+        low, high = config.small_objects_per_image
+        num_small = rng.integers(low, high + 1)
+        small_classes = _draw_classes(rng, config, config.small_classes, num_small)
+        small_radii = rng.uniform(*config.small_radius_range, size=num_small) * size
+        order = np.argsort(-small_radii, kind="stable")
+        small_classes, small_radii = small_classes[order], small_radii[order]
+        on_large = np.flatnonzero(owner >= 0)  # the large objects' pixels, before any small
+        for j, (cls, radius) in enumerate(zip(small_classes, small_radii)):
+            if config.small_placement == "on_large" and len(on_large):
+                pixel = on_large[rng.integers(len(on_large))]
+                centre = np.array([pixel % size, pixel // size], dtype=np.float64)
+                contrast_to = [background_colour, colours[owner.flat[pixel]]]  # what is there now
+            else:
+                margin = radius * 0.5
+                centre = rng.uniform(margin, size - margin, size=2)
+                contrast_to = [background_colour]
+            inside, colour, texture = _draw_object(rng, config, xx, yy, centre, radius,
+                                                   SHAPES[cls - 1], contrast_to)
+            image[inside] = texture[inside]
+            label[inside] = cls
+            owner[inside] = num_objects + j
+            colours.append(colour)
+        classes = np.concatenate([classes, small_classes])
+        radii = np.concatenate([radii, small_radii])
+
+    visible = np.bincount(owner[owner >= 0], minlength=len(classes))[:len(classes)]
     image += rng.normal(0.0, config.noise_std, size=image.shape)
     band = _boundary_band(label, config.boundary_width)
     label[band] = config.ignore_label
@@ -324,23 +461,72 @@ def boundary_region(mask: np.ndarray, distance: int = 7, ignore_label: int = 255
     return boundary, internal
 
 
-def _load_scenes(split, *, data_dir, manual_dir, num_images, image_size, shuffle_files):
-    del data_dir, manual_dir, shuffle_files  # generated in memory; the pipeline shuffles
-    return large_object_scenes(split, num_images=num_images,
-                               config=SceneConfig(image_size=image_size or 64))
-
-
-DATASET = DatasetInfo(
-    name="scenes",
-    num_classes=SceneConfig().num_classes,
-    class_names=SceneConfig().class_names,
-    splits=tuple(DEFAULT_SPLIT_SIZES),
-    train_split="train",
-    eval_split="val",
-    loader=_load_scenes,
-    ignore_label=SceneConfig().ignore_label,
-    palette=voc_colors(SceneConfig().num_classes),
-    needs_data_dir=False,
-    description="built-in large-object scenes (generated, no files; image_size default 64)",
+# === The registered variants: a preset `SceneConfig` each (`image_size` is the loader's) ===
+# GALD (Table 1(b), 1(e)): global aggregation is dominated by large patterns and
+# over-smooths small ones (GALD Sec. 1, Fig. 1). Large objects of five shapes (triangle,
+# cross, ring, star, crescent; radius 0.2-0.45 of the image: 51-115 px across at 128²)
+# carry 2-5 small objects per image (radius 0.06-0.1: 15-26 px across, 2-3 cells of a
+# stride-8 score map), centred on a large object's pixels, of two classes drawn small
+# only (disc, square: compact shapes whose outline survives the boundary band at that
+# size). A small object is recognisable from its own outline, and its neighbourhood is
+# a large region of another class: the pattern a global aggregate is dominated by.
+SMALL_OBJECT_SCENES = SceneConfig(
+    num_classes=8, radius_range=(0.2, 0.45), objects_per_image=(1, 3),
+    large_classes=(3, 4, 5, 6, 7), small_objects_per_image=(2, 5),
+    small_radius_range=(0.06, 0.1), small_classes=(1, 2), small_placement="on_large",
 )
 
+# FCRN (Table 4, Tables 5-6): bootstrapping helps the classes that are rare in the
+# training data, whose hard pixels are drowned by the easy ones of large regions (FCRN
+# Sec. 3.3, 4.5). The large objects of the plain scenes (radius 0.1-0.45: 26-115 px
+# across at 128²), of five shapes with frequencies 3:3:2:1:1, and 0-2 small objects per
+# image anywhere (radius 0.06-0.1) of two classes drawn small only (disc, square): each
+# rare class covers under 1% of the labelled pixels, each common class several %, the
+# background about two thirds.
+RARE_CLASS_SCENES = SceneConfig(
+    num_classes=8, radius_range=(0.1, 0.45), objects_per_image=(1, 3),
+    large_classes=(3, 4, 5, 6, 7), class_frequencies=(1, 1, 3, 3, 2, 1, 1),
+    small_objects_per_image=(0, 2), small_radius_range=(0.06, 0.1), small_classes=(1, 2),
+)
+
+
+def _scene_loader(preset, default_size):
+    """The registry loader of the scenes generated with `preset` at `image_size`."""
+
+    def load(split, *, data_dir, manual_dir, num_images, image_size, shuffle_files):
+        del data_dir, manual_dir, shuffle_files  # generated in memory; the pipeline shuffles
+        config = dataclasses.replace(preset, image_size=image_size or default_size)
+        return large_object_scenes(split, num_images=num_images, config=config)
+
+    return load
+
+
+def _dataset(name, preset, default_size, description):
+    return DatasetInfo(
+        name=name,
+        num_classes=preset.num_classes,
+        class_names=preset.class_names,
+        splits=tuple(DEFAULT_SPLIT_SIZES),
+        train_split="train",
+        eval_split="val",
+        loader=_scene_loader(preset, default_size),
+        ignore_label=preset.ignore_label,
+        palette=voc_colors(preset.num_classes),
+        needs_data_dir=False,
+        description=description,
+    )
+
+
+DATASET = _dataset(
+    "scenes", SceneConfig(), 64,
+    "built-in large-object scenes (generated, no files; image_size default 64)")
+
+SMALL_OBJECTS_DATASET = _dataset(
+    "scenes_small_objects", SMALL_OBJECT_SCENES, 128,
+    "built-in scenes with 2-5 small objects (classes disc, square) on large shapes "
+    "(GALD's small patterns inside large regions; image_size default 128)")
+
+RARE_CLASSES_DATASET = _dataset(
+    "scenes_rare_classes", RARE_CLASS_SCENES, 128,
+    "built-in scenes with two rare, small classes (disc, square) among common large "
+    "shapes (FCRN's bootstrapping regime; image_size default 128)")

@@ -10,13 +10,22 @@ beat depth 101 on VOC (75.90 against 75.45).
 
     python recipes/fcrn/table4_bootstrapping.py                          # VOC rows
     python recipes/fcrn/table4_bootstrapping.py --dataset cityscapes     # Cityscapes rows
+    python recipes/fcrn/table4_bootstrapping.py --scale cpu              # built-in scenes, 3 seeds
     python recipes/fcrn/table4_bootstrapping.py --rows "101 512/T" --smoke   # CI
 
 Design: the two datasets need two scales (`FCRN_VOC`, `FCRN_CITYSCAPES`), and a `Table`
 holds one full scale, so this script holds two tables, "Table 4 (VOC 2012)" and
 "Table 4 (Cityscapes)" (two results files), and `--dataset` picks one; every other
 flag is `keras_lk.experiments.main`'s (`--dataset cityscapes --help` lists its rows).
-The F/F rows are Tables 1 and 2's configurations: their runs are reused.
+The F/F rows are Tables 1 and 2's configurations: their runs are reused. The CPU scale
+(`FCRN_SCENES`) is the VOC table's, as GCN's VOC tables have theirs: rows "local F/F",
+"local 512/F" and "local 512/T" of `resnet10_local` at 1/8 with Table 1's CPU 5×5 d3
+classifier (FoV 104 of a 128² crop) on the scenes with two rare, small classes among
+five common large ones (`scenes_rare_classes`); "local F/F" is Table 1's CPU row "local
+1/8 k5 d3 (FoV 104)" (run Table 1 at CPU scale first: it is reused). K = 256 and 1024
+do not fit the CPU budget (about 40 min with Table 1). Per-class IoU, where the rare
+classes ("disc", "square") should gain (FCRN Tables 5-6), is in every run's results
+(`per_class_iou`); the claims judge mIoU, which weighs every class equally.
 
 Ambiguities and choices:
 - Bootstrapping is `OHEMLoss(mode="fcrn")` with threshold 0: exactly the K hardest
@@ -30,6 +39,9 @@ Ambiguities and choices:
   Dropout(0.5) after each of the three res-5 blocks (`keras_lk.models.fcrn`).
 - Rows of depth 101 name no backbone (the scale's), so `--smoke` uses its tiny one;
   depth-152 rows name theirs and build ResNet-152 even in a smoke run.
+- CPU scale: K keeps the paper's share of a crop, 512 of the 1/8 score map of a 500²
+  crop (13%): 512 × 64 × (128 / 500)² = 2,147 full-resolution pixels of a 128² crop;
+  dropout after the top-most stage's block (`resnet10_local` has one per stage).
 """
 
 import argparse
@@ -39,7 +51,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from keras_lk.experiments import Greater, Row, Table, main
-from keras_lk.experiments.settings import FCRN_CITYSCAPES, FCRN_VOC
+from keras_lk.experiments.settings import FCRN_CITYSCAPES, FCRN_SCENES, FCRN_VOC
 from keras_lk.papers import fcrn
 
 STRIDE = 8  # every row: resolution 1/8, kernel 5, dilation 12
@@ -66,6 +78,28 @@ def _row(key, values, scale):
                note="" if k is None else f"K = {k} of the 1/8 map = {k * STRIDE**2} pixels")
 
 
+def cpu_min_kept(k, crop=FCRN_SCENES.train["crop_size"]):
+    """Bootstrapping's K at CPU scale: the share of the crop's pixels that K is of the
+    paper's 1/8 score map of a `FCRN_VOC` crop (500²), in full-resolution pixels."""
+    return round(k * STRIDE**2 * (crop / FCRN_VOC.train["crop_size"]) ** 2)
+
+
+def _cpu_row(k, dropout):
+    train = {"model_options": {"output_stride": STRIDE, "kernel_size": 5, "dilation": 3}}
+    if dropout:
+        train["model_options"]["dropout"] = True
+    note = "Table 1's CPU 5×5 d3 row (FoV 104 of 128)"
+    if k is not None:
+        train.update(loss="ohem", ohem_mode="fcrn", ohem_threshold=0.0,
+                     ohem_min_kept=cpu_min_kept(k))
+        note = f"K = {k} scaled to a 128² crop: the {cpu_min_kept(k)} hardest pixels"
+    values = VOC[101, k, dropout]
+    return Row(name("local", k, dropout), train,
+               paper={"miou": values["miou"], "pixel_accuracy": values["pixel_acc"],
+                      "mean_class_accuracy": values["mean_acc"]},
+               x=k, scales=("cpu",), note=note + "; paper figure: depth 101's row")
+
+
 def _k_claims(depth):
     return (Greater(f"{depth}: 512/F > F/F", name(depth, 512, False), name(depth, None, False)),
             Greater(f"{depth}: 512/F > 256/F", name(depth, 512, False), name(depth, 256, False)),
@@ -76,20 +110,31 @@ def _k_claims(depth):
 VOC = fcrn.TABLE_4["PASCAL VOC 2012"]
 CITYSCAPES = fcrn.TABLE_4["Cityscapes"]
 METRICS = ("miou", "pixel_accuracy", "mean_class_accuracy")
+CPU_ROWS = tuple(_cpu_row(k, dropout) for k, dropout in ((None, False), (512, False),
+                                                         (512, True)))
 
 TABLES = {
     "voc": Table(
         paper="fcrn", table="Table 4 (VOC 2012)", title="online bootstrapping and dropout (VOC)",
-        rows=tuple(_row(key, values, FCRN_VOC) for key, values in VOC.items()),
-        scales={"full": FCRN_VOC},
+        rows=tuple(_row(key, values, FCRN_VOC) for key, values in VOC.items()) + CPU_ROWS,
+        scales={"full": FCRN_VOC, "cpu": FCRN_SCENES},
         claims=_k_claims(101) + _k_claims(152) + (
             Greater("101: 512/T > 512/F (dropout)", name(101, 512, True), name(101, 512, False)),
             Greater("152: 512/T > 512/F (dropout)", name(152, 512, True), name(152, 512, False)),
             Greater("with dropout, 152 > 101", name(152, 512, True), name(101, 512, True)),
+            Greater("CPU: bootstrapping helps (512/F > F/F)", name("local", 512, False),
+                    name("local", None, False)),
+            Greater("CPU: bootstrapping helps the mean class accuracy (512/F > F/F)",
+                    name("local", 512, False), name("local", None, False),
+                    "mean_class_accuracy"),
+            Greater("CPU: dropout helps (512/T > 512/F)", name("local", 512, True),
+                    name("local", 512, False)),
         ),
         metrics=METRICS,
         notes="Paper: VOC 2012 val, 1/8, 5×5, d12. K is per crop of the 1/8 score map; "
-              "ours counts full-resolution pixels (K × 64).",
+              "ours counts full-resolution pixels (K × 64). CPU scale: scenes with two rare "
+              "small classes, resnet10_local 1/8, 5×5 d3 (FoV 104 of 128), K scaled to "
+              "the crop (512 → 2,147 pixels); the depth claims have no CPU rows.",
     ),
     "cityscapes": Table(
         paper="fcrn", table="Table 4 (Cityscapes)",
