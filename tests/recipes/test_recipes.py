@@ -245,6 +245,7 @@ def test_regime_sweep_smoke_measures_receptive_fields_and_plots(tmp_path):
     assert (tmp_path / "results_gain.png").is_file()
 
 
+@pytest.mark.slow  # five trainings and a CRF: CI runs it (RUN_SLOW=1)
 def test_voc_stage3_trains_three_stages_each_from_the_last_on_tiny_archives(
         tmp_path, monkeypatch, capsys):
     """`python recipes/voc_stage3.py --stages 1,2,3 --smoke`: COCO + SBD + VOC, then SBD +
@@ -294,6 +295,7 @@ def test_voc_stage3_trains_three_stages_each_from_the_last_on_tiny_archives(
     assert "starts from row 'Stage-2 GCN'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # two trainings on Cityscapes archives: CI runs it (RUN_SLOW=1)
 def test_gcn_table9_fine_coarse_then_fine_on_tiny_cityscapes_archives(tmp_path, monkeypatch):
     import json
 
