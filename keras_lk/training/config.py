@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import ClassVar
 
 from keras_lk.training.losses import LOSSES
 from keras_lk.training.precision import PRECISIONS
@@ -203,11 +204,18 @@ class TrainConfig:
         values = json.loads(self.to_json())
         return {key: value for key, value in values.items() if key not in self.IO_FIELDS}
 
+    # Fields added after runs were recorded: left out of the fingerprint at their
+    # defaults, so that the runs (results files, backups) recorded before keep their
+    # fingerprints. A field added later belongs here.
+    LATER_FIELDS: ClassVar[dict] = {"init_from": None, "freeze_batch_norm": False}
+
     def fingerprint(self) -> str:
         """A hash of `training_fields`: two configs train the same run iff they agree."""
         import hashlib
 
-        text = json.dumps(self.training_fields(), sort_keys=True)
+        fields = {key: value for key, value in self.training_fields().items()
+                  if key not in self.LATER_FIELDS or value != self.LATER_FIELDS[key]}
+        text = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_json(self) -> str:

@@ -1,4 +1,5 @@
 import json
+import os
 import shutil
 
 import pytest
@@ -110,3 +111,23 @@ def test_readme_section_is_generated_from_results(table1, tmp_path):
     assert text.endswith(f"{report.END}\nafter\n") and "old" not in text
     assert (paper_dir / "results" / "table_1_cpu.png").is_file()
     assert report.main([str(paper_dir), "--check"]) == 0
+
+
+def test_committed_runs_keep_their_fingerprints():
+    """Every run in a committed results file has the fingerprint its recorded config
+    gives today: a new `TrainConfig` field must not orphan recorded runs (a rerun would
+    refuse the file and shared runs would train again)."""
+    import glob
+    import json
+
+    from keras_lk.training import TrainConfig
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    paths = sorted(glob.glob(os.path.join(root, "recipes", "*", "results", "*.json")))
+    assert paths
+    for path in paths:
+        with open(path) as f:
+            runs = json.load(f)["runs"]
+        for run in runs:
+            config = TrainConfig.from_json(json.dumps(run["config"]))
+            assert config.fingerprint() == run["config_hash"], (path, run["row"], run["seed"])
