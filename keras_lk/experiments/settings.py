@@ -159,9 +159,8 @@ GALD_SCENES = Scale(
 # crops larger than the classifier's FoV, up to 392), PSPNet's VOC schedule (batch 16,
 # 30k iterations, lr 0.01 poly 0.9, momentum 0.9, scale 0.5-2.0 + flip), weight decay
 # 5e-4 (FCN/DeepLab Caffe practice, as GCN_VOC), no head lr multiplier (Sec. 4.7: a
-# larger one "shows no obvious advantage"). Deviation: FCRN fixes the BatchNorm
-# statistics (Sec. 3.2); the engine cannot freeze BatchNorm, so it trains, synchronized
-# across replicas so that its statistics see the whole batch.
+# larger one "shows no obvious advantage"). The backbone's BatchNorm is fixed at its
+# ImageNet statistics (Sec. 3.2, `freeze_batch_norm`).
 # gpu_hours: an estimate (ResNet-101; ResNet-152 ~1.3×) on one recent GPU, not measured.
 FCRN_VOC = Scale(
     name="full",
@@ -169,7 +168,7 @@ FCRN_VOC = Scale(
            "dataset": "voc_sbd", "crop_size": 500, "scale_range": (0.5, 2.0), "flip": True,
            "batch_size": 16, "steps": 30_000, "steps_per_epoch": 1000, "optimizer": "sgd",
            "learning_rate": 0.01, "momentum": 0.9, "l2": 5e-4, "schedule": "poly",
-           "poly_power": 0.9, "use_sync_bn": True, "loss": "cross_entropy",
+           "poly_power": 0.9, "freeze_batch_norm": True, "loss": "cross_entropy",
            "model_options": {"output_stride": 8, "kernel_size": 5, "dilation": 12,
                              "dropout": False},
            "tensorboard": True},
@@ -180,7 +179,7 @@ FCRN_VOC = Scale(
     smoke_evaluation={"tile": None, "scales": (1.0,)},
     description="VOC 2012 + SBD train_aug (10,582 images), dilated ResNet-101 ImageNet, 500² "
                 "crops, batch 16, SGD momentum 0.9, wd 5e-4, lr 0.01 poly, 30k iterations, "
-                "trained (sync) BN; VOC val, whole images",
+                "frozen BN; VOC val, whole images",
     gpu_hours=15.0,
 )
 
@@ -190,7 +189,7 @@ FCRN_VOC = Scale(
 # Chosen here: the optimisation of GALD_CITYSCAPES (PSPNet's as GALD runs it: 769²
 # crops, batch 8, 50k iterations, lr 0.01 poly, momentum 0.9, wd 5e-4, scale 0.7-2.1 +
 # flip; 769 > the largest FoV of Table 2, 584), tested with a 769² sliding window (one
-# scale). BatchNorm trains (synchronized), as in FCRN_VOC.
+# scale). The backbone's BatchNorm is frozen, as in FCRN_VOC.
 # gpu_hours: an estimate (ResNet-101; ResNet-152 ~1.3×) on one recent GPU, not measured.
 FCRN_CITYSCAPES = Scale(
     name="full",
@@ -198,7 +197,8 @@ FCRN_CITYSCAPES = Scale(
            "dataset": "cityscapes_train_ids/fine", "crop_size": 769, "scale_range": (0.7, 2.1),
            "flip": True, "batch_size": 8, "steps": 50_000, "steps_per_epoch": 1000,
            "optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "l2": 5e-4,
-           "schedule": "poly", "poly_power": 0.9, "use_sync_bn": True, "loss": "cross_entropy",
+           "schedule": "poly", "poly_power": 0.9, "freeze_batch_norm": True,
+           "loss": "cross_entropy",
            "model_options": {"output_stride": 8, "kernel_size": 5, "dilation": 12,
                              "dropout": False},
            "tensorboard": True},
@@ -208,8 +208,8 @@ FCRN_CITYSCAPES = Scale(
            "steps_per_epoch": 1, "tensorboard": False},
     smoke_evaluation={"tile": None, "scales": (1.0,)},
     description="Cityscapes train-fine (2,975 images), dilated ResNet-101 ImageNet, 769² crops, "
-                "batch 8, SGD momentum 0.9, wd 5e-4, lr 0.01 poly, 50k iterations, trained "
-                "(sync) BN; val, 769² sliding window",
+                "batch 8, SGD momentum 0.9, wd 5e-4, lr 0.01 poly, 50k iterations, frozen "
+                "BN; val, 769² sliding window",
     gpu_hours=25.0,
 )
 

@@ -15,8 +15,7 @@ beats 50; at a similar FoV the 1/8 resolution beats 1/16; mIoU rises with the Fo
 
 Full scale (`FCRN_VOC` in `keras_lk/experiments/settings.py`): FCRN gives no SGD
 hyper-parameters, crop, batch or iteration count; ours are written there (PSPNet's VOC
-schedule, 500² crops). Deviation: FCRN fixes BatchNorm statistics; the engine trains
-them. Evaluation: VOC val, whole original images, one pass (Sec. 4.3: "we feed a
+schedule, 500² crops); the backbone's BatchNorm is frozen, as FCRN fixes it. Evaluation: VOC val, whole original images, one pass (Sec. 4.3: "we feed a
 network with original images (without resizing) during testing"). `--smoke` replaces
 every row's backbone with the tiny one of the scale's smoke settings.
 The "152 over-fits" remark (73.32 < 73.41 at FoV 392) is a 0.09 difference: not judged.
@@ -96,7 +95,7 @@ TABLE = Table(
     ),
     metrics=("miou", "pixel_accuracy", "mean_class_accuracy"),
     notes="Paper: VOC 2012 val, vanilla FCRN (no bootstrapping, no dropout). Training "
-          "settings not in the paper are ours (`FCRN_VOC`); BatchNorm trains (FCRN fixes it). "
+          "settings not in the paper are ours (`FCRN_VOC`); BatchNorm frozen, as FCRN's. "
           "CPU scale: scenes with rare classes, resnet10_local 1/8, FoV 24-104 px on 128² "
           "crops (the paper's 104-392 on 500²).",
 )

@@ -14,7 +14,7 @@ sliding window at test, the "larger image crops during both training and testing
 Sec. 4.3, > the largest FoV 584). Ambiguity: the FoV-584 rows are no better than 392 in
 the paper (68.53 and 68.79 against 68.71): "392 is still smaller than the optimal size"
 rests on the 7×7 d12 row's +0.08; the FoV trend is fitted over depth 50 at 1/8,
-k3 d6 / k3 d12 / k3 d18 / k5 d12 / k7 d12 (FoV 104-584). BatchNorm trains (FCRN fixes it).
+k3 d6 / k3 d12 / k3 d18 / k5 d12 / k7 d12 (FoV 104-584). BatchNorm frozen, as FCRN fixes it.
 """
 
 import os
