@@ -75,3 +75,31 @@ def write_voc_test(manual_dir, ids=("2008_000001", "2008_000002"), size=(40, 56)
         files[f"{root}JPEGImages/{image_id}.jpg"] = jpeg_bytes(
             np.full((*size, 3), 40 * (k + 1), np.uint8))
     write_tar(manual_dir / "VOC2012test.tar", files)
+
+
+def write_imagenet(manual_dir, images_per_class=2, num_val=2, size=(40, 48)):
+    """Tiny `ILSVRC2012_img_train.tar` (a tar of per-synset tars) and
+    `ILSVRC2012_img_val.tar` of the official layout, for the TFDS imagenet2012 builder.
+    Classes: the first two synsets of TFDS's label list; the validation images take the
+    first labels of TFDS's validation list (which names them by sorted file name)."""
+    import tensorflow_datasets as tfds
+
+    root = tfds.core.tfds_path("datasets/imagenet2012")
+    synsets = (root / "labels.txt").read_text().split()[:2]
+    manual_dir.mkdir(parents=True, exist_ok=True)
+    inner = {}
+    for k, synset in enumerate(synsets):
+        files = {f"{synset}_{i}.JPEG": jpeg_bytes(np.full((*size, 3), 60 + 120 * k, np.uint8))
+                 for i in range(images_per_class)}
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            for name, content in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(content)
+                archive.addfile(info, io.BytesIO(content))
+        inner[f"{synset}.tar"] = buffer.getvalue()
+    write_tar(manual_dir / "ILSVRC2012_img_train.tar", inner)
+    write_tar(manual_dir / "ILSVRC2012_img_val.tar", {
+        f"ILSVRC2012_val_{i + 1:08d}.JPEG": jpeg_bytes(np.full((*size, 3), 90, np.uint8))
+        for i in range(num_val)})
+    return synsets

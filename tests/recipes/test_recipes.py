@@ -25,7 +25,8 @@ def _load(relative):
 
 
 TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py",
-                 "gcn/table7_voc_stages.py", "gcn/table9_cityscapes_stages.py",
+                 "gcn/table6_pretrained_backbone.py", "gcn/table7_voc_stages.py",
+                 "gcn/table9_cityscapes_stages.py",
                  "gcn/table2_gcn_vs_kxk.py", "gcn/table3_gcn_vs_stack.py",
                  "gcn/table4_stack_width.py", "gcn/regime_sweep.py",
                  "gald/table1a_ga_modules.py", "gald/table1b_local_distribution.py",
@@ -352,3 +353,32 @@ def test_test_server_recipes_write_the_submission_archive(relative, benchmark, t
         module.main(module.SUBMISSION, ["--manual-dir", str(tmp_path),
                                         "--model", str(tmp_path / "missing.keras")])
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_gcn_table6_pretrains_then_fine_tunes_on_tiny_archives(tmp_path, monkeypatch, capsys):
+    """ImageNet pretraining through TFDS imagenet2012, then a VOC row from its weights."""
+    import json
+
+    import archives
+    from test_voc_sbd import write_voc_sbd
+
+    from keras_lk.data.builders import voc_sbd
+
+    monkeypatch.setattr(voc_sbd.VocSbd, "EXPECTED_SPLIT_SIZES",
+                        {"train": 3, "val": 2, "train_aug": 6})
+    manual = tmp_path / "manual"
+    write_voc_sbd(manual)
+    archives.write_imagenet(manual)
+    module = _load("gcn/table6_pretrained_backbone.py")
+    runs = tmp_path / "runs"
+    assert module.run(["--smoke", "--rows", "ResNet50-GCN Baseline", "--output-dir", str(runs),
+                       "--data-dir", str(tmp_path / "data"), "--manual-dir", str(manual),
+                       "--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "ImageNet cls err (top-5, %): ResNet50-GCN paper 7.9, ours" in out
+    imagenet = json.loads((runs / "imagenet" / "results.json").read_text())
+    weights = imagenet["ours"]["ResNet50-GCN"]["backbone_weights"]
+    assert weights == str(runs / "imagenet" / "backbone.weights.h5")
+    (run,) = json.loads((runs / "results.json").read_text())["runs"]
+    assert run["config"]["backbone_weights"] == weights
+    assert run["config"]["model_options"]["head"] == "conv1x1"
