@@ -78,7 +78,8 @@ class TrainConfig:
         step_gamma: decay factor of the step schedule.
         warmup_steps: linear warm-up steps.
         head_lr_multiplier: learning-rate factor of the non-backbone (head) variables.
-        loss: cross_entropy or ohem (see keras_lk.losses.OHEMLoss).
+        loss: cross_entropy or ohem (see keras_lk.losses.OHEMLoss); with ohem, an
+            auxiliary output (GALD's) takes plain cross-entropy, as GALD's script does.
         ohem_mode: fcrn or gald (see keras_lk.losses.OHEMLoss).
         ohem_threshold: OHEM probability threshold.
         ohem_min_kept: OHEM minimum kept pixels per image.

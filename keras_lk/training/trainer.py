@@ -24,6 +24,7 @@ import dataclasses
 import os
 import shutil
 
+from keras_lk.models.segmentation_model import LOGITS
 from keras_lk.training.callbacks import (
     make_callbacks,
     save_model_atomically,
@@ -121,10 +122,18 @@ def make_optimizer(config: TrainConfig):
 
 
 def compile_model(model, config: TrainConfig):
-    """Compiles `model` with the config's optimizer and loss; the model adds its loss
-    weights (GALD's aux) and the mIoU of its main output (`SegmentationModel.compile`)."""
+    """Compiles `model` with the config's optimizer and loss (OHEM on the main output
+    only); the model adds its loss weights (GALD's aux) and the mIoU of its main output
+    (`SegmentationModel.compile`)."""
     loss = make_loss(config.loss, model.ignore_label, config.ohem_mode,
                      config.ohem_threshold, config.ohem_min_kept)
+    outputs = model.output_loss_weights()
+    if len(outputs) > 1 and config.loss == "ohem":
+        # OHEM mines the main output's hard pixels; auxiliary outputs (GALD's res-4
+        # head) take plain cross-entropy, as GALD's training script does.
+        loss = {name: loss if name == LOGITS else make_loss("cross_entropy",
+                                                            model.ignore_label)
+                for name in outputs}
     model.compile(optimizer=make_optimizer(config), loss=loss,
                   jit_compile=config.jit_compile)
 

@@ -1,5 +1,7 @@
 """Schedules, optimizer, loss, config and callbacks of keras_lk.training (no big model)."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -108,6 +110,22 @@ def test_gald_compiles_its_aux_loss_weight():
     # total = main + 0.25 * aux, both cross-entropies of the same labels.
     expected = logs["logits_loss"] + 0.25 * logs["aux_logits_loss"]
     np.testing.assert_allclose(logs["loss"], expected, rtol=1e-5)
+
+
+def test_ohem_mines_the_main_output_and_the_aux_output_takes_cross_entropy(tmp_path):
+    from keras_lk import losses, models
+    from keras_lk.training.trainer import compile_model
+
+    model = models.GALDNet(3, backbone="resnet10_narrow", head_channels=8, ga="psp")
+    config = TrainConfig(output_dir=str(tmp_path), model="gald", loss="ohem",
+                         ohem_min_kept=64)
+    compile_model(model, config)
+    assert isinstance(model.loss["logits"], losses.OHEMLoss)
+    assert model.loss["logits"].min_kept == 64
+    assert isinstance(model.loss["aux_logits"], SegmentationCrossEntropy)
+    single = models.GCNSeg(3, backbone="resnet10_narrow", k=3)
+    compile_model(single, dataclasses.replace(config, model="gcn", model_options={}))
+    assert isinstance(single.loss, losses.OHEMLoss)
 
 
 def test_config_validation_messages():
