@@ -382,3 +382,50 @@ def test_gcn_table6_pretrains_then_fine_tunes_on_tiny_archives(tmp_path, monkeyp
     (run,) = json.loads((runs / "results.json").read_text())["runs"]
     assert run["config"]["backbone_weights"] == weights
     assert run["config"]["model_options"]["head"] == "conv1x1"
+
+
+# The recipes whose --smoke no test above runs: one row each, at full scale, on the tiny
+# archives of their dataset.
+FULL_SCALE_SMOKES = [
+    ("gcn/table2_gcn_vs_kxk.py", None), ("gcn/table3_gcn_vs_stack.py", None),
+    ("gcn/table4_stack_width.py", None), ("gald/table1a_ga_modules.py", None),
+    ("gald/table1c_arrangements.py", None), ("gald/table1d_backbones.py", None),
+    ("gald/table2_cityscapes_test.py", None), ("fcrn/table1_field_of_view.py", None),
+    ("fcrn/table2_cityscapes_field_of_view.py", None), ("fcrn/table3_high_resolution.py", None),
+    ("fcrn/table4_bootstrapping.py", "cityscapes"), ("fcrn/table5_table6_per_class.py", "voc"),
+    ("fcrn/table5_table6_per_class.py", "cityscapes"),
+]
+
+
+@pytest.mark.slow  # about 20 s each: CI runs them (RUN_SLOW=1)
+@pytest.mark.parametrize(("relative", "dataset"), FULL_SCALE_SMOKES)
+def test_every_recipe_smokes_at_full_scale_on_tiny_archives(relative, dataset, tmp_path,
+                                                            monkeypatch):
+    import json
+
+    from test_cityscapes import write_cityscapes
+    from test_voc_sbd import write_voc_sbd
+
+    from keras_lk.data.builders import cityscapes, voc_sbd
+
+    monkeypatch.setattr(voc_sbd.VocSbd, "EXPECTED_SPLIT_SIZES",
+                        {"train": 3, "val": 2, "train_aug": 6})
+    monkeypatch.setattr(cityscapes.CityscapesTrainIds, "EXPECTED_SPLIT_SIZES",
+                        {"train": 3, "val": 2, "train_extra": 2})
+    manual = tmp_path / "manual"
+    write_voc_sbd(manual)
+    write_cityscapes(manual, "gtFine", "leftImg8bit_trainvaltest.zip", "gtFine_trainvaltest.zip",
+                     ["train", "val", "test"])
+    module = _load(relative)
+    table = module.TABLES[dataset] if dataset else module.TABLE
+    row = table.rows_at("full")[0].name
+    argv = ["--smoke", "--rows", row, "--output-dir", str(tmp_path / "runs"),
+            "--data-dir", str(tmp_path / "data"), "--manual-dir", str(manual), "--verbose", "0"]
+    if dataset:
+        assert module.run(["--dataset", dataset, *argv]) == 0
+    else:
+        assert module.main(table, argv, after=getattr(module, "print_test_resolutions",
+                                                       None)) == 0
+    (run,) = json.loads((tmp_path / "runs" / "results.json").read_text())["runs"]
+    assert run["row"] == row and run["steps"] == 2
+    assert run["config"]["dataset"] == table.scales["full"].train["dataset"]
