@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import sys
 
 OUT_OF_SCOPE = {
     ("gcn", "Table 11"): "an architecture table, not a training result: "
@@ -37,6 +38,7 @@ def load_recipe(path):
     name = "recipe_" + os.path.relpath(path).replace(os.sep, "_").replace(".", "_")
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look a module up by name
     spec.loader.exec_module(module)
     return module
 

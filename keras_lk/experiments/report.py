@@ -1,7 +1,9 @@
 """Tables of a results file: on the console, in a paper's README, and as a plot.
 
 Each `recipes/<paper>/README.md` holds its tables between the markers
-``<!-- results: begin -->`` and ``<!-- results: end -->``, generated from
+``<!-- results: begin -->`` and ``<!-- results: end -->``: one model-zoo table per
+full-scale recipe (row, backbone, crop, schedule, the paper's figure, ours or "not run",
+command, results file), then every results file's table, generated from the recipes and
 `recipes/<paper>/results/*.json` by::
 
     python -m keras_lk.experiments.report recipes/gcn    # rewrites the README section
@@ -113,7 +115,7 @@ def markdown_section(results, results_file) -> str:
     split = results["evaluation"]["splits"][-1]
     seeds = sorted({run["seed"] for run in results["runs"]})
     seconds = sum(run["train_seconds"] + run["eval_seconds"] for run in results["runs"])
-    lines = [f"### {results['table']}: {results['title']} ({results['scale']} scale)", "",
+    lines = [f"#### {results['table']}: {results['title']} ({results['scale']} scale)", "",
              (f"{results['scale_description']}. Reported on `{split}`, mean ± std over seeds "
              f"{seeds}; {len(results['runs'])} runs, {seconds / 60:.0f} min of training and "
              f"evaluation on {results['machine']['cpu_count']} CPU cores"
@@ -137,7 +139,83 @@ def markdown_section(results, results_file) -> str:
     return "\n".join(lines)
 
 
+def _schedule(train) -> str:
+    steps = train["steps"]
+    steps = f"{steps // 1000}k" if steps >= 1000 and not steps % 1000 else str(steps)
+    return (f"{steps} it., batch {train['batch_size']}, {train['optimizer']} lr "
+            f"{train['learning_rate']:g}")
+
+
+def zoo_section(paper_dir) -> str:
+    """One table per paper table that has a full-scale recipe: row, backbone, crop,
+    schedule, the paper's figure, ours (from ``results/<table>_full.json``, or "not run"),
+    with the command and the results file; test-server tables name their archive."""
+    from keras_lk.experiments import coverage
+    from keras_lk.experiments.table import merge_train
+
+    paper = os.path.basename(os.path.normpath(paper_dir))
+    recipes_dir = os.path.dirname(os.path.abspath(paper_dir))
+    lines = []
+    found = coverage.recipe_tables(recipes_dir)
+    for (owner, name), script in sorted(found.items(), key=lambda item: _table_order(item[0])):
+        if owner != paper:
+            continue
+        module = coverage.load_recipe(os.path.join(recipes_dir, script))
+        tables = [t for t in [getattr(module, "TABLE", None), getattr(module, "SUBMISSION", None),
+                              *getattr(module, "TABLES", {}).values()]
+                  if t is not None and t.table == name]
+        table = tables[0]
+        command = f"python recipes/{script}" + "".join(
+            f" --dataset {key}" for key, t in getattr(module, "TABLES", {}).items()
+            if t is table)
+        if not hasattr(table, "rows"):  # a test-server table
+            lines += [f"#### {name}: {table.title}", "",
+                      (f"`{command} --manual-dir DIR` writes the server's archive of the model "
+                      f"trained for the row the paper submitted (paper: "
+                      f"{table.paper_rows[table.ours]:.1f} mIoU, test server)."), ""]
+            continue
+        if "full" not in table.scales:
+            continue
+        scale = table.scales["full"]
+        results_file = f"results/{table.key}_full.json"
+        summary = {}
+        if os.path.exists(os.path.join(paper_dir, results_file)):
+            with open(os.path.join(paper_dir, results_file)) as f:
+                results = json.load(f)
+            summary = results.get("summary", {}).get(results["evaluation"]["splits"][-1], {})
+        metric = table.metrics[0]
+        lines += [f"#### {name}: {table.title}", "",
+                  (f"`{command}`; results: `{results_file}`"
+                  f"{'' if summary else ' (not run yet)'}."), "",
+                  f"| row | backbone | crop | schedule | paper {metric} | ours {metric} |",
+                  "|---|---|---|---|---|---|"]
+        for row in table.rows_at("full"):
+            train = merge_train(scale.train, row.train)
+            value = row.paper.get(metric)
+            lines.append(f"| {row.name} | {train['backbone']} | {train['crop_size']}² | "
+                         f"{_schedule(train)} | {'—' if value is None else f'{value:.1f}'} | "
+                         f"{_mean_std(summary, row.name, metric) if summary else 'not run'} |")
+        lines.append("")
+    return "\n".join(lines).strip()
+
+
+def _table_order(key):
+    """Tables in the paper's order: "Table 2" before "Table 10", parts in order."""
+    import re
+
+    number = re.search(r"(\d+)", key[1])
+    return (int(number.group(1)) if number else 1_000, key[1])
+
+
 def readme_section(paper_dir) -> str:
+    """The generated README section: every full-scale recipe, then every results file."""
+    zoo = zoo_section(paper_dir)
+    results = results_section(paper_dir)
+    return (f"### Full-scale recipes\n\n{zoo}\n\n### CPU-scale and other results\n\n"
+            f"{results}")
+
+
+def results_section(paper_dir) -> str:
     """The generated README section of every results file of `paper_dir`."""
     # The paper's tables first, in order, then experiments of ours (the regime sweep).
     paths = sorted(glob.glob(os.path.join(paper_dir, "results", "*.json")),
