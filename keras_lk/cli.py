@@ -190,7 +190,7 @@ def evaluate(args):
     label and input normalization are the model's."""
     from keras_lk import data, evaluation
 
-    info = data.DATASETS[args.dataset]
+    info = data.DATASETS[args.dataset].for_data_dir(args.data_dir)
     split = info.eval_split if args.split is None else args.split
     raw = info.load(split, data_dir=args.data_dir, manual_dir=args.manual_dir,
                     num_images=args.num_images, image_size=args.image_size)

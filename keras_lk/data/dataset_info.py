@@ -30,6 +30,8 @@ class DatasetInfo:
             "segmentation_mask", "file_name"}`` examples.
         needs_data_dir: whether `load` needs a ``data_dir`` (TFDS datasets).
         description: one line for ``--help``.
+        resolver: for a dataset whose classes live with its files (a user's folder):
+            ``resolver(data_dir)`` returns the `DatasetInfo` of that directory.
     """
 
     name: str
@@ -43,6 +45,12 @@ class DatasetInfo:
     palette: tuple | None = None
     needs_data_dir: bool = True
     description: str = ""
+    resolver: Callable | None = None
+
+    def for_data_dir(self, data_dir) -> DatasetInfo:
+        """The dataset of `data_dir`: itself, or for a folder dataset the classes,
+        names and palette read from that folder."""
+        return self if self.resolver is None else self.resolver(data_dir)
 
     def load(self, split=None, *, data_dir=None, manual_dir=None, num_images=None,
              image_size=None, shuffle_files=False):

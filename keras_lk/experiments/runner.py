@@ -96,7 +96,7 @@ def evaluate_run(model, config, evaluation) -> dict:
     from keras_lk import data
     from keras_lk.evaluation import evaluate_segmentation
 
-    info = data.DATASETS[config.dataset]
+    info = data.DATASETS[config.dataset].for_data_dir(config.data_dir)
     metrics = {}
     for split in evaluation.splits:
         examples = info.load(split, data_dir=config.data_dir, manual_dir=config.manual_dir,

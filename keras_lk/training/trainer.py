@@ -77,7 +77,8 @@ def build_model(config: TrainConfig):
     from keras_lk.data import DATASETS
     from keras_lk.models import MODELS
 
-    arguments = DATASETS[config.dataset].model_arguments(config.num_classes)
+    info = DATASETS[config.dataset].for_data_dir(config.data_dir)
+    arguments = info.model_arguments(config.num_classes)
     return MODELS[config.model].build(
         **arguments, **config.model_options, backbone=config.backbone,
         backbone_weights=config.backbone_weights, use_sync_bn=config.use_sync_bn,
@@ -143,7 +144,7 @@ def train_dataset(config: TrainConfig, model, skip_steps=0):
     ignore label, normalization and output structure), skipped by `skip_steps`."""
     from keras_lk import data
 
-    info = data.DATASETS[config.dataset]
+    info = data.DATASETS[config.dataset].for_data_dir(config.data_dir)
     raw = info.load(config.train_split or info.train_split, data_dir=config.data_dir,
                     manual_dir=config.manual_dir, num_images=config.num_train_images,
                     image_size=config.image_size,
