@@ -7,6 +7,8 @@ Every source yields examples `{"image": uint8 H×W×3, "segmentation_mask": uint
   where only a large receptive field classifies interior pixels (the demo's data);
 - `load_dataset("voc_sbd" | "cityscapes_train_ids/fine" | ... )`: the TFDS builders of
   `keras_lk.data.builders`, prepared from the official archives in a `manual_dir`;
+- `folder_dataset(data_dir, split)`: your own folder of images and label PNGs
+  (`keras_lk.data.folder`; ``--dataset folder --data-dir D`` on the command line);
 - `DATASETS`: the registry, name → `DatasetInfo` (classes, ignore label, splits,
   palette, `load(split, ...)`), read by the training engine and the CLI.
 
@@ -21,6 +23,7 @@ Example:
 
 from keras_lk.data.dataset_info import DatasetInfo
 from keras_lk.data.datasets import load_dataset
+from keras_lk.data.folder import folder_dataset
 from keras_lk.data.pipeline import (
     NORMALIZATIONS,
     distribute_dataset,
@@ -62,6 +65,7 @@ __all__ = [
     "colorize_mask",
     "distribute_dataset",
     "eval_pipeline",
+    "folder_dataset",
     "generate_scene",
     "large_object_scenes",
     "large_object_scenes_numpy",

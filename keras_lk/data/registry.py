@@ -7,7 +7,7 @@ Adding a dataset: write its file (a TFDS builder or a loader function, and its
 
 from __future__ import annotations
 
-from keras_lk.data import mixtures, scenes
+from keras_lk.data import folder, mixtures, scenes
 from keras_lk.data.builders import cityscapes, coco_voc, voc_sbd
 from keras_lk.registry import Registry
 
@@ -19,4 +19,5 @@ DATASETS = Registry("dataset", [
     *mixtures.DATASETS,
     scenes.SMALL_OBJECTS_DATASET,
     scenes.RARE_CLASSES_DATASET,
+    folder.DATASET,
 ])
