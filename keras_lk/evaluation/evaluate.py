@@ -104,16 +104,28 @@ def predict_labels(model, images, *, scales=(1.0,), flip=False, tile=None, overl
         int N×H×W class indices.
     """
     from keras_lk import data
+
+    images = np.asarray(images)
+    if tuple(scales) == (1.0,) and not flip and tile is None and crf is None:
+        inputs = np.asarray(data.normalize_image(images.astype("float32"), model.normalization))
+        return np.argmax(np.asarray(model.main_logits(model(inputs, training=False))), -1)
+    return np.argmax(predict_probabilities(model, images, scales=scales, flip=flip, tile=tile,
+                                           overlap=overlap, crf=crf), axis=-1)
+
+
+def predict_probabilities(model, images, *, scales=(1.0,), flip=False, tile=None,
+                          overlap=1 / 3, crf=None):
+    """Class probabilities N×H×W×C (float32) of a batch of same-size images under a
+    test-time protocol (see `predict_labels`); with `crf`, the CRF's marginals."""
+    from keras_lk import data
     from keras_lk.evaluation.crf import dense_crf
     from keras_lk.evaluation.inference import predict_multiscale
 
     images = np.asarray(images)
     inputs = np.asarray(data.normalize_image(images.astype("float32"), model.normalization))
-    if tuple(scales) == (1.0,) and not flip and tile is None and crf is None:
-        return np.argmax(np.asarray(model.main_logits(model(inputs, training=False))), -1)
     probabilities = predict_multiscale(model, inputs, scales=scales, flip=flip, tile=tile,
                                        overlap=overlap)
     if crf is not None:
         probabilities = np.stack([dense_crf(image.astype(np.uint8), p, **crf)
                                   for image, p in zip(images, probabilities)])
-    return np.argmax(probabilities, axis=-1)
+    return probabilities
