@@ -21,6 +21,7 @@ Example:
 ...                           batch_size=16, num_classes=6, scale_range=(0.75, 1.25))
 """
 
+from keras_lk.data.builders._archives import subset_allowed
 from keras_lk.data.dataset_info import DatasetInfo
 from keras_lk.data.datasets import load_dataset
 from keras_lk.data.folder import folder_dataset
@@ -75,6 +76,7 @@ __all__ = [
     "plot_segmentation",
     "random_crop",
     "random_scale",
+    "subset_allowed",
     "train_pipeline",
     "validate_example",
     "validate_mask",

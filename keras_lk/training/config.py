@@ -56,6 +56,8 @@ class TrainConfig:
         data_dir: TFDS data directory (TFDS datasets).
         manual_dir: directory of the official archives (first use of a TFDS dataset).
         train_split: training split (default: the dataset's, e.g. train_aug for voc_sbd).
+        allow_subset: prepare and use official archives that hold fewer examples than
+            the official ones (a subset on purpose; refused otherwise).
         num_train_images: use only the first this many training images (None: all).
         image_size: side of the built-in scenes, pixels (None: 64); scenes only.
         crop_size: side of the square training crops.
@@ -106,6 +108,7 @@ class TrainConfig:
     data_dir: str | None = None
     manual_dir: str | None = None
     train_split: str | None = None
+    allow_subset: bool = False
     num_train_images: int | None = None
     image_size: int | None = None
     crop_size: int = 64
@@ -208,7 +211,8 @@ class TrainConfig:
     # Fields added after runs were recorded: left out of the fingerprint at their
     # defaults, so that the runs (results files, backups) recorded before keep their
     # fingerprints. A field added later belongs here.
-    LATER_FIELDS: ClassVar[dict] = {"init_from": None, "freeze_batch_norm": False}
+    LATER_FIELDS: ClassVar[dict] = {"init_from": None, "freeze_batch_norm": False,
+                                    "allow_subset": False}
 
     def fingerprint(self) -> str:
         """A hash of `training_fields`: two configs train the same run iff they agree."""

@@ -145,10 +145,10 @@ def train_dataset(config: TrainConfig, model, skip_steps=0):
     from keras_lk import data
 
     info = data.DATASETS[config.dataset].for_data_dir(config.data_dir)
-    raw = info.load(config.train_split or info.train_split, data_dir=config.data_dir,
-                    manual_dir=config.manual_dir, num_images=config.num_train_images,
-                    image_size=config.image_size,
-                    shuffle_files=False)
+    with data.subset_allowed(config.allow_subset):
+        raw = info.load(config.train_split or info.train_split, data_dir=config.data_dir,
+                        manual_dir=config.manual_dir, num_images=config.num_train_images,
+                        image_size=config.image_size, shuffle_files=False)
     dataset = data.train_pipeline(
         raw, crop_size=config.crop_size, batch_size=config.batch_size,
         num_classes=model.num_classes, ignore_label=model.ignore_label,

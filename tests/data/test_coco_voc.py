@@ -94,7 +94,7 @@ def test_coco_voc_builder(tmp_path, monkeypatch):
 def test_wrong_annotations_are_reported(tmp_path):
     write_coco(tmp_path / "manual")
     builder = coco_voc.CocoVoc(data_dir=str(tmp_path / "data"))
-    with pytest.raises(ValueError, match="lists 4 images, expected 118287"):
+    with pytest.raises(ValueError, match="instances_train2017.json has 4 examples, expected 118287"):
         builder.download_and_prepare(
             download_config=tfds.download.DownloadConfig(manual_dir=str(tmp_path / "manual"))
         )

@@ -208,3 +208,26 @@ def test_an_interrupted_extraction_is_redone(tmp_path):
     image = next(target.rglob("*.jpg"))
     image.write_bytes(b"")
     assert extract_tar(Manager, archive) == target and image.stat().st_size > 0
+
+
+def test_a_subset_is_built_only_on_purpose_and_never_passes_for_the_official(tmp_path):
+    """The tiny archives hold fewer images than the official ones: refused by default,
+    built with allow_subset (a warning per split, a marker), and a dataset prepared so is
+    refused again unless allowed."""
+    from keras_lk.data import load_dataset
+    from keras_lk.training import TrainConfig, train
+
+    write_voc_sbd(tmp_path / "manual")
+    kwargs = {"data_dir": str(tmp_path / "data"), "manual_dir": str(tmp_path / "manual")}
+    with pytest.raises(ValueError, match="has 3 examples, expected 1464 .*--allow-subset"):
+        load_dataset("voc_sbd", "train", **kwargs)
+    with pytest.warns(UserWarning, match="Building a subset on purpose: Split 'train' has 3 of "
+                                         "the official 1464"):
+        assert len(list(load_dataset("voc_sbd", "val", allow_subset=True, **kwargs))) == 2
+    with pytest.raises(ValueError, match="was prepared from a subset .*Split 'train': 3 of 1464"):
+        load_dataset("voc_sbd", "val", **kwargs)
+    result = train(TrainConfig(
+        output_dir=str(tmp_path / "run"), dataset="voc_sbd", allow_subset=True,
+        backbone="resnet10_narrow", model_options={"k": 3}, crop_size=32, batch_size=2,
+        steps=1, steps_per_epoch=1, tensorboard=False, verbose=0, **kwargs))
+    assert result.step == 1

@@ -3,12 +3,52 @@ official archives a user puts in a TFDS `manual_dir`."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import shutil
 import tarfile
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
+
+# Whether a builder may prepare fewer examples than the official archives hold (a subset
+# built on purpose: `load_dataset(..., allow_subset=True)`, `--allow-subset`); the
+# subsets built while it is set are recorded here for `load_dataset` to mark.
+_ALLOW_SUBSET = contextvars.ContextVar("keras_lk_allow_subset", default=False)
+_SUBSETS = contextvars.ContextVar("keras_lk_subsets", default=None)
+
+
+@contextlib.contextmanager
+def subset_allowed(allowed=True):
+    """Within this block, builders prepare archives holding fewer examples than the
+    official ones (each split is named in a warning) and subsets prepared before load."""
+    token = _ALLOW_SUBSET.set(bool(allowed))
+    try:
+        yield
+    finally:
+        _ALLOW_SUBSET.reset(token)
+
+
+def subset_is_allowed() -> bool:
+    return _ALLOW_SUBSET.get()
+
+
+def check_count(what, found, expected, source):
+    """`found` must equal the official `expected`, or (a subset allowed) be 1..expected."""
+    if found == expected:
+        return
+    hint = (f"{source} is incomplete or not the official one; to build a subset on purpose, "
+            "pass --allow-subset (allow_subset=True)")
+    if not _ALLOW_SUBSET.get() or not found or found > expected:
+        raise ValueError(f"{what} has {found} examples, expected {expected} with the official "
+                         f"archives: {hint}.")
+    warnings.warn(f"Building a subset on purpose: {what} has {found} of the official "
+                  f"{expected} examples ({source}).", stacklevel=3)
+    recorded = _SUBSETS.get()
+    if recorded is not None:
+        recorded.append(f"{what}: {found} of {expected}")
 
 
 def segmentation_info(builder, description: str, image_format: str, homepage: str):
@@ -115,13 +155,10 @@ def read_ids(path, what: str) -> list[str]:
 
 
 def check_split_sizes(found: dict, expected: dict, archives: str):
-    """Raises `ValueError` if the number of examples of a split differs from the official one."""
+    """Raises `ValueError` if the number of examples of a split differs from the official
+    one (unless a subset is allowed, see `subset_allowed`)."""
     for split, count in expected.items():
-        if found.get(split) != count:
-            raise ValueError(
-                f"Split {split!r} has {found.get(split)} examples, expected {count} with the "
-                f"official archives ({archives}). An archive is incomplete or not the official one."
-            )
+        check_count(f"Split {split!r}", found.get(split), count, archives)
 
 
 def load_image(source, name: str):

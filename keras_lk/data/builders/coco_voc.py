@@ -23,7 +23,12 @@ from typing import ClassVar
 import numpy as np
 import tensorflow_datasets as tfds
 
-from keras_lk.data.builders._archives import load_image, require_archive, segmentation_info
+from keras_lk.data.builders._archives import (
+    check_count,
+    load_image,
+    require_archive,
+    segmentation_info,
+)
 from keras_lk.data.builders.voc_sbd import VOC_CLASSES
 from keras_lk.data.dataset_info import DatasetInfo, tfds_loader, voc_colors
 from keras_lk.data.validation import validate_mask
@@ -107,11 +112,8 @@ class CocoVoc(tfds.core.GeneratorBasedBuilder):
         for split, zip_name in IMAGE_ZIPS.items():
             images = require_archive(dl_manager.manual_dir, zip_name, "zip", URL)
             coco = _load_coco(annotations, split)
-            if len(coco.imgs) != self.EXPECTED_IMAGES[split]:
-                raise ValueError(
-                    f"instances_{split}2017.json lists {len(coco.imgs)} images, expected "
-                    f"{self.EXPECTED_IMAGES[split]}: {ANNOTATIONS_ZIP} is not the official one."
-                )
+            check_count(f"instances_{split}2017.json", len(coco.imgs),
+                        self.EXPECTED_IMAGES[split], ANNOTATIONS_ZIP)
             splits[split] = self._generate_examples(coco, images, split)
         return splits
 
