@@ -120,3 +120,61 @@ def ohem_loss(labels, logits, mode, threshold, min_kept, per_image=True, ignore_
         total += ce[keep].sum()
         count += keep.sum()
     return total / count if count else 0.0
+
+
+# --- GALD's official LocalAttenModule (github.com/lxtGH/GALD-Net), transcribed in NHWC ---
+
+
+def depthwise_conv2d_valid(x, kernel, bias, stride):
+    """PyTorch `Conv2d(C, C, k, stride, padding=0, groups=C, bias=True)`, x (B,H,W,C),
+    kernel (k,k,C,1), bias (C,): no padding, output floor((n - k) / stride) + 1."""
+    kh, kw = kernel.shape[:2]
+    b, h, w, c = x.shape
+    out_h, out_w = (h - kh) // stride + 1, (w - kw) // stride + 1
+    y = np.zeros((b, out_h, out_w, c), np.float64)
+    for oh in range(out_h):
+        for ow in range(out_w):
+            patch = x[:, oh * stride : oh * stride + kh, ow * stride : ow * stride + kw, :]
+            y[:, oh, ow] = np.einsum("bijc,ijc->bc", patch, kernel[..., 0])
+    return y + bias
+
+
+def batch_norm_inference(x, gamma, beta, mean, variance, epsilon):
+    """BatchNorm2d in eval mode: gamma * (x - running_mean) / sqrt(running_var + eps) + beta."""
+    return gamma * (x - mean) / np.sqrt(variance + epsilon) + beta
+
+
+def resize_bilinear_align_corners(x, out_h, out_w):
+    """`F.interpolate(x, (out_h, out_w), mode="bilinear", align_corners=True)` in NHWC:
+    output index i reads input position i * (n_in - 1) / (n_out - 1) (0 if n_out = 1)."""
+
+    def axis_weights(size_in, size_out):
+        scale = (size_in - 1) / (size_out - 1) if size_out > 1 else 0.0
+        src = np.arange(size_out) * scale
+        lo = np.minimum(np.floor(src).astype(int), size_in - 1)
+        hi = np.minimum(lo + 1, size_in - 1)
+        return lo, hi, src - lo
+
+    lo_h, hi_h, fh = axis_weights(x.shape[1], out_h)
+    lo_w, hi_w, fw = axis_weights(x.shape[2], out_w)
+    rows = x[:, lo_h] * (1 - fh)[None, :, None, None] + x[:, hi_h] * fh[None, :, None, None]
+    return rows[:, :, lo_w] * (1 - fw)[None, None, :, None] + rows[:, :, hi_w] * fw[None, None, :, None]
+
+
+def local_distribution_official(f, stages, epsilon=1e-5):
+    """`LocalAttenModule.forward` in eval mode: dconv1..3 (depthwise conv with bias, no
+    padding, stride 2 -> BatchNorm2d(eps 1e-5) -> ReLU), bilinear upsampling to (h, w)
+    with align_corners=True, sigmoid, `res2 + res1 * x_mask` (= F + M * F, GALD Eq. 2).
+
+    `stages`: one dict per stage with "kernel" (k,k,C,1), "bias", "gamma", "beta",
+    "mean", "variance" (C,).
+    """
+    h, w = f.shape[1:3]
+    x = f
+    for stage in stages:
+        x = depthwise_conv2d_valid(x, stage["kernel"], stage["bias"], stride=2)
+        x = batch_norm_inference(x, stage["gamma"], stage["beta"], stage["mean"],
+                                 stage["variance"], epsilon)
+        x = np.maximum(x, 0.0)
+    mask = 1 / (1 + np.exp(-resize_bilinear_align_corners(x, h, w)))
+    return f + f * mask

@@ -5,7 +5,8 @@
 - `boundary_internal_accuracy` / `BoundaryInternalAccuracy`: GCN Table 5;
 - `predict_multiscale` (scales + flip) and `predict_sliding_window` (tiles + overlap);
 - `evaluate_segmentation`: a model's scores on a split (the CLI's and recipes' evaluation);
-- `dense_crf`: fully connected CRF (optional extra `keras_lk[crf]`);
+- `dense_crf`: fully connected CRF (optional extra `keras_lk[crf]`) with DeepLab's VOC
+  parameters `CRF_VOC`; `search_crf_parameters` chooses them on validation images;
 - `save_label_png`, `colorize`, `overlay`, `cityscapes_colors`: prediction export;
 - `theoretical_receptive_field`, `valid_receptive_field`, `plot_valid_receptive_field`:
   theoretical and valid receptive fields (GCN Sec. 3.1, Fig. 3).
@@ -24,7 +25,13 @@ from keras_lk.evaluation.confusion import (
     confusion_matrix,
     scores_from_confusion,
 )
-from keras_lk.evaluation.crf import dense_crf
+from keras_lk.evaluation.crf import (
+    CRF_VOC,
+    DEFAULT_CRF_GRID,
+    CRFSearchResult,
+    dense_crf,
+    search_crf_parameters,
+)
 from keras_lk.evaluation.evaluate import evaluate_segmentation, predict_labels
 from keras_lk.evaluation.export import cityscapes_colors, colorize, overlay, save_label_png
 from keras_lk.evaluation.inference import predict_multiscale, predict_sliding_window
@@ -37,7 +44,10 @@ from keras_lk.evaluation.receptive_field import (
 )
 
 __all__ = [
+    "CRF_VOC",
+    "DEFAULT_CRF_GRID",
     "BoundaryInternalAccuracy",
+    "CRFSearchResult",
     "ReceptiveField",
     "SegmentationMetrics",
     "ValidReceptiveField",
@@ -54,6 +64,7 @@ __all__ = [
     "predict_sliding_window",
     "save_label_png",
     "scores_from_confusion",
+    "search_crf_parameters",
     "theoretical_receptive_field",
     "valid_receptive_field",
 ]

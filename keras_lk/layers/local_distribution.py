@@ -1,7 +1,7 @@
 """Local Distribution (LD) module, Li et al. 2019 (GALD), Eq. (1)-(2).
 
 "Global Aggregation then Local Distribution in Fully Convolutional Networks",
-BMVC 2019.
+BMVC 2019; official code https://github.com/lxtGH/GALD-Net (`LocalAttenModule`).
 """
 
 import keras
@@ -16,6 +16,10 @@ from keras_lk.layers._validation import (
 from keras_lk.layers.normalization import NORMS, norm_layer
 
 DOWNSAMPLERS = ("depthwise", "bilinear", "average")
+VARIANTS = ("paper", "official")
+# The official module's BatchNorm2d defaults (PyTorch momentum 0.1 = Keras 0.9).
+OFFICIAL_BN_EPSILON = 1e-5
+OFFICIAL_BN_MOMENTUM = 0.9
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -32,11 +36,28 @@ class LocalDistribution(keras.layers.Layer):
     - `"bilinear"`: bilinear resize to ceil(size / d); no weights.
     - `"average"`: d×d average pooling of stride d ("same" padding); no weights.
 
-    The official GALD code follows each depthwise convolution with batch
-    normalisation and ReLU. Because the last ReLU precedes the sigmoid, its mask
-    lives in [0.5, 1) instead of the paper's [0, 1]. `batch_norm=True` and
-    `relu=True` reproduce that code; the defaults follow the paper's equation
-    (a purely linear W_d).
+    Two variants:
+
+    - `variant="paper"` (default, any downsampler): "same"-padded depthwise
+      convolutions without bias, half-pixel bilinear upsampling
+      (`tf.image.resize`). `batch_norm=True` and
+      `relu=True` add a batch norm (Keras epsilon 1e-3) and a ReLU after each
+      convolution, the *structure* of the official code but not its numbers
+      (padding, bias, epsilon and upsampling differ, so official weights give
+      other outputs).
+    - `variant="official"` (with `batch_norm=True, relu=True`, required): the
+      official `LocalAttenModule` exactly: each stage is a depthwise k×k
+      stride-2 convolution *with bias* and *no padding* (a 33×47 map becomes
+      16×23, 7×11, 3×5 for d = 8, k = 3), BatchNorm with epsilon 1e-5 (momentum
+      0.9, PyTorch's 0.1) and ReLU; the mask is upsampled bilinearly with
+      `align_corners=True`; F' = M ⊙ F + F as in Eq. (2). Inputs must be at
+      least 15×15 for d = 8, k = 3. PyTorch weights load as
+      `depthwise{i}_kernel = weight.permute(2, 3, 0, 1)` (C×1×k×k → k×k×C×1),
+      `depthwise{i}_bias = bias`, and `bn{i}` gamma / beta / moving mean /
+      moving variance = weight / bias / running_mean / running_var.
+
+    In the official code the last ReLU precedes the sigmoid, so its mask lives
+    in [0.5, 1) instead of the paper's [0, 1].
 
     Args:
         downsample_rate: int power of two >= 2, the rate d (8 in GALD Table 1e).
@@ -44,11 +65,14 @@ class LocalDistribution(keras.layers.Layer):
         kernel_size: odd int >= 1, the depthwise kernel size (3 in the official
             code).
         batch_norm: bool, batch normalisation after each depthwise conv
-            (official code).
+            (official code; required by `variant="official"`).
         relu: bool, ReLU after each depthwise conv (official code; makes
-            M >= 0.5).
+            M >= 0.5; required by `variant="official"`).
         norm: ``"batch_norm"`` or ``"sync_batch_norm"``, the norm of `batch_norm`.
-        depthwise_initializer, depthwise_regularizer: for the depthwise kernels.
+        depthwise_initializer, depthwise_regularizer: for the depthwise kernels
+            (the official variant's biases start at zero).
+        variant: ``"paper"`` or ``"official"``, see above; `"official"` needs
+            `downsample="depthwise"`.
         **kwargs: base `keras.layers.Layer` arguments.
 
     Call arguments:
@@ -62,6 +86,10 @@ class LocalDistribution(keras.layers.Layer):
     >>> layer = keras_lk.layers.LocalDistribution(downsample_rate=8)
     >>> layer(np.zeros((1, 97, 65, 64), "float32")).shape
     (1, 97, 65, 64)
+    >>> official = keras_lk.layers.LocalDistribution(
+    ...     variant="official", batch_norm=True, relu=True)
+    >>> official(np.zeros((1, 33, 47, 64), "float32")).shape
+    (1, 33, 47, 64)
 
     Reference:
         Li et al., "Global Aggregation then Local Distribution in Fully
@@ -78,6 +106,7 @@ class LocalDistribution(keras.layers.Layer):
         norm="batch_norm",
         depthwise_initializer="glorot_uniform",
         depthwise_regularizer=None,
+        variant="paper",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -93,10 +122,22 @@ class LocalDistribution(keras.layers.Layer):
         check_choice("downsample", downsample, DOWNSAMPLERS)
         check_choice("norm", norm, NORMS)
         check_odd_kernel_size("kernel_size", kernel_size)
+        check_choice("variant", variant, VARIANTS)
         if downsample != "depthwise" and (batch_norm or relu):
             raise ValueError(
                 "`batch_norm` and `relu` apply to the depthwise downsampler only, received "
                 f"downsample={downsample!r} with batch_norm={batch_norm!r}, relu={relu!r}."
+            )
+        if variant == "official" and downsample != "depthwise":
+            raise ValueError(
+                "`variant='official'` is the official code's depthwise downsampler, received "
+                f"downsample={downsample!r}."
+            )
+        if variant == "official" and not (batch_norm and relu):
+            raise ValueError(
+                "`variant='official'` is the official LocalAttenModule, whose stages are "
+                "conv-BN-ReLU: pass batch_norm=True and relu=True, received "
+                f"batch_norm={batch_norm!r}, relu={relu!r}."
             )
         self.downsample_rate = downsample_rate
         self.downsample = downsample
@@ -106,10 +147,15 @@ class LocalDistribution(keras.layers.Layer):
         self.norm = norm
         self.depthwise_initializer = keras.initializers.get(depthwise_initializer)
         self.depthwise_regularizer = keras.regularizers.get(depthwise_regularizer)
+        self.variant = variant
         self.input_spec = keras.layers.InputSpec(ndim=4)
         self.num_stages = downsample_rate.bit_length() - 1 if downsample == "depthwise" else 0
+        norm_options = (
+            {"epsilon": OFFICIAL_BN_EPSILON, "momentum": OFFICIAL_BN_MOMENTUM}
+            if variant == "official" else {}
+        )
         self.norms = [
-            norm_layer(norm, f"bn{i + 1}", dtype=self.dtype_policy)
+            norm_layer(norm, f"bn{i + 1}", dtype=self.dtype_policy, **norm_options)
             for i in range(self.num_stages if batch_norm else 0)
         ]
 
@@ -124,12 +170,41 @@ class LocalDistribution(keras.layers.Layer):
             )
             for i in range(self.num_stages)
         ]
+        # The official convolutions have a bias (PyTorch's Conv2d default).
+        self.depthwise_biases = [
+            self.add_weight(name=f"depthwise{i + 1}_bias", shape=(channels,),
+                            initializer="zeros")
+            for i in range(self.num_stages if self.variant == "official" else 0)
+        ]
+        if self.variant == "official":
+            self._check_official_size(input_shape)
         shape = list(input_shape)
         for norm in self.norms:
-            shape[1] = None if shape[1] is None else -(-shape[1] // 2)
-            shape[2] = None if shape[2] is None else -(-shape[2] // 2)
+            shape[1] = self._stage_size(shape[1])
+            shape[2] = self._stage_size(shape[2])
             norm.build(tuple(shape))
         self.input_spec = keras.layers.InputSpec(ndim=4, axes={-1: channels})
+
+    def _stage_size(self, size):
+        """Height or width after one stride-2 depthwise stage (None if unknown)."""
+        if size is None:
+            return None
+        if self.variant == "official":  # no padding: floor((n - k) / 2) + 1
+            return (size - self.kernel_size) // 2 + 1
+        return -(-size // 2)  # "same": ceil(n / 2)
+
+    def _check_official_size(self, input_shape):
+        minimum = 1
+        for _ in range(self.num_stages):
+            minimum = 2 * (minimum - 1) + self.kernel_size
+        for size in input_shape[1:3]:
+            if size is not None and size < minimum:
+                raise ValueError(
+                    f"LocalDistribution(variant='official') needs height and width >= "
+                    f"{minimum} for {self.num_stages} unpadded stride-2 {self.kernel_size}x"
+                    f"{self.kernel_size} convolutions, received input shape "
+                    f"{tuple(input_shape)}."
+                )
 
     def _downsample(self, x, training):
         d = self.downsample_rate
@@ -139,8 +214,11 @@ class LocalDistribution(keras.layers.Layer):
             height, width = ops.shape(x)[1], ops.shape(x)[2]
             size = ((height + d - 1) // d, (width + d - 1) // d)
             return resize_bilinear(x, *size)
+        official = self.variant == "official"
         for i, kernel in enumerate(self.depthwise_kernels):
-            x = ops.depthwise_conv(x, kernel, strides=2, padding="same")
+            x = ops.depthwise_conv(x, kernel, strides=2, padding="valid" if official else "same")
+            if official:
+                x = x + self.depthwise_biases[i]
             if self.batch_norm:
                 x = self.norms[i](x, training=training)
             if self.relu:
@@ -150,7 +228,10 @@ class LocalDistribution(keras.layers.Layer):
     def call(self, inputs, training=None):
         height, width = ops.shape(inputs)[1], ops.shape(inputs)[2]
         coarse = self._downsample(inputs, training)
-        mask_logits = resize_bilinear(coarse, height, width)
+        if self.variant == "official":
+            mask_logits = _resize_bilinear_align_corners(coarse, height, width)
+        else:
+            mask_logits = resize_bilinear(coarse, height, width)
         # The sigmoid runs in the compute dtype: its output is bounded, no overflow.
         mask = ops.sigmoid(mask_logits)
         return mask * inputs + inputs
@@ -170,6 +251,7 @@ class LocalDistribution(keras.layers.Layer):
                 "norm": self.norm,
                 "depthwise_initializer": keras.initializers.serialize(self.depthwise_initializer),
                 "depthwise_regularizer": keras.regularizers.serialize(self.depthwise_regularizer),
+                "variant": self.variant,
             }
         )
         return config
@@ -190,3 +272,22 @@ def _average_pool_same(x, d):
     total = ops.average_pool(ops.pad(x, paddings), pool_size=d, strides=d, padding="valid")
     count = ops.average_pool(ops.pad(ones, paddings), pool_size=d, strides=d, padding="valid")
     return total / count
+
+
+def _resize_bilinear_align_corners(x, height, width):
+    """Bilinear resize of NHWC `x` with corner pixels aligned (PyTorch
+    `F.interpolate(..., mode="bilinear", align_corners=True)`): output index i
+    samples input position i * (n_in - 1) / (n_out - 1), or 0 when n_out = 1."""
+    for axis, size_out in ((1, height), (2, width)):
+        size_in = ops.shape(x)[axis]
+        last = ops.cast(size_in - 1, "float32")
+        scale = last / ops.cast(ops.maximum(size_out - 1, 1), "float32")
+        source = ops.cast(ops.arange(size_out), "float32") * scale
+        lower = ops.clip(ops.floor(source), 0.0, last)
+        upper = ops.minimum(lower + 1.0, last)
+        shape = [1, 1, 1, 1]
+        shape[axis] = -1
+        weight = ops.reshape(ops.cast(source - lower, x.dtype), shape)
+        x = (ops.take(x, ops.cast(lower, "int32"), axis=axis) * (1 - weight)
+             + ops.take(x, ops.cast(upper, "int32"), axis=axis) * weight)
+    return x

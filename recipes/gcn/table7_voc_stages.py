@@ -35,6 +35,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from keras_lk.evaluation.crf import CRF_VOC
 from keras_lk.experiments import Greater, Row, Table, Trend, main
 from keras_lk.experiments.settings import GCN_VOC
 from keras_lk.papers import gcn
@@ -52,10 +53,8 @@ STAGES = {
                 "steps": 20_000},
 }
 MULTI_SCALE = {"scales": (0.5, 0.75, 1.0, 1.25, 1.5), "flip": True}
-# DeepLab's VOC 2012 dense-CRF parameters (Chen et al., ICLR 2015, Sec. 4), as
-# `keras_lk.evaluation.dense_crf` arguments.
-DEEPLAB_VOC_CRF = {"num_iterations": 10, "bilateral_compat": 4.0, "bilateral_sxy": 121.0,
-                   "bilateral_srgb": 5.0, "gaussian_compat": 3.0, "gaussian_sxy": 3.0}
+# DeepLab's VOC 2012 dense-CRF parameters (Chen et al., ICLR 2015), `dense_crf`'s defaults.
+DEEPLAB_VOC_CRF = dict(CRF_VOC)
 
 FULL = dataclasses.replace(
     GCN_VOC, train={**GCN_VOC.train, "freeze_batch_norm": True}, gpu_hours=None,

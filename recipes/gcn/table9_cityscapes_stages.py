@@ -20,7 +20,8 @@ Where the paper is silent, chosen here: the VOC optimisation of Tables 1-7 (SGD 
 momentum 0.99, wd 5e-4, lr 1e-4 poly restarted per stage, flip, frozen BatchNorm),
 100k iterations for Stage-1 (~4 epochs) and 40k for Stage-2 (~13 epochs); multi-scale
 scales 0.5-1.5 + flip, each by the same four-window test; the CRF with DeepLab's VOC
-parameters (the paper gives none for Cityscapes). Labels: the 19 trainIds, 255 void.
+parameters (the paper gives none for Cityscapes, and none is published: a deviation to
+revisit with `keras_lk.evaluation.search_crf_parameters` on val images). Labels: the 19 trainIds, 255 void.
 """
 
 import dataclasses
