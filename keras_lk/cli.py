@@ -4,6 +4,7 @@
         --output-dir runs/gcn
     keras-lk evaluate --model-path runs/gcn/model.keras --dataset scenes
     keras-lk predict --model-path runs/gcn/model.keras --input photos/ --output-dir masks/
+    keras-lk export --model-path runs/gcn/model.keras --format onnx --output gcn.onnx
 
 Every `train` flag is a field of `keras_lk.training.TrainConfig`, documented by its
 docstring; `--model-option KEY=VALUE` sets the family's own options (the arguments of
@@ -151,11 +152,34 @@ def build_parser():
     evaluate.add_argument("--output", help="write the metrics to this JSON file")
     evaluate.add_argument("--boundary-distance", type=int, default=7,
                           help="boundary region half-width in pixels (GCN Table 5: 7)")
+    evaluate.add_argument("--allow-subset", action="store_true",
+                          help="use a dataset prepared from a subset of the official archives")
     predict = sub.add_parser("predict", help="write palette PNG masks for images")
     predict.add_argument("--model-path", required=True, help="a .keras model saved by train")
     predict.add_argument("--input", required=True, nargs="+",
                          help="image files or directories of images")
     predict.add_argument("--output-dir", required=True, help="where to write the PNG masks")
+    predict.add_argument("--scales", type=float, nargs="+", default=[1.0],
+                         help="test scales, averaged (default: one pass at 1.0)")
+    predict.add_argument("--flip", action="store_true", help="also average the flipped image")
+    predict.add_argument("--tile", type=int, help="sliding-window tile side (default: whole)")
+    predict.add_argument("--crf", action="store_true",
+                         help="dense CRF with DeepLab's VOC parameters (keras_lk[crf])")
+    from keras_lk.export import FORMATS
+
+    exporter = sub.add_parser(
+        "export", help="write the main logits as a SavedModel, ONNX or LiteRT file",
+        description="Export a model's main logits (keras_lk.export.export_model); the "
+                    "converters are the keras_lk[export] extra.")
+    exporter.add_argument("--model-path", required=True, help="a .keras model saved by train")
+    exporter.add_argument("--format", required=True, choices=FORMATS,
+                          help="saved_model (a directory), onnx, litert (a .tflite file)")
+    exporter.add_argument("--output", required=True, help="the directory or file to write")
+    exporter.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"),
+                          default=None,
+                          help="fixed input height and width (default: the model's, dynamic)")
+    exporter.add_argument("--batch-size", type=int, default=1,
+                          help="batch dimension of the exported input (default: 1)")
     return parser
 
 
@@ -192,8 +216,9 @@ def evaluate(args):
 
     info = data.DATASETS[args.dataset].for_data_dir(args.data_dir)
     split = info.eval_split if args.split is None else args.split
-    raw = info.load(split, data_dir=args.data_dir, manual_dir=args.manual_dir,
-                    num_images=args.num_images, image_size=args.image_size)
+    with data.subset_allowed(args.allow_subset):
+        raw = info.load(split, data_dir=args.data_dir, manual_dir=args.manual_dir,
+                        num_images=args.num_images, image_size=args.image_size)
     model = load_model(args.model_path)
     try:
         metrics = evaluation.evaluate_segmentation(
@@ -235,50 +260,34 @@ def _image_paths(inputs):
     return paths
 
 
-# PIL modes of 8-bit images; "I;16", "I" and "F" (16-bit, 32-bit, float) would be clipped.
-EIGHT_BIT_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB",
-                   "HSV")
-
-
-def _read_rgb(path):
-    """An image file as uint8 RGB H×W×3; one-line errors for unreadable, empty or
-    non-8-bit images."""
-    import numpy as np
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            if image.mode not in EIGHT_BIT_MODES:
-                raise ValueError(f"image {path!r} has PIL mode {image.mode!r} (16-bit or "
-                                 "float pixels); expected an 8-bit RGB or greyscale image.")
-            pixels = np.asarray(image.convert("RGB"))
-    except OSError as error:
-        raise ValueError(f"cannot read image {path!r}: {error}") from None
-    if 0 in pixels.shape:
-        raise ValueError(f"image {path!r} is empty (size {pixels.shape[1]}×{pixels.shape[0]}).")
-    return pixels
-
-
 def predict(args):
-    """Writes one palette PNG per input image: pixel values are labels, colours the
-    model's palette (VOC's when it has none); the model says its input normalization."""
-    import numpy as np
-
-    from keras_lk.data import normalize_image
-    from keras_lk.evaluation import save_label_png
+    """Writes one palette PNG per input image (`keras_lk.Segmenter`): pixel values are
+    labels, colours the model's palette (VOC's when it has none), at each image's size."""
+    from keras_lk.evaluation.crf import CRF_VOC
+    from keras_lk.inference import Segmenter, read_image
 
     paths = _image_paths(args.input)
-    model = load_model(args.model_path)
-    palette = "voc" if model.palette is None else np.asarray(model.palette, np.uint8)
+    segmenter = Segmenter(load_model(args.model_path), scales=tuple(args.scales),
+                          flip=args.flip, tile=args.tile,
+                          crf=dict(CRF_VOC) if args.crf else None)
     os.makedirs(args.output_dir, exist_ok=True)
-    for path in paths:
-        image = _read_rgb(path)
-        batch = normalize_image(image[None], model.normalization)
-        logits = model.main_logits(model(batch, training=False))[0]
-        mask = np.argmax(logits, axis=-1).astype(np.uint8)
+    for path in paths:  # one at a time: the images of a folder differ in size
+        result = segmenter(read_image(path, name=path))
         name = os.path.splitext(os.path.basename(path))[0] + ".png"
-        save_label_png(os.path.join(args.output_dir, name), mask, palette=palette)
+        result.save(os.path.join(args.output_dir, name))
     print(f"wrote {len(paths)} masks to {args.output_dir}")
+    return 0
+
+
+def export(args):
+    """Writes the model's main logits as a SavedModel, ONNX or LiteRT file
+    (`keras_lk.export.export_model`)."""
+    from keras_lk.export import export_model
+
+    path = export_model(load_model(args.model_path), args.output, format=args.format,
+                        input_size=None if args.input_size is None else tuple(args.input_size),
+                        batch_size=args.batch_size)
+    print(f"exported {args.model_path} ({args.format}) to {path}")
     return 0
 
 
@@ -336,7 +345,7 @@ def _first_line(error):
 def main(argv=None):
     """Entry point of the `keras-lk` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
-    commands = {"train": train, "evaluate": evaluate, "predict": predict}
+    commands = {"train": train, "evaluate": evaluate, "predict": predict, "export": export}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:
@@ -349,7 +358,7 @@ def main(argv=None):
 
         from keras_lk.training import TrainingDivergedError
 
-        known = (ValueError, OSError, TrainingDivergedError, tf.errors.OpError)
+        known = (ValueError, OSError, ImportError, TrainingDivergedError, tf.errors.OpError)
         if isinstance(error, known):
             print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
             return 2

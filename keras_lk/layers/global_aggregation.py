@@ -57,7 +57,10 @@ class CGNL(layers.Layer):
     groups. In each group the affinity over all positions *and* channels is the scalar
     ``<φ, g> / sqrt(C_g·H·W)`` (``use_scale``), and the group's output is ``θ · <φ, g>``.
     A grouped 1x1 conv back to the input channels, GroupNorm, and the residual follow:
-    ``y = x + GN(W_z(θ <φ, g>))``.
+    ``y = x + GN(W_z(θ <φ, g>))``. ``W_z``'s weight is a grouped ``Conv2D``'s kernel
+    (``z/kernel``, ``(1, 1, inter_filters / groups, C)``), applied as one matmul per
+    group: the same numbers, but no XLA-compiled grouped convolution (Keras's TF backend
+    runs those in a ``jit_compile`` function that tf2onnx cannot convert).
 
     Args:
         inter_filters: channels of θ/φ/g; default half the input channels.
@@ -99,6 +102,8 @@ class CGNL(layers.Layer):
         self.theta = layers.Conv2D(inter, 1, use_bias=False, name="theta")
         self.phi = layers.Conv2D(inter, 1, use_bias=False, name="phi")
         self.g = layers.Conv2D(inter, 1, use_bias=False, name="g")
+        # `z` holds W_z's kernel (a grouped Conv2D's: path "z/kernel", its initializer);
+        # `call` applies it with `_grouped_pointwise`, not by calling the Conv2D.
         self.z = layers.Conv2D(channels, 1, groups=self.groups, use_bias=False, name="z")
         self.norm = layers.GroupNormalization(groups=self.groups, name="norm")
         for layer in (self.theta, self.phi, self.g):
@@ -122,8 +127,21 @@ class CGNL(layers.Layer):
             count = ops.cast(height * width * size, "float32")
             affinity = affinity / ops.sqrt(count)
         y = theta_g * ops.cast(affinity, theta_g.dtype)
-        y = ops.reshape(y, (batch, height, width, self._inter))
-        return inputs + self.norm(self.z(y))
+        return inputs + self.norm(self._grouped_pointwise(y, batch, height, width))
+
+    def _grouped_pointwise(self, y, batch, height, width):
+        """``self.z`` (grouped 1x1 conv) on y ``(b, H*W, groups, C_g)`` as per-group
+        matmuls with its kernel; ``(b, H, W, C)``."""
+        size = self._inter // self.groups
+        channels = self.z.filters
+        # Grouped kernel (1, 1, C_g, C): output channels [i*C/groups, (i+1)*C/groups)
+        # read input group i. → (groups, C_g, C/groups).
+        kernel = ops.reshape(ops.cast(self.z.kernel, y.dtype),
+                             (size, self.groups, channels // self.groups))
+        kernel = ops.transpose(kernel, (1, 0, 2))
+        z = ops.matmul(ops.transpose(y, (0, 2, 1, 3)), kernel)  # (b, groups, H*W, C/groups)
+        z = ops.transpose(z, (0, 2, 1, 3))
+        return ops.reshape(z, (batch, height, width, channels))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

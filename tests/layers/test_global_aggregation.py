@@ -49,6 +49,25 @@ def test_cgnl_matches_numpy_formula():
     np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
 
 
+def test_cgnl_grouped_matmul_equals_grouped_conv2d():
+    """W_z runs as per-group matmuls on the kernel of a grouped Conv2D (same variable,
+    path and shape); its output equals Keras's grouped Conv2D with that kernel."""
+    keras.utils.set_random_seed(0)
+    layer = lk_layers.CGNL(inter_filters=8, groups=4, name="cgnl")
+    x = np.random.RandomState(2).normal(size=(2, 5, 7, 16)).astype("float32")
+    layer(x)
+    assert {w.path: tuple(w.shape) for w in layer.weights}["cgnl/z/kernel"] == (1, 1, 2, 16)
+    kernel = np.random.RandomState(3).normal(size=(1, 1, 2, 16)).astype("float32")
+    layer.z.kernel.assign(kernel)
+    conv = keras.layers.Conv2D(16, 1, groups=4, use_bias=False)
+    conv.build((None, None, None, 8))
+    conv.kernel.assign(kernel)
+    y = np.random.RandomState(4).normal(size=(2, 35, 4, 2)).astype("float32")
+    got = keras.ops.convert_to_numpy(layer._grouped_pointwise(y, 2, 5, 7))
+    expected = keras.ops.convert_to_numpy(conv(y.reshape(2, 5, 7, 8)))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_pyramid_pooling_bins_are_adaptive_averages():
     from keras_lk.layers.global_aggregation import _adaptive_pool_matrix
 

@@ -1,0 +1,244 @@
+"""Exporting a keras_lk segmentation model for serving: SavedModel, ONNX, LiteRT.
+
+`export_model` writes one function: normalized images ``"images"`` (float32
+``(batch, H, W, 3)``, normalized as ``model.normalization`` says, like the Keras model's
+input) → main logits ``"logits"`` (float32 ``(batch, H, W, num_classes)``).
+
+| format          | path            | run it with                                  |
+| --------------- | --------------- | -------------------------------------------- |
+| ``saved_model`` | a directory     | ``tf.saved_model.load(path).serve(images)``  |
+| ``onnx``        | a file          | ``onnxruntime.InferenceSession(path)``       |
+| ``litert``      | ``*.tflite``    | ``ai_edge_litert.interpreter.Interpreter``   |
+
+What is exported:
+
+- the main logits only: GALD's auxiliary head (``"aux_logits"``) is a training-time
+  output and is pruned, so every file has the one output ``"logits"``; read it by name
+  (ONNX and LiteRT do not keep the order of a Keras model's outputs);
+- in float32: a mixed-precision model is rebuilt from its config under the float32
+  policy with its weights copied (tf2onnx and the LiteRT converter need float32 graphs);
+- with two layers swapped for equal ones that convert: bilinear ``UpSampling2D``
+  (Keras 3.15.1's resize cannot be traced with unknown H, W) and `PadToMultiple` (whose
+  ``(-size) % m`` tf2onnx converts wrongly, see `_NonNegativePadToMultiple`).
+
+The converters are optional: ``onnx`` needs ``tf2onnx`` and ``onnx``; running the files
+needs ``onnxruntime`` and ``ai-edge-litert``. All four are the ``keras_lk[export]``
+extra; a missing converter raises an ImportError that names it. Export needs the
+TensorFlow backend.
+
+Example:
+>>> import keras_lk.export
+>>> model = keras_lk.models.GCNSeg(num_classes=3, k=5, backbone="resnet10_narrow")
+>>> keras_lk.export.export_model(model, "gcn.onnx", format="onnx")
+'gcn.onnx'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+
+import keras
+
+from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
+from keras_lk.models.spatial import PadToMultiple
+
+FORMATS = ("saved_model", "onnx", "litert")
+INPUT_NAME = "images"
+OUTPUT_NAME = LOGITS
+_KERAS_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
+# Modules each format's conversion imports (the LiteRT converter is part of TensorFlow).
+_CONVERTERS = {"saved_model": (), "onnx": ("tf2onnx", "onnx"), "litert": ()}
+
+
+def require_module(module_name):
+    """Imports an export converter or runtime (``"tf2onnx"``, ``"onnxruntime"``,
+    ``"ai_edge_litert"``...); if it is missing, an ImportError naming the
+    ``keras_lk[export]`` extra."""
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as error:
+        raise ImportError(
+            f"`{module_name}` is needed for this export format and is not installed "
+            f"({error}); install the export extra: pip install 'keras_lk[export]'."
+        ) from None
+
+
+def _check_size(name, value, allow_none):
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be an integer >= 1, received {value!r}.")
+
+
+def _input_shape(model, input_size, batch_size):
+    """``(batch, H, W, C)`` of the exported input; None where it stays dynamic."""
+    if input_size is None:
+        height, width = model.image_shape[:2]
+    else:
+        if not isinstance(input_size, (list, tuple)) or len(input_size) != 2:
+            raise ValueError(f"`input_size` must be None or (height, width), received "
+                             f"{input_size!r}.")
+        height, width = input_size
+        _check_size("input_size height", height, allow_none=False)
+        _check_size("input_size width", width, allow_none=False)
+    _check_size("batch_size", batch_size, allow_none=True)
+    return (batch_size, height, width, model.image_shape[2])
+
+
+@contextlib.contextmanager
+def _float32_policy():
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def float32_model(model):
+    """`model` itself if it computes in float32, else the same model rebuilt from its
+    config under the float32 policy with its weights copied.
+
+    Args:
+        model: a `keras_lk.models.SegmentationModel`.
+
+    Returns:
+        A model of the same class whose layers all compute in float32.
+    """
+    if all(layer.dtype_policy.name == "float32" for layer in [model, *model.layers]):
+        return model
+    with _float32_policy():
+        rebuilt = type(model).from_config(model.get_config())
+    pairs = list(zip(rebuilt.weights, model.weights))
+    if len(rebuilt.weights) != len(model.weights) or any(
+            tuple(a.shape) != tuple(b.shape) for a, b in pairs):
+        raise ValueError(f"rebuilding {model.name!r} in float32 did not give the same "
+                         "weights; was it changed after it was built?")
+    for target, source in pairs:
+        target.assign(keras.ops.cast(source.value, target.dtype))
+    return rebuilt
+
+
+class _DynamicBilinearUpSampling2D(keras.layers.UpSampling2D):
+    """Bilinear `UpSampling2D` that traces with unknown H, W: Keras 3.15.1's
+    `ops.image.resize` tests ``size[0] <= 0`` in Python, which fails on the symbolic sizes
+    of a dynamic-shape trace (keras-team/keras#23315, fixed after 3.15.1). The op is the
+    one Keras's TensorFlow backend runs: ``tf.image.resize(..., "bilinear")``."""
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        shape = tf.shape(inputs)
+        size = (shape[1] * self.size[0], shape[2] * self.size[1])
+        return tf.image.resize(inputs, size, method="bilinear")
+
+
+class _NonNegativePadToMultiple(PadToMultiple):
+    """`PadToMultiple` that converts: its padding as ``(m - size % m) % m``, equal to
+    ``(-size) % m``. tf2onnx 1.17 converts FloorMod as ``x - trunc(x / y) * y``, wrong for
+    negative ``x`` (a 40-pixel-high input came out 32 pixels high)."""
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        shape = tf.shape(inputs)
+        pad_h = (self.multiple - shape[1] % self.multiple) % self.multiple
+        pad_w = (self.multiple - shape[2] % self.multiple) % self.multiple
+        outputs = tf.pad(inputs, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
+        # Restates the static channels, which the LiteRT converter loses through a Pad of
+        # dynamic size; its builtin CONV_2D needs them (else a Flex op the runtime lacks).
+        return tf.reshape(outputs, [-1, shape[1] + pad_h, shape[2] + pad_w,
+                                    inputs.shape[-1]])
+
+
+def _export_layer(layer):
+    if (type(layer) is keras.layers.UpSampling2D and layer.interpolation == "bilinear"
+            and layer.data_format == "channels_last"):
+        return _DynamicBilinearUpSampling2D.from_config(layer.get_config())
+    if type(layer) is PadToMultiple:
+        return _NonNegativePadToMultiple.from_config(layer.get_config())
+    return layer  # the same layer: the inference model shares the model's weights
+
+
+def inference_model(model):
+    """The functional model that `export_model` writes: images → ``{"logits": ...}``.
+
+    Args:
+        model: a `keras_lk.models.SegmentationModel`.
+
+    Returns:
+        A float32 `keras.Model` on the weights of `float32_model(model)`, with GALD's
+        auxiliary head pruned and the layers of `_export_layer` swapped.
+    """
+    model = float32_model(model)
+    logits = SegmentationModel.main_logits(model.output)
+    main = keras.Model(model.inputs, {OUTPUT_NAME: logits}, name=f"{model.name}_inference")
+    return keras.models.clone_model(main, clone_function=_export_layer)
+
+
+def export_model(model, path, format="saved_model", input_size=None, batch_size=1,
+                 verbose=False, **kwargs):
+    """Writes `model`'s main logits as a SavedModel, an ONNX or a LiteRT file.
+
+    Input size, per format (measured with TensorFlow 2.21, Keras 3.15.1, tf2onnx 1.17,
+    onnxruntime 1.32, ai-edge-litert 2.3, on GCNSeg, GALDNet and FCRN):
+
+    - ``input_size=None`` keeps the model's own input size, dynamic H and W by default:
+      ``saved_model`` runs any size; ``onnx``'s input is ``[batch, unk, unk, 3]`` and
+      onnxruntime runs any size; ``litert``'s input has shape ``[batch, 1, 1, 3]`` and
+      signature ``[batch, -1, -1, 3]``: call ``resize_tensor_input(index, (batch, H, W,
+      3))`` and ``allocate_tensors()`` before ``invoke()`` (the signature runner does
+      both).
+    - ``input_size=(H, W)`` fixes the size in every format; a static LiteRT file cannot
+      be resized afterwards (its shapes are folded into constants).
+
+    Args:
+        model: a `keras_lk.models.SegmentationModel` (GCNSeg, GALDNet, FCRN), float32
+            or mixed precision.
+        path: where to write: a directory for ``saved_model``, a file for ``onnx``, a
+            file ending in ``.tflite`` for ``litert``.
+        format: one of `FORMATS`: ``"saved_model"``, ``"onnx"``, ``"litert"``.
+        input_size: None (the model's input size) or ``(height, width)``.
+        batch_size: the batch dimension, or None for a dynamic batch.
+        verbose: let Keras print what it wrote.
+        **kwargs: passed to `keras.Model.export`: ``opset_version`` for ONNX, converter
+            options (``optimizations``...) for LiteRT.
+
+    Returns:
+        `path` as a string.
+
+    Raises:
+        ValueError: an unknown format, a LiteRT path not ending in ``.tflite``, a bad
+            input or batch size, or a backend other than TensorFlow.
+        TypeError: `model` is not a keras_lk segmentation model.
+        ImportError: the format's converter is not installed (the message names the
+            ``keras_lk[export]`` extra).
+
+    Example:
+    >>> model = keras_lk.models.FCRN(4, backbone="resnet10_narrow")
+    >>> keras_lk.export.export_model(model, "fcrn.tflite", format="litert",
+    ...                              input_size=(64, 64))
+    'fcrn.tflite'
+    """
+    if format not in FORMATS:
+        raise ValueError(f"`format` must be one of {FORMATS}, received {format!r}.")
+    path = os.fspath(path)
+    if format == "litert" and not path.endswith(".tflite"):
+        raise ValueError(f"a LiteRT file's path must end with '.tflite', received {path!r}.")
+    if not isinstance(model, SegmentationModel):
+        raise TypeError(f"`model` must be a keras_lk segmentation model (GCNSeg, GALDNet, "
+                         f"FCRN), received a {type(model).__name__}.")
+    shape = _input_shape(model, input_size, batch_size)
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(f"export needs the TensorFlow backend (KERAS_BACKEND=tensorflow), "
+                         f"received {keras.backend.backend()!r}.")
+    for module_name in _CONVERTERS[format]:
+        require_module(module_name)
+    import tensorflow as tf
+
+    signature = [tf.TensorSpec(shape, tf.float32, name=INPUT_NAME)]
+    inference_model(model).export(path, format=_KERAS_FORMATS[format],
+                                  input_signature=signature, verbose=verbose, **kwargs)
+    return path

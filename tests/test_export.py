@@ -1,0 +1,197 @@
+"""`keras_lk.export`: every family in every format, run in its real runtime
+(`tf.saved_model.load`, `onnxruntime`, `ai_edge_litert`) and compared with Keras; the
+`keras-lk export` command; argument and missing-converter errors."""
+
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_lk import cli, export, models
+
+SMALL = "resnet10_narrow"
+FAMILIES = {
+    "gcn": (models.GCNSeg, {"num_classes": 3, "k": 5, "backbone": SMALL}),
+    # GALD's default GA module is CGNL (its grouped W_z) and it has the aux head.
+    "gald": (models.GALDNet, {"num_classes": 3, "backbone": SMALL, "head_channels": 16,
+                              "output_stride": 16}),
+    "fcrn": (models.FCRN, {"num_classes": 3, "backbone": SMALL, "kernel_size": 3,
+                           "dilation": 2, "dropout": True, "num_dropout_blocks": 1}),
+}
+SUFFIXES = {"saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
+# Max abs logit difference allowed between Keras and an exported file (measured ≤ 3e-6
+# for these tiny models on CPU).
+ATOL = 1e-4
+SIZES = [(64, 64), (40, 56)]  # 40x56: not a multiple of GCN's 32, nor square
+
+
+def _build(family):
+    keras.utils.set_random_seed(0)
+    cls, kwargs = FAMILIES[family]
+    return cls(**kwargs)
+
+
+@pytest.fixture(scope="module")
+def family_models():
+    return {family: _build(family) for family in FAMILIES}
+
+
+def _images(size, seed=0):
+    return np.random.RandomState(seed).normal(size=(1, *size, 3)).astype("float32")
+
+
+def _keras_logits(model, images):
+    return keras.ops.convert_to_numpy(model.main_logits(model(images, training=False)))
+
+
+def _run_exported(format, path, images):
+    """Runs an exported file in its own runtime; the "logits" output, by name."""
+    if format == "saved_model":
+        loaded = tf.saved_model.load(path)
+        return loaded.serve(tf.constant(images))["logits"].numpy()
+    if format == "onnx":
+        onnxruntime = export.require_module("onnxruntime")
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        assert [i.name for i in session.get_inputs()] == ["images"]
+        assert [o.name for o in session.get_outputs()] == ["logits"]  # aux head pruned
+        return session.run(["logits"], {"images": images})[0]
+    interpreter_module = export.require_module("ai_edge_litert.interpreter")
+    interpreter = interpreter_module.Interpreter(model_path=path)
+    assert interpreter.get_signature_list() == {
+        "serving_default": {"inputs": ["images"], "outputs": ["logits"]}}
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, images.shape)
+    interpreter.allocate_tensors()
+    return interpreter.get_signature_runner("serving_default")(images=images)["logits"]
+
+
+def _assert_same_logits(got, expected):
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL)
+    # Identical argmax, but for pixels whose top-2 Keras logits are within ATOL (ties).
+    top2 = np.sort(expected, axis=-1)[..., -2:]
+    decided = top2[..., 1] - top2[..., 0] > ATOL
+    assert np.array_equal(got.argmax(-1)[decided], expected.argmax(-1)[decided])
+    assert decided.mean() > 0.99
+
+
+@pytest.mark.parametrize("format", export.FORMATS)
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_dynamic_size_export_matches_keras_in_its_runtime(family, format, family_models,
+                                                          tmp_path):
+    model = family_models[family]
+    path = str(tmp_path / f"{family}{SUFFIXES[format]}")
+    assert export.export_model(model, path, format=format) == path
+    for seed, size in enumerate(SIZES):
+        images = _images(size, seed)
+        _assert_same_logits(_run_exported(format, path, images), _keras_logits(model, images))
+
+
+def test_static_litert_file_has_the_given_size(family_models, tmp_path):
+    model = family_models["gald"]
+    path = export.export_model(model, str(tmp_path / "gald.tflite"), format="litert",
+                               input_size=(40, 56))
+    interpreter = export.require_module("ai_edge_litert.interpreter").Interpreter(
+        model_path=path)
+    details = interpreter.get_input_details()[0]
+    assert list(details["shape_signature"]) == list(details["shape"]) == [1, 40, 56, 3]
+    images = _images((40, 56))
+    _assert_same_logits(_run_exported("litert", path, images), _keras_logits(model, images))
+
+
+def test_onnx_batch_size_none_is_dynamic(family_models, tmp_path):
+    model = family_models["gald"]
+    path = export.export_model(model, str(tmp_path / "gald.onnx"), format="onnx",
+                               batch_size=None)
+    images = np.random.RandomState(5).normal(size=(2, 40, 56, 3)).astype("float32")
+    _assert_same_logits(_run_exported("onnx", path, images), _keras_logits(model, images))
+
+
+def test_mixed_precision_model_is_exported_in_float32(tmp_path):
+    previous = keras.config.dtype_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        mixed = _build("gald")
+    finally:
+        keras.config.set_dtype_policy(previous)
+    rebuilt = export.float32_model(mixed)
+    assert mixed.dtype_policy.name == "mixed_float16"  # the model itself is unchanged
+    assert all(layer.dtype_policy.name == "float32" for layer in rebuilt.layers)
+    assert type(rebuilt) is models.GALDNet
+    for a, b in zip(rebuilt.weights, mixed.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a),
+                                      keras.ops.convert_to_numpy(b))
+    path = export.export_model(mixed, str(tmp_path / "mixed"), format="saved_model")
+    images = _images((40, 56))
+    _assert_same_logits(_run_exported("saved_model", path, images),
+                        _keras_logits(rebuilt, images))
+    # ... and close to the float16 model itself.
+    np.testing.assert_allclose(_run_exported("saved_model", path, images),
+                               _keras_logits(mixed, images), atol=5e-2)
+
+
+def test_cli_export_writes_a_file_that_matches_the_model(family_models, tmp_path, capsys):
+    model = family_models["fcrn"]
+    model_path = str(tmp_path / "fcrn.keras")
+    model.save(model_path)
+    output = str(tmp_path / "fcrn.tflite")
+    status = cli.main(["export", "--model-path", model_path, "--format", "litert",
+                       "--output", output, "--input-size", "40", "56"])
+    assert status == 0
+    assert f"to {output}" in capsys.readouterr().out
+    images = _images((40, 56))
+    _assert_same_logits(_run_exported("litert", output, images), _keras_logits(model, images))
+
+
+def test_cli_export_errors(family_models, tmp_path, capsys, monkeypatch):
+    model_path = str(tmp_path / "gcn.keras")
+    family_models["gcn"].save(model_path)
+    with pytest.raises(SystemExit) as exit_info:  # argparse: not one of the choices
+        cli.main(["export", "--model-path", model_path, "--format", "tflite",
+                  "--output", "x"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'tflite'" in capsys.readouterr().err
+    status = cli.main(["export", "--model-path", model_path, "--format", "litert",
+                       "--output", str(tmp_path / "gcn.lite")])
+    assert status == 2
+    assert "must end with '.tflite'" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "tf2onnx", None)
+    status = cli.main(["export", "--model-path", model_path, "--format", "onnx",
+                       "--output", str(tmp_path / "gcn.onnx")])
+    assert status == 2  # a known error: one line, no traceback hint
+    assert "pip install 'keras_lk[export]'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"format": "tflite"}, ValueError, "`format` must be one of"),
+    ({"format": "litert"}, ValueError, "must end with '.tflite'"),
+    ({"input_size": (40,)}, ValueError, "`input_size` must be None or"),
+    ({"input_size": (40, 0)}, ValueError, "input_size width"),
+    ({"batch_size": 0}, ValueError, "`batch_size` must be an integer"),
+])
+def test_export_argument_errors(kwargs, error, match, family_models, tmp_path):
+    with pytest.raises(error, match=match):
+        export.export_model(family_models["gcn"], str(tmp_path / "out"), **kwargs)
+
+
+def test_export_refuses_other_models(tmp_path):
+    inputs = keras.Input((8, 8, 3))
+    plain = keras.Model(inputs, keras.layers.Conv2D(2, 1)(inputs))
+    with pytest.raises(TypeError, match="keras_lk segmentation model"):
+        export.export_model(plain, str(tmp_path / "plain"))
+
+
+@pytest.mark.parametrize("module_name", ["tf2onnx", "onnx"])
+def test_missing_converter_names_the_export_extra(module_name, family_models, tmp_path,
+                                                  monkeypatch):
+    monkeypatch.setitem(sys.modules, module_name, None)  # makes `import` fail
+    with pytest.raises(ImportError, match=rf"`{module_name}`.*keras_lk\[export\]"):
+        export.export_model(family_models["gcn"], str(tmp_path / "m.onnx"), format="onnx")
+
+
+def test_missing_runtime_names_the_export_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(ImportError, match=r"keras_lk\[export\]"):
+        export.require_module("onnxruntime")
