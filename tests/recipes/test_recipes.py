@@ -355,6 +355,7 @@ def test_test_server_recipes_write_the_submission_archive(relative, benchmark, t
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # ImageNet pretraining, then a VOC run: CI runs it (RUN_SLOW=1)
 def test_gcn_table6_pretrains_then_fine_tunes_on_tiny_archives(tmp_path, monkeypatch, capsys):
     """ImageNet pretraining through TFDS imagenet2012, then a VOC row from its weights."""
     import json
