@@ -14,9 +14,10 @@ paper's 80.3 / 80.4 / 81.0 on VOC 2012 val). Every other option (--data-dir,
 """
 
 import argparse
-import importlib.util
 import os
 import sys
+
+from keras_lk.experiments.coverage import load_recipe
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -24,11 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _table7():
-    path = os.path.join(HERE, "gcn", "table7_voc_stages.py")
-    spec = importlib.util.spec_from_file_location("gcn_table7_voc_stages", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe(os.path.join(HERE, "gcn", "table7_voc_stages.py"))
 
 
 def rows_for(table7, head, stages):

@@ -15,22 +15,18 @@ Ambiguity: Table 10's 76.9 equals Table 9's Stage-2 val figure and the paper doe
 say which protocol the submission used; Table 9's best val row (MS + CRF) is assumed.
 """
 
-import importlib.util
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from keras_lk.experiments.coverage import load_recipe
 from keras_lk.experiments.submit import Submission, main
 from keras_lk.papers import gcn
 
 
 def _table9():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "table9_cityscapes_stages.py")
-    spec = importlib.util.spec_from_file_location("gcn_table9_cityscapes_stages", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe(os.path.join(os.path.dirname(os.path.abspath(__file__)), "table9_cityscapes_stages.py"))
 
 
 def _smoke_model():

@@ -17,22 +17,18 @@ The paper does not say which test-time protocol its submission used; Table 7's b
 val row is assumed.
 """
 
-import importlib.util
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from keras_lk.experiments.coverage import load_recipe
 from keras_lk.experiments.submit import Submission, main
 from keras_lk.papers import gcn
 
 
 def _table7():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "table7_voc_stages.py")
-    spec = importlib.util.spec_from_file_location("gcn_table7_voc_stages", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe(os.path.join(os.path.dirname(os.path.abspath(__file__)), "table7_voc_stages.py"))
 
 
 def _smoke_model():

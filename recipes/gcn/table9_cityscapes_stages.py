@@ -25,23 +25,19 @@ revisit with `keras_lk.evaluation.search_crf_parameters` on val images). Labels:
 """
 
 import dataclasses
-import importlib.util
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from keras_lk.experiments import Evaluation, Greater, Row, Table, main
+from keras_lk.experiments.coverage import load_recipe
 from keras_lk.experiments.settings import GCN_VOC
 from keras_lk.papers import gcn
 
 
 def _table7():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "table7_voc_stages.py")
-    spec = importlib.util.spec_from_file_location("gcn_table7_voc_stages", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe(os.path.join(os.path.dirname(os.path.abspath(__file__)), "table7_voc_stages.py"))
 
 
 TABLE7 = _table7()
