@@ -1,7 +1,14 @@
-"""Backbones: dilated ResNet v1 (10-narrow/18/50/101/152) and ResNet50-GCN, and their
-registry `BACKBONES` (name → builder, input normalization, ImageNet weights)."""
+"""Backbones: dilated ResNet v1 (10-narrow/18/50/101/152) and ResNet50-GCN, their
+registry `BACKBONES` (name → builder, input normalization, ImageNet weights), and any
+keras-hub backbone with pyramid outputs (`keras_lk.backbones.hub`)."""
 
-from keras_lk.backbones.registry import BACKBONES, BackboneInfo, get_backbone
+from keras_lk.backbones import hub
+from keras_lk.backbones.registry import (
+    BACKBONES,
+    BackboneInfo,
+    backbone_normalization,
+    get_backbone,
+)
 from keras_lk.backbones.resnet import (
     CaffePreprocessing,
     ResNet10Local,
@@ -27,6 +34,8 @@ __all__ = [
     "ResNet101",
     "ResNet152",
     "ResNetBackbone",
+    "backbone_normalization",
     "get_backbone",
+    "hub",
     "preprocess_input",
 ]

@@ -1,5 +1,7 @@
 """The backbone registry: name → builder and the facts a model or a tool needs.
 
+keras-hub backbones need no entry: `get_backbone` builds any of them (`hub`).
+
 Adding a backbone: write its builder (a function returning a model whose output is
 ``{"res2", "res3", "res4", "res5"}``, accepting the keyword arguments of
 `ResNetBackbone`), then add one `BackboneInfo` line below.
@@ -10,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from keras_lk.backbones import resnet
+from keras_lk.backbones import hub, resnet
 from keras_lk.registry import Registry
 
 
@@ -57,5 +59,16 @@ BACKBONES = Registry("backbone", [
 
 
 def get_backbone(backbone, **kwargs):
-    """Builds the registered backbone named `backbone`; keyword arguments go to its builder."""
+    """Builds `backbone`: a name of `BACKBONES`, or a keras-hub backbone (instance,
+    ``"keras_hub:<preset>"`` or its stored config, see `keras_lk.backbones.hub`); keyword
+    arguments go to its builder."""
+    if hub.is_hub_backbone(backbone):
+        return hub.build(backbone, **kwargs)
     return BACKBONES[backbone].build(**kwargs)
+
+
+def backbone_normalization(backbone) -> str:
+    """The input normalization `backbone`'s weights expect."""
+    if hub.is_hub_backbone(backbone):
+        return hub.NORMALIZATION
+    return BACKBONES[backbone].normalization

@@ -38,7 +38,8 @@ class FCRN(SegmentationModel):
         num_classes: number of classes (21 for PASCAL VOC, 19 for Cityscapes).
         backbone: a name of `keras_lk.backbones.BACKBONES`: ``"resnet50"``,
             ``"resnet101"``, ``"resnet152"`` (the paper's depths), or ``"resnet18"`` /
-            ``"resnet10_narrow"`` (small, CPU runs).
+            ``"resnet10_narrow"`` (small, CPU runs); or a keras-hub ``Backbone`` with pyramid outputs P2..P5 (an instance, or
+            ``"keras_hub:<preset name or directory>"``; see `keras_lk.backbones.hub`).
         output_stride: 8 or 16 (the paper's "Resolution" 1/8, 1/16); 32 allowed.
         kernel_size: odd classifier kernel size (3, 5, 7 in the paper).
         dilation: classifier dilation (6, 12, 18 in the paper).
@@ -97,7 +98,7 @@ class FCRN(SegmentationModel):
     ):
         check_odd_kernel_size("kernel_size", kernel_size)
         check_positive_int("dilation", dilation)
-        class_names, palette, normalization = self._check_segmentation_args(
+        class_names, palette, normalization, backbone = self._check_segmentation_args(
             num_classes, class_names, palette, normalization, ignore_label, backbone)
 
         # === Functional Model ===

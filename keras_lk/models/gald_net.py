@@ -82,7 +82,9 @@ class GALDNet(SegmentationModel):
         num_classes: number of classes (19 for Cityscapes).
         backbone: a name of `keras_lk.backbones.BACKBONES`: ``"resnet50"`` (Table 1),
             ``"resnet101"`` (Table 1(d)), or ``"resnet18"`` / ``"resnet10_narrow"``
-            (small, CPU runs).
+            (small, CPU runs); or a keras-hub ``Backbone`` with pyramid outputs P2..P5
+            (an instance, or ``"keras_hub:<preset name or directory>"``; dilated to
+            `output_stride`, see `keras_lk.backbones.hub`).
         ga: ``"cgnl"``, ``"nonlocal"``, ``"psp"``, ``"aspp"`` or None (Table 1(a)).
         ld: add Local Distribution (Table 1(b)).
         arrangement: ``"gald"``, ``"ldga"`` or ``"parallel"`` (Table 1(c)); used when
@@ -156,7 +158,7 @@ class GALDNet(SegmentationModel):
             raise ValueError(
                 f"`aux_loss_weight` must be a number >= 0, received {aux_loss_weight!r}."
             )
-        class_names, palette, normalization = self._check_segmentation_args(
+        class_names, palette, normalization, backbone = self._check_segmentation_args(
             num_classes, class_names, palette, normalization, ignore_label, backbone)
         norm = norm_name(use_sync_bn)
 

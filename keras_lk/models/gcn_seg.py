@@ -97,7 +97,8 @@ class GCNSeg(SegmentationModel):
         k: kernel size of the heads (odd; 15 on VOC, 25 on Cityscapes; any size works).
         backbone: a name of `keras_lk.backbones.BACKBONES`: ``"resnet152"`` (the paper),
             ``"resnet101"``, ``"resnet50"``, ``"resnet50_gcn"`` (Table 6), ``"resnet18"``
-            or ``"resnet10_narrow"`` (small, CPU runs).
+            or ``"resnet10_narrow"`` (small, CPU runs); or a keras-hub ``Backbone`` with pyramid outputs P2..P5 (an instance, or
+            ``"keras_hub:<preset name or directory>"``; see `keras_lk.backbones.hub`).
         head: ``"gcn"`` (Fig. 2B), ``"conv1x1"`` (Table 1 "base"), ``"conv_kxk"``
             (Fig. 4C, Tables 2-3) or ``"stack3x3"`` (Fig. 4D, Table 4); see `HEADS`.
         boundary_refine: use the BR blocks (Table 5); False gives Tables 1-4's model.
@@ -151,7 +152,7 @@ class GCNSeg(SegmentationModel):
     ):
         check_choice("head", head, HEADS)
         check_odd_kernel_size("k", k)
-        class_names, palette, normalization = self._check_segmentation_args(
+        class_names, palette, normalization, backbone = self._check_segmentation_args(
             num_classes, class_names, palette, normalization, ignore_label, backbone)
         if output_stride != 32:
             raise ValueError(

@@ -75,18 +75,26 @@ class SegmentationModel(keras.Model):
         self.palette = palette
         self.normalization = normalization
         self.ignore_label = ignore_label
-        self.backbone_name = backbone
+        from keras_lk.backbones import hub
+
+        # A keras-hub backbone is kept as its architecture's config (see `hub`).
+        self.backbone_name = hub.serialize(backbone) if hub.is_hub_backbone(backbone) \
+            else backbone
         self.use_sync_bn = use_sync_bn
         self.image_shape = tuple(input_shape)  # `input_shape` is a Functional property
 
     @staticmethod
     def _check_segmentation_args(num_classes, class_names, palette, normalization,
                                  ignore_label, backbone):
-        """Validates the shared arguments; returns (class_names, palette, normalization)."""
-        from keras_lk.backbones import BACKBONES
+        """Validates the shared arguments; returns (class_names, palette, normalization,
+        backbone), the backbone resolved once if it is a keras-hub one (a preset loads
+        here, not again when the model is built)."""
+        from keras_lk.backbones import backbone_normalization, hub
 
         check_positive_int("num_classes", num_classes)
-        info = BACKBONES[backbone]
+        if hub.is_hub_backbone(backbone):
+            backbone = hub.resolve(backbone)
+        default_normalization = backbone_normalization(backbone)
         if isinstance(ignore_label, bool) or not isinstance(ignore_label, int) or (
                 0 <= ignore_label < num_classes):
             raise ValueError(
@@ -95,7 +103,7 @@ class SegmentationModel(keras.Model):
             )
         return (_check_class_names(class_names, num_classes),
                 _check_palette(palette, num_classes),
-                _check_normalization(normalization or info.normalization))
+                _check_normalization(normalization or default_normalization), backbone)
 
     def _segmentation_config(self):
         return {

@@ -26,10 +26,27 @@ def choices() -> dict:
     from keras_lk.training.trainer import OPTIMIZERS, SCHEDULES
 
     return {
-        "model": MODELS.names(), "backbone": BACKBONES.names(), "dataset": DATASETS.names(),
+        "model": MODELS.names(), "backbone": _BackboneChoices(BACKBONES.names()),
+        "dataset": DATASETS.names(),
         "schedule": tuple(SCHEDULES), "loss": LOSSES, "optimizer": tuple(OPTIMIZERS),
         "precision": PRECISIONS, "strategy": STRATEGIES,
     }
+
+
+class _BackboneChoices(tuple):
+    """The registered backbone names; ``"keras_hub:<preset>"`` is valid too."""
+
+    def __contains__(self, value):
+        from keras_lk.backbones import hub
+
+        return super().__contains__(value) or (
+            isinstance(value, str) and hub.is_hub_backbone(value))
+
+    def __repr__(self):
+        return super().__repr__()[:-1] + f", '{_HUB_CHOICE}')"
+
+
+_HUB_CHOICE = "keras_hub:<preset name or directory>"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +60,8 @@ class TrainConfig:
         model_options: the family's own options (its constructor's arguments, e.g.
             ``{"k": 15, "head": "gcn"}`` for gcn, ``{"ga": "cgnl"}`` for gald), checked
             against its signature.
-        backbone: backbone of `keras_lk.backbones.BACKBONES`.
+        backbone: backbone of `keras_lk.backbones.BACKBONES`, or ``"keras_hub:<preset>"``
+            (a keras-hub preset name or directory, `keras_lk.backbones.hub`).
         backbone_weights: None, "imagenet" or the path of a weights file
             (.weights.h5, or a legacy .h5 loaded by layer name) to start the backbone from.
         init_from: a trained model (.keras file or run directory) to start every weight

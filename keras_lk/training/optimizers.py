@@ -18,8 +18,10 @@ import re
 import keras
 from keras import ops
 
-BACKBONE_PATTERN = r"^(conv[1-5]_|pool1_)"
-"""Paths of the keras_lk ResNet backbone variables (`conv4_block6_2_conv/kernel`)."""
+BACKBONE_PATTERN = r"^(conv[1-5]_|pool1_|backbone_)"
+"""Paths of the backbone variables: keras_lk ResNets' (`conv4_block6_2_conv/kernel`) and
+keras-hub backbones' copies (`backbone_stack2_block0_1_conv/kernel`, see
+`keras_lk.backbones.hub`)."""
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
