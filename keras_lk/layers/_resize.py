@@ -1,5 +1,8 @@
 """Bilinear resizing with half-pixel centres, written with keras.ops.
 
+`resize_bilinear_align_corners` is the other convention (PyTorch `align_corners=True`,
+GALD's official code).
+
 `keras.ops.image.resize` lowers to different kernels per backend, and under
 XLA (TensorFlow `jit_compile=True`) its bilinear result differs from the
 eager one at some rows for non-integer scales. Gathering the two neighbours
@@ -29,3 +32,22 @@ def resize_bilinear(x, height, width):
     lower, upper, weight = bilinear_neighbours(ops.shape(x)[2], width, x.dtype)
     weight = ops.reshape(weight, (1, 1, -1, 1))
     return ops.take(x, lower, axis=2) * (1 - weight) + ops.take(x, upper, axis=2) * weight
+
+
+def resize_bilinear_align_corners(x, height, width):
+    """Bilinear resize of NHWC `x` with corner pixels aligned (PyTorch
+    `F.interpolate(..., mode="bilinear", align_corners=True)`): output index i
+    samples input position i * (n_in - 1) / (n_out - 1), or 0 when n_out = 1."""
+    for axis, size_out in ((1, height), (2, width)):
+        size_in = ops.shape(x)[axis]
+        last = ops.cast(size_in - 1, "float32")
+        scale = last / ops.cast(ops.maximum(size_out - 1, 1), "float32")
+        source = ops.cast(ops.arange(size_out), "float32") * scale
+        lower = ops.clip(ops.floor(source), 0.0, last)
+        upper = ops.minimum(lower + 1.0, last)
+        shape = [1, 1, 1, 1]
+        shape[axis] = -1
+        weight = ops.reshape(ops.cast(source - lower, x.dtype), shape)
+        x = (ops.take(x, ops.cast(lower, "int32"), axis=axis) * (1 - weight)
+             + ops.take(x, ops.cast(upper, "int32"), axis=axis) * weight)
+    return x

@@ -7,7 +7,7 @@ BMVC 2019; official code https://github.com/lxtGH/GALD-Net (`LocalAttenModule`).
 import keras
 from keras import ops
 
-from keras_lk.layers._resize import resize_bilinear
+from keras_lk.layers._resize import resize_bilinear, resize_bilinear_align_corners
 from keras_lk.layers._validation import (
     check_choice,
     check_known_channels,
@@ -229,7 +229,7 @@ class LocalDistribution(keras.layers.Layer):
         height, width = ops.shape(inputs)[1], ops.shape(inputs)[2]
         coarse = self._downsample(inputs, training)
         if self.variant == "official":
-            mask_logits = _resize_bilinear_align_corners(coarse, height, width)
+            mask_logits = resize_bilinear_align_corners(coarse, height, width)
         else:
             mask_logits = resize_bilinear(coarse, height, width)
         # The sigmoid runs in the compute dtype: its output is bounded, no overflow.
@@ -272,22 +272,3 @@ def _average_pool_same(x, d):
     total = ops.average_pool(ops.pad(x, paddings), pool_size=d, strides=d, padding="valid")
     count = ops.average_pool(ops.pad(ones, paddings), pool_size=d, strides=d, padding="valid")
     return total / count
-
-
-def _resize_bilinear_align_corners(x, height, width):
-    """Bilinear resize of NHWC `x` with corner pixels aligned (PyTorch
-    `F.interpolate(..., mode="bilinear", align_corners=True)`): output index i
-    samples input position i * (n_in - 1) / (n_out - 1), or 0 when n_out = 1."""
-    for axis, size_out in ((1, height), (2, width)):
-        size_in = ops.shape(x)[axis]
-        last = ops.cast(size_in - 1, "float32")
-        scale = last / ops.cast(ops.maximum(size_out - 1, 1), "float32")
-        source = ops.cast(ops.arange(size_out), "float32") * scale
-        lower = ops.clip(ops.floor(source), 0.0, last)
-        upper = ops.minimum(lower + 1.0, last)
-        shape = [1, 1, 1, 1]
-        shape[axis] = -1
-        weight = ops.reshape(ops.cast(source - lower, x.dtype), shape)
-        x = (ops.take(x, ops.cast(lower, "int32"), axis=axis) * (1 - weight)
-             + ops.take(x, ops.cast(upper, "int32"), axis=axis) * weight)
-    return x

@@ -14,6 +14,21 @@ LD is `keras_lk.layers.LocalDistribution` (rate 8). Arrangements of Table 1(c):
 The auxiliary head's loss weight is ``aux_loss_weight`` (default `AUX_LOSS_WEIGHT`, 0.4,
 as GALD's public code); `GALDNet.compile(loss="auto")` applies it.
 
+``variant="official"`` is the head of GALD's public code (``GALDHead``, ``GALDBlock``)
+instead of the paper's Eq. (3), for CGNL + LD in the GALD arrangement::
+
+    res-5 ─ 3x3 conv 512 + BN + ReLU ─ G = up(CGNL(ReLU(BN(dw3x3/2 valid, bias)))) ─
+          LD_official(G) + G ─ 3x3 conv 512 + BN + ReLU ─ concat(res-5) ─ 3x3 conv 512
+          + BN + ReLU ─ 1x1 classifier ─ bilinear (align corners)          → "logits"
+    res-4 ─ 3x3 conv 512 (bias) + BN + ReLU ─ spatial dropout 0.1 ─ 1x1 ─ bilinear
+          (align corners)                                                 → "aux_logits"
+
+so its GA-LD block returns M ⊙ G + 2G (the paper's F_GALD = M ⊙ G + G plus the block's
+own residual), a 3×3 convolution follows it, the main head has no dropout, CGNL's
+affinity is unscaled (``use_scale=False``), every BatchNorm has PyTorch's epsilon 1e-5
+and momentum 0.1, and every upsampling aligns corners. The official backbone (a ResNet
+with a three-convolution stem) is not part of the variant: pass any backbone.
+
 Reference:
     Li et al., "Global Aggregation then Local Distribution in Fully Convolutional
     Networks", BMVC 2019, Sec. 3-4, Fig. 2-3, Table 1.
@@ -28,7 +43,7 @@ from keras_lk.layers._validation import check_choice, check_positive_int
 from keras_lk.layers.local_distribution import DOWNSAMPLERS
 from keras_lk.layers.normalization import conv_norm_act, norm_activation, norm_name
 from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
-from keras_lk.models.spatial import CropToMatch
+from keras_lk.models.spatial import CropToMatch, ResizeToMatch
 
 AUX_LOSS_WEIGHT = 0.4
 AUX_LOGITS = "aux_logits"
@@ -68,10 +83,90 @@ ARRANGEMENTS = {
 }
 
 
+VARIANTS = ("paper", "official")
+# PyTorch's BatchNorm2d defaults, the official code's (momentum 0.1 = Keras 0.9).
+OFFICIAL_BN = {"epsilon": 1e-5, "momentum": 0.9}
+
+
+def _official_conv_bn_relu(x, filters, kernel_size, name, norm, use_bias=False):
+    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias,
+                      name=f"{name}_conv")(x)
+    x = lk_layers.norm_layer(norm, f"{name}_bn", **OFFICIAL_BN)(x)
+    return layers.Activation("relu", name=f"{name}_relu")(x)
+
+
+def _official_head(features, inputs, num_classes, head_channels, cgnl_groups, norm,
+                   aux_head):
+    """GALD's public ``GALDHead`` (+ its ``dsn`` auxiliary head), see the module doc."""
+    x = _official_conv_bn_relu(features["res5"], head_channels, 3, "head_reduce", norm)
+    g = layers.DepthwiseConv2D(3, strides=2, padding="valid", use_bias=True,
+                               name="ga_downsample_conv")(x)
+    g = lk_layers.norm_layer(norm, "ga_downsample_bn", **OFFICIAL_BN)(g)
+    g = layers.Activation("relu", name="ga_downsample_relu")(g)
+    g = lk_layers.CGNL(groups=cgnl_groups, use_scale=False, name="ga_cgnl")(g)
+    g = ResizeToMatch(align_corners=True, name="ga_upsample")([g, x])
+    x = lk_layers.LocalDistribution(variant="official", batch_norm=True, relu=True,
+                                    norm=norm, name="ld")(g)
+    x = layers.Add(name="gald_residual")([x, g])
+    x = _official_conv_bn_relu(x, head_channels, 3, "head_convb", norm)
+    x = layers.Concatenate(name="head_concat")([features["res5"], x])
+    x = _official_conv_bn_relu(x, head_channels, 3, "head_fuse", norm)
+    x = layers.Conv2D(num_classes, 1, name="classifier")(x)
+    logits = _resize_logits(x, inputs, LOGITS)
+    if not aux_head:
+        return logits
+    aux = _official_conv_bn_relu(features["res4"], head_channels, 3, "aux", norm,
+                                 use_bias=True)
+    aux = layers.SpatialDropout2D(0.1, name="aux_dropout")(aux)
+    aux = layers.Conv2D(num_classes, 1, name="aux_classifier")(aux)
+    return {LOGITS: logits, AUX_LOGITS: _resize_logits(aux, inputs, AUX_LOGITS)}
+
+
+def _resize_logits(x, reference, name):
+    x = ResizeToMatch(align_corners=True, name=f"{name}_upsample")([x, reference])
+    return layers.Activation("linear", dtype="float32", name=name)(x)
+
+
 def _upsample_logits(x, factor, reference, name):
     x = layers.UpSampling2D(factor, interpolation="bilinear", name=f"{name}_upsample")(x)
     x = CropToMatch(name=f"{name}_crop")([x, reference])
     return layers.Activation("linear", dtype="float32", name=name)(x)
+
+
+def _paper_head(features, inputs, num_classes, ga, ld, arrangement, ld_downsample,
+                ld_downsample_rate, aux_head, head_channels, cgnl_groups, output_stride, norm):
+    """The head of the module doc's first diagram (GALD Eq. 3)."""
+    x = conv_norm_act(features["res5"], head_channels, 3, name="head_reduce", norm=norm)
+
+    def global_aggregation(t):
+        return GA_MODULES[ga](t, norm, cgnl_groups)
+
+    def local_distribution(t):
+        return lk_layers.LocalDistribution(
+            downsample_rate=ld_downsample_rate, downsample=ld_downsample, norm=norm,
+            name="ld",
+        )(t)
+
+    if ga is not None and ld:
+        x = ARRANGEMENTS[arrangement](x, global_aggregation, local_distribution)
+    elif ga is not None:
+        x = global_aggregation(x)
+    elif ld:
+        x = local_distribution(x)
+
+    x = layers.Concatenate(name="head_concat")([features["res5"], x])
+    x = conv_norm_act(x, head_channels, 3, name="head_fuse", norm=norm)
+    x = layers.Dropout(0.1, name="head_dropout")(x)
+    x = layers.Conv2D(num_classes, 1, name="classifier")(x)
+    outputs = _upsample_logits(x, output_stride, inputs, LOGITS)
+    if aux_head:
+        aux = conv_norm_act(features["res4"], head_channels // 2, 3, name="aux",
+                            norm=norm)
+        aux = layers.Dropout(0.1, name="aux_dropout")(aux)
+        aux = layers.Conv2D(num_classes, 1, name="aux_classifier")(aux)
+        aux = _upsample_logits(aux, min(output_stride, 16), inputs, AUX_LOGITS)
+        outputs = {LOGITS: outputs, AUX_LOGITS: aux}
+    return outputs
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -97,6 +192,8 @@ class GALDNet(SegmentationModel):
         aux_loss_weight: weight of the auxiliary loss (0.4, GALD's public code).
         head_channels: channels of the head convs (512).
         cgnl_groups: CGNL groups (8).
+        variant: ``"paper"`` (Eq. 3, default) or ``"official"`` (the public code's head
+            for CGNL + LD; see the module doc).
         backbone_weights: None, ``"imagenet"`` or a path, see `keras_lk.backbones`.
         output_stride: backbone output stride (8 in the paper; 16 or 32 for speed).
         use_sync_bn: synchronized BatchNormalization (every BatchNorm: backbone, head,
@@ -138,6 +235,7 @@ class GALDNet(SegmentationModel):
         aux_loss_weight=AUX_LOSS_WEIGHT,
         head_channels=512,
         cgnl_groups=8,
+        variant="paper",
         backbone_weights=None,
         output_stride=8,
         use_sync_bn=False,
@@ -152,6 +250,15 @@ class GALDNet(SegmentationModel):
         check_choice("ga", ga, (*GA_MODULES, None))
         check_choice("arrangement", arrangement, ARRANGEMENTS)
         check_choice("ld_downsample", ld_downsample, DOWNSAMPLERS)
+        check_choice("variant", variant, VARIANTS)
+        if variant == "official" and (ga, ld, arrangement, ld_downsample, ld_downsample_rate) \
+                != ("cgnl", True, "gald", "depthwise", 8):
+            raise ValueError(
+                "`variant='official'` is the official code's CGNL + LD head: it needs "
+                "ga='cgnl', ld=True, arrangement='gald', ld_downsample='depthwise', "
+                f"ld_downsample_rate=8; received ga={ga!r}, ld={ld!r}, "
+                f"arrangement={arrangement!r}, ld_downsample={ld_downsample!r}, "
+                f"ld_downsample_rate={ld_downsample_rate!r}.")
         check_positive_int("head_channels", head_channels)
         check_positive_int("cgnl_groups", cgnl_groups)
         if not isinstance(aux_loss_weight, (int, float)) or aux_loss_weight < 0:
@@ -168,37 +275,15 @@ class GALDNet(SegmentationModel):
             backbone, weights=backbone_weights, input_tensor=inputs,
             output_stride=output_stride, use_sync_bn=use_sync_bn,
         ).output
-        x = conv_norm_act(features["res5"], head_channels, 3, name="head_reduce", norm=norm)
-
-        def global_aggregation(t):
-            return GA_MODULES[ga](t, norm, cgnl_groups)
-
-        def local_distribution(t):
-            return lk_layers.LocalDistribution(
-                downsample_rate=ld_downsample_rate, downsample=ld_downsample, norm=norm,
-                name="ld",
-            )(t)
-
-        if ga is not None and ld:
-            x = ARRANGEMENTS[arrangement](x, global_aggregation, local_distribution)
-        elif ga is not None:
-            x = global_aggregation(x)
-        elif ld:
-            x = local_distribution(x)
-
-        x = layers.Concatenate(name="head_concat")([features["res5"], x])
-        x = conv_norm_act(x, head_channels, 3, name="head_fuse", norm=norm)
-        x = layers.Dropout(0.1, name="head_dropout")(x)
-        x = layers.Conv2D(num_classes, 1, name="classifier")(x)
-        outputs = _upsample_logits(x, output_stride, inputs, LOGITS)
-        if aux_head:
-            aux = conv_norm_act(features["res4"], head_channels // 2, 3, name="aux",
-                                norm=norm)
-            aux = layers.Dropout(0.1, name="aux_dropout")(aux)
-            aux = layers.Conv2D(num_classes, 1, name="aux_classifier")(aux)
-            aux = _upsample_logits(aux, min(output_stride, 16), inputs, AUX_LOGITS)
-            outputs = {LOGITS: outputs, AUX_LOGITS: aux}
+        if variant == "official":
+            outputs = _official_head(features, inputs, num_classes, head_channels,
+                                     cgnl_groups, norm, aux_head)
+        else:
+            outputs = _paper_head(
+                features, inputs, num_classes, ga, ld, arrangement, ld_downsample,
+                ld_downsample_rate, aux_head, head_channels, cgnl_groups, output_stride, norm)
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+
 
         # === Config ===
         self._set_segmentation_config(
@@ -214,6 +299,7 @@ class GALDNet(SegmentationModel):
         self.aux_loss_weight = float(aux_loss_weight)
         self.head_channels = head_channels
         self.cgnl_groups = cgnl_groups
+        self.variant = variant
         self.output_stride = output_stride
 
     def output_loss_weights(self):
@@ -233,5 +319,6 @@ class GALDNet(SegmentationModel):
             "aux_loss_weight": self.aux_loss_weight,
             "head_channels": self.head_channels,
             "cgnl_groups": self.cgnl_groups,
+            "variant": self.variant,
             "output_stride": self.output_stride,
         }

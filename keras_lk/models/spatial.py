@@ -1,10 +1,11 @@
-"""Small shape layers shared by the builders: pad to a multiple, crop to a reference,
-shift an image, interleave shifted score maps. Registered so that models holding them
+"""Small shape layers shared by the builders: pad to a multiple, crop or resize to a
+reference, shift an image, interleave shifted score maps. Registered so that models holding them
 load with ``safe_mode=True``."""
 
 import keras
 from keras import layers, ops
 
+from keras_lk.layers._resize import resize_bilinear, resize_bilinear_align_corners
 from keras_lk.layers._validation import check_positive_int
 
 
@@ -79,6 +80,45 @@ class CropToMatch(layers.Layer):
     def compute_output_shape(self, input_shape):
         x_shape, ref_shape = input_shape
         return (x_shape[0], ref_shape[1], ref_shape[2], x_shape[3])
+
+
+@keras.saving.register_keras_serializable(package="keras_lk")
+class ResizeToMatch(layers.Layer):
+    """Bilinear resize of ``x`` to the height and width of ``reference``.
+
+    Args:
+        align_corners: False: half-pixel centres (``tf.image.resize``); True: corner
+            pixels aligned (PyTorch ``align_corners=True``, GALD's official code).
+
+    Call arguments:
+        inputs: list ``[x, reference]``.
+
+    Returns:
+        ``x`` resized to ``reference``'s height and width.
+
+    Example:
+    >>> resize = keras_lk.models.spatial.ResizeToMatch(align_corners=True)
+    >>> resize([np.zeros((1, 12, 16, 21)), np.zeros((1, 97, 131, 3))]).shape
+    (1, 97, 131, 21)
+    """
+
+    def __init__(self, align_corners=False, **kwargs):
+        super().__init__(**kwargs)
+        self.align_corners = bool(align_corners)
+
+    def call(self, inputs):
+        x, reference = inputs
+        height, width = ops.shape(reference)[1], ops.shape(reference)[2]
+        if self.align_corners:
+            return resize_bilinear_align_corners(x, height, width)
+        return resize_bilinear(x, height, width)
+
+    def compute_output_shape(self, input_shape):
+        x_shape, ref_shape = input_shape
+        return (x_shape[0], ref_shape[1], ref_shape[2], x_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "align_corners": self.align_corners}
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")

@@ -183,10 +183,10 @@ def test_paper_variant_with_bn_relu_is_not_the_official_module():
 
 @pytest.mark.parametrize("size_in,size_out", [((3, 5), (33, 47)), ((1, 4), (5, 1)), ((7, 2), (7, 2))])
 def test_align_corners_resize_matches_pytorch_definition(size_in, size_out):
-    from keras_lk.layers.local_distribution import _resize_bilinear_align_corners
+    from keras_lk.layers._resize import resize_bilinear_align_corners
 
     x = np.random.default_rng(1).standard_normal((2, *size_in, 3)).astype("float32")
-    out = np.asarray(_resize_bilinear_align_corners(x, *size_out))
+    out = np.asarray(resize_bilinear_align_corners(x, *size_out))
     expected = golden.resize_bilinear_align_corners(x.astype(np.float64), *size_out)
     np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
     # Corners are copied exactly (what align_corners means).
