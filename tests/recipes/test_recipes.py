@@ -2,13 +2,13 @@
 through the same code path (the built-in scenes, or tiny archives of the official
 layout for the full-scale datasets)."""
 
-import importlib.util
 import os
 import sys
 
 import pytest
 
 from keras_lk.experiments import merge_train, report
+from keras_lk.experiments.coverage import load_recipe
 from keras_lk.training import TrainConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -17,11 +17,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "data"))
 
 
 def _load(relative):
-    path = os.path.join(RECIPES, relative)
-    spec = importlib.util.spec_from_file_location(relative.replace("/", "_")[:-3], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe(os.path.join(RECIPES, relative))
 
 
 TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py",
