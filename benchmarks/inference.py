@@ -1,0 +1,235 @@
+"""Deployed latency of every family beside its bare backbone, in Keras, TF SavedModel,
+onnxruntime and LiteRT, batch 1, float32, one process, interleaved repeats.
+
+    python benchmarks/inference.py                          # every model (long on 2 cores)
+    python benchmarks/inference.py --models gcn_r50 --runtimes keras onnx --repeats 7
+    python benchmarks/inference.py --models gcn_r50 --peer  # + keras-hub DeepLabV3+ R50
+    python benchmarks/inference.py --smoke                  # tiny backbone: does it run
+
+Each model is paired with its bare backbone: the same backbone at the same output stride
+with a 1×1 classifier and bilinear upsampling (`FCRN(kernel_size=1, dilation=1)`, the
+"bare ResNet + 1×1" of `benchmarks/gcn_seg.py`). Every model is exported with
+`keras_lk.export.export_model` at a fixed input size, each file is checked against the
+Keras model (max abs logit difference printed: a wrong file's timing means nothing), then
+one round of repeats calls every (model, runtime) once, in the same order, and the median
+is reported. "× bare" is the latency over the bare backbone's in the same runtime; "FLOP
+ratio" is the same ratio of forward FLOPs (`keras_lk.utils.count_flops`); the latency
+target of issue 16 is "× bare ≤ FLOP ratio" (the head as fast per FLOP as the backbone).
+
+The peer row is keras-hub's DeepLabV3+ (ResNet-50, ASPP on P5, decoder on P2, random
+weights) exported by `keras.Model.export` (ONNX only), when keras-hub is installed.
+"""
+
+import argparse
+import dataclasses
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+
+RUNTIMES = ("keras", "saved_model", "onnx", "litert")
+_SUFFIX = {"saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """A benchmarked model: its family, constructor arguments and input size."""
+
+    family: str
+    kwargs: dict
+    size: tuple
+    backbone: str
+    output_stride: int
+
+    def build(self):
+        from keras_lk import models
+
+        return getattr(models, self.family)(backbone=self.backbone, **self.kwargs)
+
+    @property
+    def bare_label(self):
+        return f"bare {self.backbone} OS{self.output_stride} {self.size[0]}×{self.size[1]}"
+
+    def build_bare(self):
+        from keras_lk import models
+
+        return models.FCRN(num_classes=self.kwargs["num_classes"], backbone=self.backbone,
+                           output_stride=self.output_stride, kernel_size=1, dilation=1,
+                           name=f"bare_{self.backbone}_os{self.output_stride}")
+
+
+def _gcn(backbone):
+    return Spec("GCNSeg", {"num_classes": 21, "k": 15}, (512, 512), backbone, 32)
+
+
+SPECS = {
+    "gcn_r50": _gcn("resnet50"),
+    "gcn_r101": _gcn("resnet101"),
+    "gcn_r152": _gcn("resnet152"),
+    "gald_r50": Spec("GALDNet", {"num_classes": 19, "ga": "cgnl", "ld": True},
+                     (512, 512), "resnet50", 8),
+    "gald_r50_cityscapes": Spec("GALDNet", {"num_classes": 19, "ga": "cgnl", "ld": True},
+                                (1024, 2048), "resnet50", 8),
+    "fcrn_r101": Spec("FCRN", {"num_classes": 21}, (512, 512), "resnet101", 8),
+}
+
+
+def _runner(runtime, model, path, images):
+    """A no-argument callable running one batch in `runtime`."""
+    if runtime == "keras":
+        return lambda: model.predict_on_batch(images)
+    if runtime == "saved_model":
+        import tensorflow as tf
+
+        loaded = tf.saved_model.load(path)  # the callable must keep it (its variables)
+        tensor = tf.constant(images)
+        return lambda: loaded.serve(tensor)["logits"].numpy()
+    if runtime == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        return lambda: session.run(None, {name: images})[0]
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=path, num_threads=os.cpu_count())
+    interpreter.allocate_tensors()
+    runner = interpreter.get_signature_runner("serving_default")
+    return lambda: runner(images=images)["logits"]
+
+
+def _main_logits(output):
+    return output["logits"] if isinstance(output, dict) else output
+
+
+def _prepare(name, model, runtimes, size, directory):
+    """``{runtime: callable}`` for `model`, each exported file checked against Keras."""
+    from keras_lk import export
+
+    images = np.random.default_rng(0).normal(size=(1, *size, 3)).astype("float32")
+    expected = np.asarray(_main_logits(model.predict_on_batch(images)))
+    runners = {}
+    for runtime in runtimes:
+        path = None
+        if runtime != "keras":
+            path = os.path.join(directory, name + _SUFFIX[runtime])
+            start = time.perf_counter()
+            export.export_model(model, path, format=runtime, input_size=size)
+            seconds = time.perf_counter() - start
+        run = _runner(runtime, model, path, images)
+        got = np.asarray(_main_logits(run()))
+        if runtime != "keras":
+            diff = float(np.abs(got - expected).max())
+            print(f"  {name:>28} {runtime:>11}: exported in {seconds:5.1f} s, max abs "
+                  f"logit diff vs Keras {diff:.1e}", flush=True)
+        runners[runtime] = run
+    return runners
+
+
+def _peer(size, directory):
+    """keras-hub DeepLabV3+ R50 in onnxruntime, or None without keras-hub."""
+    try:
+        import keras_hub
+    except ImportError:
+        print("  keras-hub is not installed: no peer row", flush=True)
+        return None
+    import keras
+
+    encoder = keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64], input_conv_kernel_sizes=[7],
+        stackwise_num_filters=[64, 128, 256, 512], stackwise_num_blocks=[3, 4, 6, 3],
+        stackwise_num_strides=[1, 2, 2, 2], block_type="bottleneck_block",
+        use_pre_activation=False)
+    backbone = keras_hub.models.DeepLabV3Backbone(
+        image_encoder=encoder, low_level_feature_key="P2", spatial_pyramid_pooling_key="P5",
+        dilation_rates=[6, 12, 18], upsampling_size=8, image_shape=(*size, 3))
+    model = keras_hub.models.DeepLabV3ImageSegmenter(backbone=backbone, num_classes=21)
+    import tensorflow as tf
+
+    path = os.path.join(directory, "deeplabv3plus.onnx")
+    model.export(path, format="onnx", verbose=False,
+                 input_signature=[tf.TensorSpec((1, *size, 3), tf.float32)])
+    images = np.random.default_rng(0).normal(size=(1, *size, 3)).astype("float32")
+    expected = np.asarray(model.predict_on_batch(images))
+    run = _runner("onnx", None, path, images)
+    print(f"  {'keras-hub DeepLabV3+ R50':>28} {'onnx':>11}: max abs logit diff vs Keras "
+          f"{float(np.abs(run() - expected).max()):.1e}", flush=True)
+    return keras.utils.count_params(model.weights), run
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(SPECS), choices=list(SPECS))
+    parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=RUNTIMES)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--peer", action="store_true",
+                        help="add keras-hub DeepLabV3+ R50 (512², onnxruntime)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="resnet10_narrow at 64×96, 2 repeats: checks the script runs")
+    args = parser.parse_args(argv)
+    specs = SPECS
+    if args.smoke:
+        specs = {name: dataclasses.replace(spec, backbone="resnet10_narrow", size=(64, 96))
+                 for name, spec in SPECS.items()}
+        args.repeats = 2
+
+    import keras
+
+    from keras_lk.utils import count_flops
+
+    print(f"python {' '.join(sys.argv)}\n{os.cpu_count()} CPU cores, batch 1, float32, "
+          f"median of {args.repeats} interleaved repeats")
+    calls, flops = {}, {}
+    with tempfile.TemporaryDirectory() as directory:
+        for name in args.models:
+            spec = specs[name]
+            for label, build in ((name, spec.build), (spec.bare_label, spec.build_bare)):
+                if label in flops:
+                    continue  # a bare backbone shared by two rows
+                keras.utils.set_random_seed(0)
+                model = build()
+                flops[label] = count_flops(model, (*spec.size, 3))
+                for runtime, run in _prepare(label.replace(" ", "_").replace("×", "x"),
+                                             model, args.runtimes, spec.size,
+                                             directory).items():
+                    calls[(label, runtime)] = run
+        peer = _peer((512, 512), directory) if args.peer else None
+        if peer is not None:
+            calls[("keras-hub DeepLabV3+ R50", "onnx")] = peer[1]
+        for run in calls.values():  # warm-up
+            run()
+        times = {key: [] for key in calls}
+        for _ in range(args.repeats):
+            for key, run in calls.items():
+                start = time.perf_counter()
+                run()
+                times[key].append(time.perf_counter() - start)
+    median = {key: 1000 * statistics.median(values) for key, values in times.items()}
+
+    print("\n| model | runtime | ms | × bare | FLOP ratio | GFLOP | meets × bare ≤ FLOP ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for name in args.models:
+        spec = specs[name]
+        bare = spec.bare_label
+        ratio = flops[name] / flops[bare]
+        for runtime in args.runtimes:
+            ms, bare_ms = median[(name, runtime)], median[(bare, runtime)]
+            print(f"| {name} | {runtime} | {ms:.0f} | {ms / bare_ms:.2f} | {ratio:.2f} | "
+                  f"{flops[name] / 1e9:.1f} | {'yes' if ms / bare_ms <= ratio else 'no'} |")
+            print(f"| {bare} | {runtime} | {bare_ms:.0f} | 1.00 | 1.00 | "
+                  f"{flops[bare] / 1e9:.1f} | |")
+    if peer is not None and ("gcn_r50", "onnx") in median:
+        peer_ms = median[("keras-hub DeepLabV3+ R50", "onnx")]
+        print(f"| keras-hub DeepLabV3+ R50 | onnx | {peer_ms:.0f} | | | | |")
+        print(f"\nGCNSeg-R50 vs keras-hub DeepLabV3+ R50 in onnxruntime: "
+              f"{peer_ms / median[('gcn_r50', 'onnx')]:.2f}× faster (target ≥ 1.25)")
+
+
+if __name__ == "__main__":
+    main()
