@@ -17,9 +17,14 @@ What is exported:
   (ONNX and LiteRT do not keep the order of a Keras model's outputs);
 - in float32: a mixed-precision model is rebuilt from its config under the float32
   policy with its weights copied (tf2onnx and the LiteRT converter need float32 graphs);
-- with two layers swapped for equal ones that convert: bilinear ``UpSampling2D``
+- with layers swapped for equal ones that convert: bilinear ``UpSampling2D``
   (Keras 3.15.1's resize cannot be traced with unknown H, W) and `PadToMultiple` (whose
-  ``(-size) % m`` tf2onnx converts wrongly, see `_NonNegativePadToMultiple`).
+  ``(-size) % m`` tf2onnx converts wrongly, see `_NonNegativePadToMultiple`);
+- with layers swapped for equal ones that run faster once exported, on the same
+  weights: `GlobalConv` as its four plain convolutions (no Transpose nodes) and each ×2
+  deconvolution (GCNSeg's decoder) as a 3×3 convolution to four phases plus
+  depth-to-space (`phase_kernel`). The tests compare every family's exported file with
+  the Keras model; `benchmarks/inference.py` measures the speed.
 
 The converters are optional: ``onnx`` needs ``tf2onnx`` and ``onnx``; running the files
 needs ``onnxruntime`` and ``ai-edge-litert``. All four are the ``keras_lk[export]``
@@ -45,6 +50,8 @@ from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
 from keras_lk.models.spatial import PadToMultiple
 
 FORMATS = ("saved_model", "onnx", "litert")
+# The rewrites of the exported graph that compute the same function faster (`_export_layer`).
+REWRITES = ("global_conv", "deconvolution")
 INPUT_NAME = "images"
 OUTPUT_NAME = LOGITS
 _KERAS_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
@@ -153,33 +160,116 @@ class _NonNegativePadToMultiple(PadToMultiple):
                                     inputs.shape[-1]])
 
 
-def _export_layer(layer):
+class _GlobalConvAsConvolutions(keras.layers.Layer):
+    """`GlobalConv` computed by its ``"conv"`` formulation (four plain convolutions) on
+    the source layer's own weights: its ``"transpose"`` and ``"matmul"`` formulations,
+    faster to train here, leave Transpose nodes in an exported graph."""
+
+    def __init__(self, source, **kwargs):
+        super().__init__(name=source.name, dtype=source.dtype_policy, **kwargs)
+        self.source = source
+
+    def call(self, inputs):
+        return self.source._call_conv(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return self.source.compute_output_shape(input_shape)
+
+
+# Kernel taps of a ×2 deconvolution (kernel 4, 'same') read by each output phase from the
+# input pixels at offsets −1, 0, +1; tap 4 is a zero. Output 2m reads x[m−1]·w[3] +
+# x[m]·w[1]; output 2m + 1 reads x[m]·w[2] + x[m+1]·w[0].
+_PHASE_TAPS = ((3, 1, 4), (4, 2, 0))
+
+
+def phase_kernel(deconv_kernel):
+    """The 3×3 kernel ``(3, 3, C_in, 4·C_out)`` whose convolution followed by
+    ``depth_to_space(2)`` equals ``Conv2DTranspose(C_out, 4, strides=2, padding="same")``
+    with `deconv_kernel` ``(4, 4, C_out, C_in)``; channel ``(2a + b)·C_out + c`` holds
+    output phase (row a, column b) of class c."""
+    from keras import ops
+
+    _, _, out_channels, in_channels = deconv_kernel.shape
+    padded = ops.pad(deconv_kernel, [(0, 1), (0, 1), (0, 0), (0, 0)])  # index 4: zeros
+    taps = ops.convert_to_tensor(_PHASE_TAPS, "int32")  # (phase, offset)
+    rows = ops.take(padded, ops.reshape(taps, (-1,)), axis=0)  # (2·3, 5, C_out, C_in)
+    both = ops.take(rows, ops.reshape(taps, (-1,)), axis=1)  # (2·3, 2·3, C_out, C_in)
+    both = ops.reshape(both, (2, 3, 2, 3, out_channels, in_channels))
+    # → (offset_h, offset_w, C_in, phase_h, phase_w, C_out)
+    both = ops.transpose(both, (1, 3, 5, 0, 2, 4))
+    return ops.reshape(both, (3, 3, in_channels, 4 * out_channels))
+
+
+class _PhaseDeconvolution(keras.layers.Layer):
+    """A ×2 ``Conv2DTranspose`` (kernel 4, 'same', no bias) as one 3×3 convolution to
+    four phases and a depth-to-space, on the source layer's own kernel: the same
+    numbers, as convolutions every runtime runs fast (onnxruntime's ConvTranspose ran
+    the full-resolution one at an eighth of its convolution rate)."""
+
+    def __init__(self, source, **kwargs):
+        super().__init__(name=source.name, dtype=source.dtype_policy, **kwargs)
+        self.source = source
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        kernel = phase_kernel(self.source.kernel)
+        return tf.nn.depth_to_space(tf.nn.conv2d(inputs, kernel, 1, "SAME"), 2)
+
+    def compute_output_shape(self, input_shape):
+        return self.source.compute_output_shape(input_shape)
+
+
+def _is_phase_deconvolution(layer):
+    return (type(layer) is keras.layers.Conv2DTranspose and tuple(layer.kernel_size) == (4, 4)
+            and tuple(layer.strides) == (2, 2) and layer.padding == "same"
+            and not layer.use_bias and tuple(layer.dilation_rate) == (1, 1)
+            and layer.data_format == "channels_last" and layer.activation is
+            keras.activations.linear)
+
+
+def _export_layer(layer, rewrites=REWRITES):
+    """The layer the exported graph holds in place of `layer`."""
+    from keras_lk.layers import GlobalConv
+
     if (type(layer) is keras.layers.UpSampling2D and layer.interpolation == "bilinear"
             and layer.data_format == "channels_last"):
         return _DynamicBilinearUpSampling2D.from_config(layer.get_config())
     if type(layer) is PadToMultiple:
         return _NonNegativePadToMultiple.from_config(layer.get_config())
+    if "global_conv" in rewrites and isinstance(layer, GlobalConv):
+        return _GlobalConvAsConvolutions(layer)
+    if "deconvolution" in rewrites and _is_phase_deconvolution(layer):
+        return _PhaseDeconvolution(layer)
     return layer  # the same layer: the inference model shares the model's weights
 
 
-def inference_model(model):
+def inference_model(model, rewrites=REWRITES):
     """The functional model that `export_model` writes: images → ``{"logits": ...}``.
 
     Args:
         model: a `keras_lk.models.SegmentationModel`.
+        rewrites: the speed rewrites to apply, a subset of `REWRITES`
+            (``"global_conv"``, ``"deconvolution"``); the ones that make a graph
+            convert are always applied.
 
     Returns:
         A float32 `keras.Model` on the weights of `float32_model(model)`, with GALD's
         auxiliary head pruned and the layers of `_export_layer` swapped.
     """
+    unknown = set(rewrites) - set(REWRITES)
+    if unknown:
+        raise ValueError(f"`rewrites` must be a subset of {REWRITES}, received "
+                         f"{tuple(rewrites)!r}.")
     model = float32_model(model)
     logits = SegmentationModel.main_logits(model.output)
     main = keras.Model(model.inputs, {OUTPUT_NAME: logits}, name=f"{model.name}_inference")
-    return keras.models.clone_model(main, clone_function=_export_layer)
+    return keras.models.clone_model(
+        main, clone_function=lambda layer: _export_layer(layer, tuple(rewrites)))
 
 
 def export_model(model, path, format="saved_model", input_size=None, batch_size=1,
-                 verbose=False, **kwargs):
+                 verbose=False, rewrites=REWRITES, **kwargs):
     """Writes `model`'s main logits as a SavedModel, an ONNX or a LiteRT file.
 
     Input size, per format (measured with TensorFlow 2.21, Keras 3.15.1, tf2onnx 1.17,
@@ -203,6 +293,8 @@ def export_model(model, path, format="saved_model", input_size=None, batch_size=
         input_size: None (the model's input size) or ``(height, width)``.
         batch_size: the batch dimension, or None for a dynamic batch.
         verbose: let Keras print what it wrote.
+        rewrites: the speed rewrites of `inference_model` (default all of `REWRITES`;
+            ``()`` exports the training-time graph as it is).
         **kwargs: passed to `keras.Model.export`: ``opset_version`` for ONNX, converter
             options (``optimizations``...) for LiteRT.
 
@@ -239,6 +331,6 @@ def export_model(model, path, format="saved_model", input_size=None, batch_size=
     import tensorflow as tf
 
     signature = [tf.TensorSpec(shape, tf.float32, name=INPUT_NAME)]
-    inference_model(model).export(path, format=_KERAS_FORMATS[format],
+    inference_model(model, rewrites).export(path, format=_KERAS_FORMATS[format],
                                   input_signature=signature, verbose=verbose, **kwargs)
     return path

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_lk import cli, export, models
+from keras_lk import cli, export, layers, models
 
 SMALL = "resnet10_narrow"
 FAMILIES = {
@@ -195,3 +195,23 @@ def test_missing_runtime_names_the_export_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(ImportError, match=r"keras_lk\[export\]"):
         export.require_module("onnxruntime")
+
+
+@pytest.mark.parametrize("size", [(7, 9), (1, 5), (16, 16)])
+def test_phase_convolution_equals_the_x2_deconvolution(size):
+    layer = keras.layers.Conv2DTranspose(5, 4, strides=2, padding="same", use_bias=False)
+    x = np.random.RandomState(0).normal(size=(2, *size, 3)).astype("float32")
+    layer.build(x.shape)
+    layer.kernel.assign(np.random.RandomState(1).normal(size=layer.kernel.shape))
+    rewritten = export._export_layer(layer)
+    assert type(rewritten).__name__ == "_PhaseDeconvolution"
+    np.testing.assert_allclose(rewritten(x), layer(x), rtol=1e-5, atol=1e-5)
+
+
+def test_inference_model_has_no_transposed_convolution_and_shares_weights(family_models):
+    model = family_models["gcn"]
+    inference = export.inference_model(model)
+    # The graph's own layers; the swapped-out ones remain as the twins' weight holders.
+    assert not any(isinstance(layer, (keras.layers.Conv2DTranspose, layers.GlobalConv))
+                   for layer in inference.layers)
+    assert {id(v) for v in inference.weights} == {id(v) for v in model.weights}
