@@ -180,7 +180,32 @@ def build_parser():
                           help="fixed input height and width (default: the model's, dynamic)")
     exporter.add_argument("--batch-size", type=int, default=1,
                           help="batch dimension of the exported input (default: 1)")
+    exporter.add_argument("--quantization", choices=("dynamic", "int8"), default=None,
+                          help="litert only: post-training quantization, dynamic (int8 "
+                               "weights) or int8 (weights and activations; needs "
+                               "--representative-images)")
+    exporter.add_argument("--representative-images", nargs="+", metavar="IMAGE",
+                          default=None,
+                          help="int8: image files of your data that calibrate the "
+                               "activation ranges (resized to --input-size)")
     return parser
+
+
+def representative_images(paths, normalization, input_size=None):
+    """The normalized images of `paths` (resized to `input_size` if given), for int8."""
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_lk.data import normalize_image
+    from keras_lk.inference import read_image
+
+    images = []
+    for path in paths:
+        image = tf.convert_to_tensor(read_image(path), tf.float32)
+        if input_size is not None:
+            image = tf.image.resize(image, input_size, method="bilinear")
+        images.append(np.asarray(normalize_image(image, normalization)))
+    return images
 
 
 def load_model(path):
@@ -284,9 +309,15 @@ def export(args):
     (`keras_lk.export.export_model`)."""
     from keras_lk.export import export_model
 
-    path = export_model(load_model(args.model_path), args.output, format=args.format,
-                        input_size=None if args.input_size is None else tuple(args.input_size),
-                        batch_size=args.batch_size)
+    model = load_model(args.model_path)
+    input_size = None if args.input_size is None else tuple(args.input_size)
+    images = None
+    if args.representative_images:
+        images = representative_images(args.representative_images, model.normalization,
+                                       input_size)
+    path = export_model(model, args.output, format=args.format, input_size=input_size,
+                        batch_size=args.batch_size, quantization=args.quantization,
+                        representative_images=images)
     print(f"exported {args.model_path} ({args.format}) to {path}")
     return 0
 

@@ -52,6 +52,7 @@ from keras_lk.models.spatial import PadToMultiple
 FORMATS = ("saved_model", "onnx", "litert")
 # The rewrites of the exported graph that compute the same function faster (`_export_layer`).
 REWRITES = ("global_conv", "deconvolution")
+QUANTIZATIONS = (None, "dynamic", "int8")  # LiteRT post-training quantization
 INPUT_NAME = "images"
 OUTPUT_NAME = LOGITS
 _KERAS_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
@@ -268,8 +269,49 @@ def inference_model(model, rewrites=REWRITES):
         main, clone_function=lambda layer: _export_layer(layer, tuple(rewrites)))
 
 
+def _litert_quantization(quantization, representative_images, shape):
+    """The LiteRT converter options of a post-training `quantization`."""
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"`quantization` must be one of {QUANTIZATIONS}, received "
+                         f"{quantization!r}.")
+    if quantization is None:
+        if representative_images is not None:
+            raise ValueError("`representative_images` are for quantization='int8'.")
+        return {}
+    import numpy as np
+    import tensorflow as tf
+
+    options = {"optimizations": [tf.lite.Optimize.DEFAULT]}
+    if quantization == "dynamic":
+        return options
+    if representative_images is None:
+        raise ValueError("quantization='int8' needs `representative_images`: normalized "
+                         "images of the user's data (as the model's input), to calibrate "
+                         "the activation ranges.")
+    batches = []
+    for i, image in enumerate(representative_images):
+        image = np.asarray(image, "float32")
+        image = image[None] if image.ndim == 3 else image
+        if image.ndim != 4 or image.shape[-1] != shape[-1] or any(
+                want is not None and got != want
+                for got, want in zip(image.shape[1:3], shape[1:3])):
+            raise ValueError(
+                f"`representative_images`[{i}] must be an (H, W, {shape[-1]}) or "
+                f"(batch, H, W, {shape[-1]}) image of the exported input size "
+                f"{shape[1:3]}, received shape {image.shape}.")
+        batches.extend(image[j:j + 1] for j in range(image.shape[0]))
+    if not batches:
+        raise ValueError("`representative_images` is empty.")
+    options["representative_dataset"] = lambda: ([batch] for batch in batches)
+    # Integer kernels only: a graph with an op that has none fails to convert here,
+    # instead of running that op in float32 unannounced.
+    options["target_spec"] = {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]}
+    return options
+
+
 def export_model(model, path, format="saved_model", input_size=None, batch_size=1,
-                 verbose=False, rewrites=REWRITES, **kwargs):
+                 verbose=False, rewrites=REWRITES, quantization=None,
+                 representative_images=None, **kwargs):
     """Writes `model`'s main logits as a SavedModel, an ONNX or a LiteRT file.
 
     Input size, per format (measured with TensorFlow 2.21, Keras 3.15.1, tf2onnx 1.17,
@@ -295,6 +337,12 @@ def export_model(model, path, format="saved_model", input_size=None, batch_size=
         verbose: let Keras print what it wrote.
         rewrites: the speed rewrites of `inference_model` (default all of `REWRITES`;
             ``()`` exports the training-time graph as it is).
+        quantization: LiteRT post-training quantization: None (float32), ``"dynamic"``
+            (int8 weights, float activations) or ``"int8"`` (int8 weights and
+            activations, float32 input and output; needs `representative_images`).
+        representative_images: for ``"int8"``: an iterable of normalized images
+            ``(H, W, 3)`` or batches of them (the user's data, at the exported size when
+            `input_size` is given) that calibrate the activation ranges; a few dozen do.
         **kwargs: passed to `keras.Model.export`: ``opset_version`` for ONNX, converter
             options (``optimizations``...) for LiteRT.
 
@@ -328,6 +376,12 @@ def export_model(model, path, format="saved_model", input_size=None, batch_size=
                          f"received {keras.backend.backend()!r}.")
     for module_name in _CONVERTERS[format]:
         require_module(module_name)
+    if format != "litert" and (quantization is not None or representative_images is not None):
+        raise ValueError(f"`quantization` applies to format='litert' only, received "
+                         f"format={format!r}.")
+    if format == "litert":
+        kwargs = {**_litert_quantization(quantization, representative_images, shape),
+                  **kwargs}
     import tensorflow as tf
 
     signature = [tf.TensorSpec(shape, tf.float32, name=INPUT_NAME)]
