@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench notebooks notebooks-smoke clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@echo "keras_lk: installing into $(VENV) (first run only, a few minutes)"
@@ -22,10 +22,18 @@ test: $(STAMP)
 	$(PY) -m pytest -q $(if $(RUN_SLOW),,-m "not slow") tests
 
 lint: $(STAMP)
-	$(PY) -m ruff check keras_lk tests benchmarks recipes
+	$(PY) -m ruff check keras_lk tests benchmarks recipes notebooks
 
 bench: $(STAMP)
 	$(PY) benchmarks/global_conv.py
+
+# The tutorials of notebooks/, executed into outputs/notebooks/ (a few CPU minutes each).
+notebooks: $(STAMP)
+	$(PY) notebooks/run.py
+
+# The same with tiny settings (CI): about a minute each.
+notebooks-smoke: $(STAMP)
+	$(PY) notebooks/run.py --smoke
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
