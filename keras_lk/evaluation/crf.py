@@ -167,7 +167,9 @@ def dense_crf(
     crf.setUnaryEnergy(unary)
     crf.addPairwiseGaussian(sxy=float(gaussian_sxy), compat=float(gaussian_compat))
     crf.addPairwiseBilateral(
-        sxy=float(bilateral_sxy), srgb=float(bilateral_srgb), rgbim=np.ascontiguousarray(image),
+        # A writable C-ordered copy: the library's buffer refuses read-only arrays, which
+        # is what `tf.data`'s `as_numpy_iterator()` yields.
+        sxy=float(bilateral_sxy), srgb=float(bilateral_srgb), rgbim=np.array(image, order="C"),
         compat=float(bilateral_compat),
     )
     marginals = np.asarray(crf.inference(int(num_iterations)), dtype=np.float32)

@@ -266,3 +266,13 @@ def test_crf_bad_parameters(kwargs, error, match):
     image, probs, _ = _scene()
     with pytest.raises(error, match=match):
         dense_crf(image, probs, **kwargs)
+
+
+def test_read_only_inputs_as_tf_data_yields_them():
+    pytest.importorskip("pydensecrf", reason="needs the optional `crf` extra")
+    image, label = _photo_like_scene()
+    probs = _blurred_scores(label, 8)
+    expected = dense_crf(image, probs)
+    image, probs = image.copy(), probs.copy()
+    image.flags.writeable = probs.flags.writeable = False
+    np.testing.assert_array_equal(dense_crf(image, probs), expected)
