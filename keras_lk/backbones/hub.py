@@ -213,6 +213,8 @@ def build(backbone, *, weights=None, input_tensor=None, input_shape=(None, None,
     clone_of = {id(layer): new for layer, new in copies}
     by_name = {layer.name: layer for layer in features.layers}
     outputs = {}
+    # `output_names` names each output's layer, in the order Keras flattens the output
+    # dict: sorted keys.
     for key, layer_name in zip(sorted(PYRAMID_LEVELS), features.output_names):
         layer = by_name[layer_name]
         outputs[key] = called[id(clone_of.get(id(layer), layer))]
