@@ -36,7 +36,8 @@ def _run(format, path, images):
     if format == "saved_model":
         import tensorflow as tf
 
-        return tf.saved_model.load(path).serve(tf.constant(images))["logits"].numpy()
+        loaded = tf.saved_model.load(path)  # kept while it runs: it owns the variables
+        return loaded.serve(tf.constant(images))["logits"].numpy()
     if format == "onnx":
         onnxruntime = export.require_module("onnxruntime")
         session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])

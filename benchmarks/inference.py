@@ -23,6 +23,7 @@ weights) exported by `keras.Model.export` (ONNX only), when keras-hub is install
 import argparse
 import dataclasses
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -218,7 +219,7 @@ def main(argv=None):
                     row = _row(label, variant, variants)
                     runtimes = [r for r in args.runtimes if r != "keras" or i == 0]
                     for runtime, run in _prepare(
-                            row.replace(" ", "_").replace("×", "x"), model, runtimes,
+                            re.sub(r"[^A-Za-z0-9_.-]", "_", row), model, runtimes,
                             spec.size, directory, REWRITE_SETS[variant]).items():
                         calls[(row if runtime != "keras" else label, runtime)] = run
         peer = _peer((512, 512), directory) if args.peer else None

@@ -40,8 +40,8 @@ Ambiguities and choices:
 - Rows of depth 101 name no backbone (the scale's), so `--smoke` uses its tiny one;
   depth-152 rows name theirs and build ResNet-152 even in a smoke run.
 - CPU scale: K keeps the paper's share of a crop, 512 of the 1/8 score map of a 500²
-  crop (13%): 512 × 64 × (128 / 500)² = 2,147 full-resolution pixels of a 128² crop;
-  dropout after the top-most stage's block (`resnet10_local` has one per stage).
+  crop (13%): 512 × 64 × (128 / 500)² = 2,147 full-resolution pixels of a 128² crop
+  (256 → 1,074, 1024 → 4,295); dropout after the top-most stage's block (`resnet10_local` has one per stage).
 """
 
 import argparse
@@ -110,8 +110,8 @@ def _k_claims(depth):
 VOC = fcrn.TABLE_4["PASCAL VOC 2012"]
 CITYSCAPES = fcrn.TABLE_4["Cityscapes"]
 METRICS = ("miou", "pixel_accuracy", "mean_class_accuracy")
-CPU_ROWS = tuple(_cpu_row(k, dropout) for k, dropout in ((None, False), (512, False),
-                                                         (512, True)))
+CPU_ROWS = tuple(_cpu_row(k, dropout) for k, dropout in (
+    (None, False), (256, False), (512, False), (1024, False), (512, True)))
 
 TABLES = {
     "voc": Table(
@@ -129,12 +129,16 @@ TABLES = {
                     "mean_class_accuracy"),
             Greater("CPU: dropout helps (512/T > 512/F)", name("local", 512, True),
                     name("local", 512, False)),
+            Greater("CPU: 512/F > 256/F", name("local", 512, False), name("local", 256, False)),
+            Greater("CPU: 512/F > 1024/F", name("local", 512, False),
+                    name("local", 1024, False)),
         ),
         metrics=METRICS,
         notes="Paper: VOC 2012 val, 1/8, 5×5, d12. K is per crop of the 1/8 score map; "
               "ours counts full-resolution pixels (K × 64). CPU scale: scenes with two rare "
               "small classes, resnet10_local 1/8, 5×5 d3 (FoV 104 of 128), K scaled to "
-              "the crop (512 → 2,147 pixels); the depth claims have no CPU rows.",
+              "the crop (256, 512, 1024 → 1,074, 2,147, 4,295 pixels); the depth claims have "
+              "no CPU rows.",
     ),
     "cityscapes": Table(
         paper="fcrn", table="Table 4 (Cityscapes)",
