@@ -149,16 +149,21 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     settings = {key: value for key, value in run_settings.items() if value is not None}
 
     results = _load_results(results_path, table, scale_name, smoke, fresh) or {
-        "paper": table.paper, "table": table.table, "title": table.title,
-        "scale": scale_name, "smoke": smoke, "scale_description": scale.description,
-        "evaluation": dataclasses.asdict(scale.evaluation), "metrics": list(table.metrics),
+        "paper": table.paper, "table": table.table, "scale": scale_name, "smoke": smoke,
+        "evaluation": dataclasses.asdict(scale.evaluation), "runs": [],
+    }
+    # The table's description as the recipe states it now: a row added to a recipe
+    # after its first runs joins the results file's rows (its runs are kept either way).
+    results.update({
+        "title": table.title, "scale_description": scale.description,
+        "metrics": list(table.metrics),
         "rows": [{"name": row.name, "paper": row.paper, "train": row.train, "x": row.x,
                   "note": row.note,
                   **({"init_from": row.init_from} if row.init_from else {}),
                   **({"evaluation": row.evaluation} if row.evaluation else {})}
                  for row in table.rows_at(scale_name)],
-        "notes": table.notes, "runs": [],
-    }
+        "notes": table.notes,
+    })
     results.update(environment())
     results["results_path"] = os.path.abspath(results_path)
     results["command"] = command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])

@@ -75,6 +75,18 @@ def test_a_rerun_trains_nothing_and_other_tables_share_runs(table1, capsys):
     assert runner._shared_run(path5, digest, {**protocol, "boundary_distance": 3}) is None
 
 
+def test_a_row_added_to_the_recipe_joins_the_results_rows(table1):
+    root, _ = table1
+    path = str(root / "results" / "table_1b_cpu.json")
+    first = run_table(_table("Table 1b", ROWS[:1], ()), "cpu", output_dir=str(root / "runs1b"),
+                      results_path=path)  # shares Table 1's runs: nothing trains
+    assert [row["name"] for row in first["rows"]] == ["base"]
+    grown = run_table(_table("Table 1b", ROWS, ()), "cpu", rows=["base"],
+                      output_dir=str(root / "runs1b"), results_path=path)
+    assert [row["name"] for row in grown["rows"]] == ["base", "k = 3"]
+    assert grown["runs"] == first["runs"]
+
+
 def test_changed_configuration_is_refused(tmp_path):
     path = str(tmp_path / "results.json")
     run_table(_table(), "cpu", rows=["base"], seeds=[0], output_dir=str(tmp_path / "a"),
