@@ -186,6 +186,7 @@ def test_export_argument_errors(kwargs, error, match, family_models, tmp_path):
         export.export_model(family_models["gcn"], str(tmp_path / f"out{suffix}"), **kwargs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("quantization", ["dynamic", "int8"])
 def test_litert_quantization_keeps_the_argmax_and_shrinks_the_file(
         quantization, family_models, tmp_path):

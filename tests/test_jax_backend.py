@@ -6,6 +6,7 @@ import sys
 import pytest
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
 def test_layers_and_loss_on_jax_backend():
     script = os.path.join(os.path.dirname(__file__), "jax_backend_check.py")

@@ -120,6 +120,7 @@ def test_a_missing_folder_or_class_list_is_named(tmp_path):
         DATASETS["folder"].load("train", data_dir=str(tmp_path))
 
 
+@pytest.mark.slow
 def test_train_and_evaluate_a_folder_from_the_cli(tmp_path):
     root = write_folder(tmp_path / "data", count=8,
                         spec={"palette": [[0, 0, 0], [200, 0, 0], [0, 200, 0]]})

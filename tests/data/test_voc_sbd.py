@@ -210,6 +210,7 @@ def test_an_interrupted_extraction_is_redone(tmp_path):
     assert extract_tar(Manager, archive) == target and image.stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_a_subset_is_built_only_on_purpose_and_never_passes_for_the_official(tmp_path):
     """The tiny archives hold fewer images than the official ones: refused by default,
     built with allow_subset (a warning per split, a marker), and a dataset prepared so is

@@ -39,6 +39,7 @@ def table1(tmp_path_factory):
     return root, results
 
 
+@pytest.mark.slow
 def test_run_writes_every_seed(table1):
     root, first = table1
     assert [(r["row"], r["seed"]) for r in first["runs"]] == [
@@ -52,6 +53,7 @@ def test_run_writes_every_seed(table1):
     assert saved["claims"][0]["statement"] == "k = 3 > base" and saved["claims"][0]["n"] == 2
 
 
+@pytest.mark.slow
 def test_a_rerun_trains_nothing_and_other_tables_share_runs(table1, capsys):
     root, first = table1
     again = run_table(_table(), "cpu", output_dir=str(root / "runs1"),
@@ -75,6 +77,7 @@ def test_a_rerun_trains_nothing_and_other_tables_share_runs(table1, capsys):
     assert runner._shared_run(path5, digest, {**protocol, "boundary_distance": 3}) is None
 
 
+@pytest.mark.slow
 def test_a_row_added_to_the_recipe_joins_the_results_rows(table1):
     root, _ = table1
     path = str(root / "results" / "table_1b_cpu.json")
@@ -108,6 +111,7 @@ def test_unknown_rows_and_scales_are_named():
               claims=(Greater("x", "k = 3", "k = 5"),))
 
 
+@pytest.mark.slow
 def test_readme_section_is_generated_from_results(table1, tmp_path):
     root, _ = table1
     paper_dir = tmp_path / "gcn"

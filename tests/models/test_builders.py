@@ -129,6 +129,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_train_step_under_mirrored_strategy_with_two_cpu_devices():
     # A subprocess: logical devices must be configured before TF initialises.
     env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).parents[2]),

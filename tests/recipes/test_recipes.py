@@ -50,6 +50,7 @@ def test_every_row_is_a_valid_configuration_at_every_scale(relative, tmp_path):
             assert table.rows_at(name), f"{table.table} has no row at scale {name}"
 
 
+@pytest.mark.slow
 def test_table1_cpu_smoke(tmp_path, capsys):
     module = _load("gcn/table1_kernel_size.py")
     assert module.main(module.TABLE, ["--scale", "cpu", "--smoke", "--rows", "base", "k = 15",
@@ -101,6 +102,7 @@ def test_fcrn_cpu_rows_scale_the_field_of_view_and_k_to_the_crop(tmp_path):
     assert row.train["ohem_min_kept"] / crop**2 == pytest.approx(512 / (500 / 8) ** 2, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_gald_table1e_cpu_smoke(tmp_path, capsys):
     module = _load("gald/table1e_ld_downsampling.py")
     assert module.main(module.TABLE, ["--scale", "cpu", "--smoke", "--rows",
@@ -136,6 +138,7 @@ def test_fcrn_table4_cpu_smoke(tmp_path, capsys):
     assert len(run["metrics"]["test"]["per_class_iou"]) == 8
 
 
+@pytest.mark.slow
 def test_table5_full_scale_smoke_on_tiny_voc_archives(tmp_path, monkeypatch, capsys):
     from test_voc_sbd import write_voc_sbd
 
@@ -228,6 +231,7 @@ def test_readme_tables_are_generated_from_the_results_files(paper):
         f"run: python -m keras_lk.experiments.report recipes/{paper}")
 
 
+@pytest.mark.slow
 def test_regime_sweep_smoke_measures_receptive_fields_and_plots(tmp_path):
     module = _load("gcn/regime_sweep.py")
     assert module.main(module.TABLE, ["--scale", "cpu", "--smoke", "--rows", "64² 1×1",

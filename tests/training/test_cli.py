@@ -98,6 +98,7 @@ def test_unknown_dataset_lists_valid_names():
     assert "invalid choice: 'imagenet'" in result.stderr and "voc_sbd" in result.stderr
 
 
+@pytest.mark.slow
 def test_labels_out_of_range_is_one_line_error(tmp_path):
     result = run_cli("train", *TINY, "--num-classes", "3", "--steps", "2",
                      "--steps-per-epoch", "2", "--output-dir", str(tmp_path))

@@ -28,6 +28,7 @@ def mirrored_vs_one_device(precision):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_mirrored_first_step_equals_one_device_float32():
     # SyncBN + the same global batch: only float summation order differs.
     figures = mirrored_vs_one_device("float32")

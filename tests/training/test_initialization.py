@@ -16,6 +16,7 @@ def _config(output_dir, **changes):
     return TrainConfig(**{**TINY, **changes}, output_dir=str(output_dir))
 
 
+@pytest.mark.slow
 def test_a_stage_starts_from_the_previous_stage_model(tmp_path):
     first = train(_config(tmp_path / "stage1", learning_rate=0.01))
     # lr so small that one SGD step moves no weight measurably: the second stage's
@@ -35,6 +36,7 @@ def test_a_stage_starts_from_the_previous_stage_model(tmp_path):
         (tmp_path / "stage2" / "config.json").read_text()).init_from == str(tmp_path / "stage1")
 
 
+@pytest.mark.slow
 def test_init_from_another_configuration_names_the_weights(tmp_path):
     train(_config(tmp_path / "k3"))
     with pytest.raises(ValueError, match="not a model of this configuration.*other shapes: "
@@ -47,6 +49,7 @@ def test_init_from_another_configuration_names_the_weights(tmp_path):
         train(_config(tmp_path / "y", init_from=str(tmp_path / "k3" / "config.json")))
 
 
+@pytest.mark.slow
 def test_frozen_backbone_batch_norm_keeps_its_statistics(tmp_path):
     import keras
 

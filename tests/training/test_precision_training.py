@@ -7,6 +7,7 @@ import pytest
 from keras_lk.training import TrainConfig, train
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
 def test_train_with_mixed_precision(tmp_path, precision):
     config = TrainConfig(

@@ -41,6 +41,7 @@ def weights(path):
     return model, [w.numpy() for w in model.weights]
 
 
+@pytest.mark.slow
 def test_kill_and_resume_equals_uninterrupted(tmp_path):
     reference = start(tmp_path / "reference")
     victim = start(tmp_path / "victim")
