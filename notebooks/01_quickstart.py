@@ -64,27 +64,24 @@ print("keras", keras.__version__, "| keras_lk", keras_lk.__version__, "| work di
 info = DATASETS["scenes"]
 CLASS_NAMES = list(info.class_names)
 PALETTE = np.array(info.palette, np.uint8)
-IGNORE_COLOUR = np.array([255, 255, 255], np.uint8)
 print("classes:", CLASS_NAMES)
 
 
+# The dataset's colours, and white for every other id (the 255 "ignore" band).
+COLOURS = np.full((256, 3), 255, np.uint8)
+COLOURS[:len(PALETTE)] = PALETTE
+
+
 def colour(labels):
-    """RGB image of a label map in the dataset's palette (ignore pixels white)."""
-    labels = np.asarray(labels)
-    if labels.ndim == 3:
-        labels = labels[..., 0]
-    rgb = np.zeros(labels.shape + (3,), np.uint8)
-    known = labels < len(PALETTE)
-    rgb[known] = PALETTE[labels[known]]
-    rgb[~known] = IGNORE_COLOUR
-    return rgb
+    """RGB image of a label map (ignore pixels white)."""
+    return keras_lk.evaluation.colorize(labels, palette=COLOURS)
 
 
 def legend(figure):
     """One legend of the class colours (and the ignore band) under a figure."""
     handles = [Patch(facecolor=PALETTE[c] / 255, edgecolor="grey", label=name)
                for c, name in enumerate(CLASS_NAMES)]
-    handles.append(Patch(facecolor=IGNORE_COLOUR / 255, edgecolor="grey", label="ignore (255)"))
+    handles.append(Patch(facecolor="white", edgecolor="grey", label="ignore (255)"))
     figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
                   frameon=False)
 

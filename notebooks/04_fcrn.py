@@ -53,12 +53,14 @@ PALETTE = np.array(info.palette, np.uint8)
 print(info.description)
 
 
+# The dataset's colours, and white for every other id (the 255 "ignore" band).
+COLOURS = np.full((256, 3), 255, np.uint8)
+COLOURS[:len(PALETTE)] = PALETTE
+
+
 def colour(labels):
-    labels = np.asarray(labels)
-    rgb = np.full(labels.shape + (3,), 255, np.uint8)  # ignore (255) stays white
-    known = labels < len(PALETTE)
-    rgb[known] = PALETTE[labels[known]]
-    return rgb
+    """RGB image of a label map (ignore pixels white)."""
+    return keras_lk.evaluation.colorize(labels, palette=COLOURS)
 
 
 def legend(figure):
