@@ -161,20 +161,25 @@ class _NonNegativePadToMultiple(PadToMultiple):
                                     inputs.shape[-1]])
 
 
-class _GlobalConvAsConvolutions(keras.layers.Layer):
-    """`GlobalConv` computed by its ``"conv"`` formulation (four plain convolutions) on
-    the source layer's own weights: its ``"transpose"`` and ``"matmul"`` formulations,
-    faster to train here, leave Transpose nodes in an exported graph."""
+class _SameWeightsTwin(keras.layers.Layer):
+    """A layer computing what `source` computes, on `source`'s own weights (shared, not
+    copied), by another graph; a subclass's ``call`` says how."""
 
     def __init__(self, source, **kwargs):
         super().__init__(name=source.name, dtype=source.dtype_policy, **kwargs)
         self.source = source
 
-    def call(self, inputs):
-        return self.source._call_conv(inputs)
-
     def compute_output_shape(self, input_shape):
         return self.source.compute_output_shape(input_shape)
+
+
+class _GlobalConvAsConvolutions(_SameWeightsTwin):
+    """`GlobalConv` computed by its ``"conv"`` formulation (four plain convolutions):
+    its ``"transpose"`` and ``"matmul"`` formulations, faster to train here, leave
+    Transpose nodes in an exported graph."""
+
+    def call(self, inputs):
+        return self.source._call_conv(inputs)
 
 
 # Kernel taps of a ×2 deconvolution (kernel 4, 'same') read by each output phase from the
@@ -201,24 +206,17 @@ def phase_kernel(deconv_kernel):
     return ops.reshape(both, (3, 3, in_channels, 4 * out_channels))
 
 
-class _PhaseDeconvolution(keras.layers.Layer):
+class _PhaseDeconvolution(_SameWeightsTwin):
     """A ×2 ``Conv2DTranspose`` (kernel 4, 'same', no bias) as one 3×3 convolution to
-    four phases and a depth-to-space, on the source layer's own kernel: the same
-    numbers, as convolutions every runtime runs fast (onnxruntime's ConvTranspose ran
-    the full-resolution one at an eighth of its convolution rate)."""
-
-    def __init__(self, source, **kwargs):
-        super().__init__(name=source.name, dtype=source.dtype_policy, **kwargs)
-        self.source = source
+    four phases and a depth-to-space: the same numbers, as convolutions every runtime
+    runs fast (onnxruntime's ConvTranspose ran the full-resolution one at an eighth of
+    its convolution rate)."""
 
     def call(self, inputs):
         import tensorflow as tf
 
         kernel = phase_kernel(self.source.kernel)
         return tf.nn.depth_to_space(tf.nn.conv2d(inputs, kernel, 1, "SAME"), 2)
-
-    def compute_output_shape(self, input_shape):
-        return self.source.compute_output_shape(input_shape)
 
 
 def _is_phase_deconvolution(layer):
