@@ -30,25 +30,6 @@ def _families(backbone):
     }
 
 
-def _run(format, path, images):
-    from keras_lk import export
-
-    if format == "saved_model":
-        import tensorflow as tf
-
-        loaded = tf.saved_model.load(path)  # kept while it runs: it owns the variables
-        return loaded.serve(tf.constant(images))["logits"].numpy()
-    if format == "onnx":
-        onnxruntime = export.require_module("onnxruntime")
-        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-        return session.run(["logits"], {"images": images})[0]
-    interpreter = export.require_module("ai_edge_litert.interpreter").Interpreter(
-        model_path=path)
-    interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], images.shape)
-    interpreter.allocate_tensors()
-    return interpreter.get_signature_runner("serving_default")(images=images)["logits"]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbone", default="resnet18")
@@ -72,7 +53,7 @@ def main(argv=None):
                                    ("litert", ".tflite")):
                 path = os.path.join(directory, family + suffix)
                 export.export_model(model, path, format=format)
-                got = _run(format, path, images)
+                got = export.load_exported(path, format)(images)
                 diff = np.abs(got - expected)
                 flipped = np.mean(got.argmax(-1) != expected.argmax(-1))
                 print(f"| {family} | {format} | {diff.max():.2e} | {diff.mean():.2e} | "

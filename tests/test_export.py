@@ -8,7 +8,6 @@ import sys
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_lk import cli, export, layers, models
 
@@ -48,24 +47,8 @@ def _keras_logits(model, images):
 
 
 def _run_exported(format, path, images):
-    """Runs an exported file in its own runtime; the "logits" output, by name."""
-    if format == "saved_model":
-        loaded = tf.saved_model.load(path)
-        return loaded.serve(tf.constant(images))["logits"].numpy()
-    if format == "onnx":
-        onnxruntime = export.require_module("onnxruntime")
-        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-        assert [i.name for i in session.get_inputs()] == ["images"]
-        assert [o.name for o in session.get_outputs()] == ["logits"]  # aux head pruned
-        return session.run(["logits"], {"images": images})[0]
-    interpreter_module = export.require_module("ai_edge_litert.interpreter")
-    interpreter = interpreter_module.Interpreter(model_path=path)
-    assert interpreter.get_signature_list() == {
-        "serving_default": {"inputs": ["images"], "outputs": ["logits"]}}
-    index = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(index, images.shape)
-    interpreter.allocate_tensors()
-    return interpreter.get_signature_runner("serving_default")(images=images)["logits"]
+    """Runs an exported file in its own runtime (`export.load_exported`)."""
+    return export.load_exported(path, format)(images)
 
 
 def _assert_same_logits(got, expected):
@@ -85,9 +68,25 @@ def test_dynamic_size_export_matches_keras_in_its_runtime(family, format, family
     model = family_models[family]
     path = str(tmp_path / f"{family}{SUFFIXES[format]}")
     assert export.export_model(model, path, format=format) == path
+    run = export.load_exported(path)  # one loaded file runs both sizes
     for seed, size in enumerate(SIZES):
         images = _images(size, seed)
-        _assert_same_logits(_run_exported(format, path, images), _keras_logits(model, images))
+        _assert_same_logits(run(images), _keras_logits(model, images))
+    _assert_named_images_to_logits(format, path)
+
+
+def _assert_named_images_to_logits(format, path):
+    """One input "images", one output "logits" (GALD's aux head pruned), by name: ONNX
+    and LiteRT do not keep the order of a Keras model's outputs."""
+    if format == "onnx":
+        session = export.require_module("onnxruntime").InferenceSession(path)
+        assert [i.name for i in session.get_inputs()] == ["images"]
+        assert [o.name for o in session.get_outputs()] == ["logits"]
+    elif format == "litert":
+        interpreter = export.require_module("ai_edge_litert.interpreter").Interpreter(
+            model_path=path)
+        assert interpreter.get_signature_list() == {
+            "serving_default": {"inputs": ["images"], "outputs": ["logits"]}}
 
 
 def test_static_litert_file_has_the_given_size(family_models, tmp_path):
@@ -264,3 +263,46 @@ def test_inference_model_has_no_transposed_convolution_and_shares_weights(family
     assert not any(isinstance(layer, (keras.layers.Conv2DTranspose, layers.GlobalConv))
                    for layer in inference.layers)
     assert {id(v) for v in inference.weights} == {id(v) for v in model.weights}
+
+
+@pytest.mark.parametrize("size", [(64, 64), None])
+def test_onnx_depth_to_space_becomes_a_placing_transposed_convolution(size, family_models,
+                                                                      tmp_path):
+    onnx = pytest.importorskip("onnx")
+    model = family_models["gcn"]
+    ops = {}
+    for rewrites in (export.REWRITES, ("global_conv", "deconvolution")):
+        path = str(tmp_path / f"{len(rewrites)}.onnx")
+        export.export_model(model, path, format="onnx", input_size=size, rewrites=rewrites)
+        nodes = onnx.load(path).graph.node
+        ops[len(rewrites)] = [n.op_type for n in nodes]
+        images = _images((64, 64) if size else (40, 56))
+        _assert_same_logits(_run_exported("onnx", path, images), _keras_logits(model, images))
+    # GCNSeg's five ×2 deconvolutions: DepthToSpace without the rewrite, ConvTranspose
+    # (one group per class) with it.
+    assert ops[2].count("DepthToSpace") == 5 and "ConvTranspose" not in ops[2]
+    assert ops[3].count("ConvTranspose") == 5 and "DepthToSpace" not in ops[3]
+
+
+def test_applicable_rewrites(family_models):
+    assert export.applicable_rewrites(family_models["gcn"]) == export.REWRITES
+    assert export.applicable_rewrites(family_models["gald"]) == ()
+    assert export.applicable_rewrites(family_models["fcrn"]) == ()
+
+
+def test_load_exported_errors(family_models, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no exported model"):
+        export.load_exported(tmp_path / "missing.onnx")
+    (tmp_path / "model.bin").write_bytes(b"")
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        export.load_exported(tmp_path / "model.bin")
+    with pytest.raises(ValueError, match="`format` must be one of"):
+        export.load_exported(tmp_path / "model.bin", format="tfjs")
+    path = export.export_model(family_models["fcrn"], tmp_path / "fcrn.onnx", format="onnx",
+                               input_size=(32, 32))
+    run = export.load_exported(path, num_threads=1)
+    assert run(_images((32, 32))).shape == (1, 32, 32, 3)
+    with pytest.raises(ValueError, match=r"float \(batch, H, W, C\).*uint8"):
+        run(np.zeros((1, 32, 32, 3), "uint8"))
+    with pytest.raises(ValueError, match=r"shape \(32, 32, 3\)"):
+        run(_images((32, 32))[0])
