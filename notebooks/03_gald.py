@@ -104,9 +104,8 @@ print(f"trained {TRAIN_STEPS} steps in {time.perf_counter() - start:.0f} s; outp
 # ## 2. The LD mask on a scene
 #
 # The layer named `"ld"` is called once in the graph, so its input F is a tensor of the
-# functional model: a sub-model from the image to F gives F, and the layer itself gives
-# F' = (1 + M) ⊙ F, hence M = F' / F − 1 wherever F ≠ 0 (the division reads the mask off
-# the public layer; positions with F ≈ 0 carry no information and are left blank).
+# functional model: a sub-model from the image to F gives F, and the layer's own
+# `mask(F)` gives M, the map it multiplies F by (F' = M ⊙ F + F).
 
 # %%
 examples = list(info.load("test", num_images=NUM_MASK_IMAGES, image_size=IMAGE_SIZE)
@@ -118,18 +117,14 @@ ld_layer = model.get_layer("ld")
 to_ld_input = keras.Model(model.input, ld_layer.input)
 features = to_ld_input(np.asarray(normalize_image(images.astype("float32"),
                                                   model.normalization)), training=False)
-redistributed = np.asarray(ld_layer(features, training=False))
-features = np.asarray(features)
-valid = np.abs(features) > 1e-4
-masks = np.where(valid, redistributed / np.where(valid, features, 1.0) - 1.0, np.nan)
-print("F:", features.shape, "| mask range", np.nanmin(masks).round(3), "to",
-      np.nanmax(masks).round(3))
+masks = np.asarray(ld_layer.mask(features, training=False))
+print("F:", features.shape, "| mask range", masks.min().round(3), "to", masks.max().round(3))
 
 # %%
 scene = 0
-mean_mask = np.nanmean(masks[scene], axis=-1)
-spread = np.nanstd(masks[scene].reshape(-1, masks.shape[-1]), axis=0)
-channels = np.argsort(np.nan_to_num(spread))[::-1][:3]    # the channels that vary most
+mean_mask = masks[scene].mean(axis=-1)
+spread = masks[scene].reshape(-1, masks.shape[-1]).std(axis=0)
+channels = np.argsort(spread)[::-1][:3]                    # the channels that vary most
 extent = (-0.5, IMAGE_SIZE - 0.5, IMAGE_SIZE - 0.5, -0.5)  # mask cells on image pixels
 
 figure, axes = plt.subplots(1, 5, figsize=(19, 4.3))
@@ -165,7 +160,7 @@ plt.show()
 # %%
 stride = IMAGE_SIZE // features.shape[1]
 coarse_labels = labels[:, stride // 2::stride, stride // 2::stride]
-per_pixel = np.nanmean(masks, axis=-1)
+per_pixel = masks.mean(axis=-1)
 class_means = [np.nanmean(per_pixel[coarse_labels == c]) if np.any(coarse_labels == c)
                else np.nan for c in range(len(CLASS_NAMES))]
 figure, axis = plt.subplots(figsize=(8, 3.6))

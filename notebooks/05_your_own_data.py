@@ -212,31 +212,28 @@ plt.show()
 #
 # `keras_lk.export.export_model(model, path, format="onnx")` writes the main logits in
 # float32, input `images` (normalized as the model says: `keras_lk.data.normalize_image`
-# with `model.normalization`), output `logits`, height and width dynamic. It needs the
-# `export` extra (tf2onnx, onnx, onnxruntime).
+# with `model.normalization`), output `logits`, height and width dynamic.
+# `keras_lk.export.load_exported(path)` runs the file in its runtime (here onnxruntime).
+# Both need the `export` extra (tf2onnx, onnx, onnxruntime).
 
 # %%
 from keras_lk.data import normalize_image
 
 onnx_path = os.path.join(DATA_DIR, "model.onnx")
 try:
-    import onnxruntime
-
     keras_lk.export.export_model(model, onnx_path, format="onnx")
+    run_onnx = keras_lk.export.load_exported(onnx_path)
 except ImportError as error:
     print("skipped, the export extra is not installed:", error)
 else:
     batch = np.asarray(normalize_image(np.stack(val_images).astype("float32"),
                                        model.normalization))
-    session = onnxruntime.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
-    print("ONNX inputs", [(i.name, i.shape) for i in session.get_inputs()], "outputs",
-          [(o.name, o.shape) for o in session.get_outputs()])
-    (onnx_logits,) = session.run(None, {session.get_inputs()[0].name: batch[:1]})
+    onnx_logits = run_onnx(batch[:1])
     keras_logits = np.asarray(model(batch[:1], training=False))
     agreement = np.mean(onnx_logits.argmax(-1) == keras_logits.argmax(-1))
-    print(f"{os.path.getsize(onnx_path) / 1e6:.1f} MB; max |logit difference| "
-          f"{np.abs(onnx_logits - keras_logits).max():.2e}; same argmax on "
-          f"{100 * agreement:.2f}% of the pixels")
+    print(f"{os.path.getsize(onnx_path) / 1e6:.1f} MB; logits {onnx_logits.shape}; max "
+          f"|logit difference| {np.abs(onnx_logits - keras_logits).max():.2e}; same argmax "
+          f"on {100 * agreement:.2f}% of the pixels")
 
 # %% [markdown]
 # `keras-lk export --model-path run/model.keras --format litert ...` writes a LiteRT file

@@ -226,6 +226,13 @@ class LocalDistribution(keras.layers.Layer):
         return x
 
     def call(self, inputs, training=None):
+        return self.mask(inputs, training=training) * inputs + inputs
+
+    def mask(self, inputs, training=False):
+        """The mask M of Eq. (1)-(2) for `inputs` (the GA features F): sigmoid of the
+        upsampled depthwise-downsampled F, the same shape as F, in (0, 1); the layer
+        returns M ⊙ F + F. For looking at where the layer opens and closes (call it on
+        the built layer, e.g. on a model's intermediate output)."""
         height, width = ops.shape(inputs)[1], ops.shape(inputs)[2]
         coarse = self._downsample(inputs, training)
         if self.variant == "official":
@@ -233,8 +240,7 @@ class LocalDistribution(keras.layers.Layer):
         else:
             mask_logits = resize_bilinear(coarse, height, width)
         # The sigmoid runs in the compute dtype: its output is bounded, no overflow.
-        mask = ops.sigmoid(mask_logits)
-        return mask * inputs + inputs
+        return ops.sigmoid(mask_logits)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

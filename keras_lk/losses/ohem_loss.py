@@ -118,6 +118,33 @@ class OHEMLoss(keras.losses.Loss):
         self.check_labels = check_labels
 
     def call(self, y_true, y_pred):
+        cross_entropy, kept = self._cross_entropy_and_kept(y_true, y_pred)
+        batch = ops.shape(kept)[0]
+        kept = ops.cast(ops.reshape(kept, (batch, -1)), "float32")
+        per_image_sum = ops.sum(kept * ops.reshape(cross_entropy, (batch, -1)), axis=-1)
+        total_kept = ops.maximum(ops.sum(kept), 1.0)
+        # Per-image values whose batch mean is sum(kept CE) / number kept.
+        return per_image_sum * ops.cast(batch, "float32") / total_kept
+
+    def kept_pixels(self, y_true, y_pred):
+        """The pixels this loss averages over, for the same arguments as the loss.
+
+        Args:
+            y_true: int labels `(batch, height, width)` or `(batch, height, width, 1)`.
+            y_pred: float logits `(batch, height, width, num_classes)`.
+
+        Returns:
+            Bool tensor `(batch, height, width)`: True where a pixel is kept (valid and
+            hard by the rule of `mode`); the loss is the mean cross-entropy over them.
+
+        Example:
+        >>> kept = OHEMLoss(mode="fcrn", threshold=0.0, min_kept=512).kept_pixels(
+        ...     labels, logits)  # exactly the 512 hardest pixels of each image
+        """
+        return self._cross_entropy_and_kept(y_true, y_pred)[1]
+
+    def _cross_entropy_and_kept(self, y_true, y_pred):
+        """Per-pixel cross-entropy (float32) and the bool kept mask, both (batch, H, W)."""
         if len(y_pred.shape) != 4:
             raise ValueError(
                 "`y_pred` must be logits of rank 4 (batch, height, width, classes), received "
@@ -145,19 +172,12 @@ class OHEMLoss(keras.losses.Loss):
 
         log_probs = ops.log_softmax(logits, axis=-1)
         true_log_prob = ops.sum(log_probs * ops.one_hot(safe_labels, num_classes), axis=-1)
-        cross_entropy = -true_log_prob
         prob = ops.exp(true_log_prob)
 
-        batch = ops.shape(labels)[0]
-        groups = batch if self.per_image else 1
-        flat_prob = ops.reshape(prob, (groups, -1))
-        flat_valid = ops.reshape(valid, (groups, -1))
-        kept = self._kept_mask(flat_prob, flat_valid)
-        kept = ops.cast(ops.reshape(kept, (batch, -1)), "float32")
-        per_image_sum = ops.sum(kept * ops.reshape(cross_entropy, (batch, -1)), axis=-1)
-        total_kept = ops.maximum(ops.sum(kept), 1.0)
-        # Per-image values whose batch mean is sum(kept CE) / number kept.
-        return per_image_sum * ops.cast(batch, "float32") / total_kept
+        groups = ops.shape(labels)[0] if self.per_image else 1
+        kept = self._kept_mask(ops.reshape(prob, (groups, -1)),
+                               ops.reshape(valid, (groups, -1)))
+        return -true_log_prob, ops.reshape(kept, ops.shape(labels))
 
     def _kept_mask(self, prob, valid):
         """prob, valid: (groups, pixels). Returns the bool mask of kept pixels."""

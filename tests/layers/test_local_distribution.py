@@ -235,3 +235,13 @@ def test_official_input_too_small():
     layer = LocalDistribution(**OFFICIAL)
     with pytest.raises(ValueError, match=r"needs height and width >= 15 .* \(1, 14, 20, 2\)"):
         layer(np.zeros((1, 14, 20, 2), "float32"))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {**OFFICIAL, "downsample_rate": 4}])
+def test_mask_is_what_the_layer_multiplies(kwargs):
+    f = np.random.default_rng(3).standard_normal((2, 16, 20, 4)).astype("float32")
+    layer = LocalDistribution(**kwargs)
+    out = np.asarray(layer(f))
+    mask = np.asarray(layer.mask(f))
+    assert mask.shape == f.shape and 0 < mask.min() and mask.max() < 1
+    np.testing.assert_allclose(mask * f + f, out, rtol=1e-6, atol=1e-6)

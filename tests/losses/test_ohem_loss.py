@@ -153,3 +153,21 @@ def test_bad_shapes():
         OHEMLoss()(np.zeros((2, 4, 4), "int32"), np.zeros((2, 4, 4), "float32"))
     with pytest.raises(ValueError, match="`y_true` must be integer labels"):
         OHEMLoss()(np.zeros((2, 4, 4, 3), "int32"), np.zeros((2, 4, 4, 3), "float32"))
+
+
+@pytest.mark.parametrize("mode,threshold,min_kept", [("fcrn", 0.0, 6), ("fcrn", 0.3, 5),
+                                                     ("gald", 0.7, 20)])
+def test_kept_pixels_are_the_ones_the_loss_averages(mode, threshold, min_kept):
+    labels, logits = random_case(2)
+    loss = OHEMLoss(mode=mode, threshold=threshold, min_kept=min_kept)
+    kept = np.asarray(loss.kept_pixels(labels, logits))
+    assert kept.shape == labels.shape and kept.dtype == bool
+    assert not kept[labels == 255].any()
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    ce = -np.take_along_axis(log_probs, np.where(labels == 255, 0, labels)[..., None], -1)[..., 0]
+    np.testing.assert_allclose(ce[kept].mean(), float(loss(labels, logits)), rtol=1e-5)
+    if threshold == 0.0:  # exactly the K hardest valid pixels of each image
+        assert kept.sum(axis=(1, 2)).tolist() == [min_kept] * len(labels)
+        for image in range(len(labels)):
+            valid = labels[image] != 255
+            assert ce[image][kept[image]].min() >= ce[image][valid & ~kept[image]].max()
