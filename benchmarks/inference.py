@@ -11,17 +11,23 @@ with a 1×1 classifier and bilinear upsampling (`FCRN(kernel_size=1, dilation=1)
 "bare ResNet + 1×1" of `benchmarks/gcn_seg.py`). Every model is exported with
 `keras_lk.export.export_model` at a fixed input size, each file is checked against the
 Keras model (max abs logit difference printed: a wrong file's timing means nothing), then
-one round of repeats calls every (model, runtime) once, in the same order, and the median
-is reported. "× bare" is the latency over the bare backbone's in the same runtime; "FLOP
-ratio" is the same ratio of forward FLOPs (`keras_lk.utils.count_flops`); the latency
-target of issue 16 is "× bare ≤ FLOP ratio" (the head as fast per FLOP as the backbone).
+each round of repeats calls every (variant, runtime) of the model and of its bare
+backbone once, in the same order (one model at a time: memory). "ms" is the median;
+"× bare" the median over rounds of the latency over the bare backbone's in the same
+runtime and round, with its interquartile range (a shared machine drifts: the pairing
+cancels most of it); "FLOP ratio" the same ratio of forward FLOPs
+(`keras_lk.utils.count_flops`). The latency target of issue 16 is "× bare ≤ FLOP ratio"
+(the head as fast per FLOP as the backbone).
 
-The peer row is keras-hub's DeepLabV3+ (ResNet-50, ASPP on P5, decoder on P2, random
-weights) exported by `keras.Model.export` (ONNX only), when keras-hub is installed.
+The peer rows (with `gcn_r50`, when keras-hub is installed) are keras-hub's DeepLabV3+
+(ResNet-50, ASPP on P5, decoder on P2, random weights) in onnxruntime, exported by
+`keras.Model.export` of an inference-mode call, and as the segmenter's own `export`
+writes it (which runs BatchNorm on batch statistics: wrong logits, other timings).
 """
 
 import argparse
 import dataclasses
+import gc
 import os
 import re
 import statistics
@@ -134,14 +140,18 @@ def _prepare(name, model, runtimes, size, directory, rewrites=None):
     return runners
 
 
-def _peer(size, directory):
-    """keras-hub DeepLabV3+ R50 in onnxruntime, or None without keras-hub."""
+def _peer(size, directory, flops):
+    """``{row: callable}``: keras-hub DeepLabV3+ R50 in onnxruntime, exported as an
+    inference-mode call (`PEER`) and by the segmenter's own ``export`` (`PEER_AS_IS`);
+    empty without keras-hub. Adds its forward FLOPs to `flops`."""
     try:
         import keras_hub
     except ImportError:
         print("  keras-hub is not installed: no peer row", flush=True)
-        return None
+        return {}
     import keras
+    import onnxruntime
+    import tensorflow as tf
 
     encoder = keras_hub.models.ResNetBackbone(
         input_conv_filters=[64], input_conv_kernel_sizes=[7],
@@ -152,28 +162,26 @@ def _peer(size, directory):
         image_encoder=encoder, low_level_feature_key="P2", spatial_pyramid_pooling_key="P5",
         dilation_rates=[6, 12, 18], upsampling_size=8, image_shape=(*size, 3))
     segmenter = keras_hub.models.DeepLabV3ImageSegmenter(backbone=backbone, num_classes=21)
-    # Exported as it is, the segmenter's file ran its BatchNorms on batch statistics
+    # Exported as it is, the segmenter's file runs its BatchNorms on batch statistics
     # (logits off by ~4); an explicit inference-mode call exports the inference graph.
     inputs = keras.Input((*size, 3))
-    model = keras.Model(inputs, segmenter(inputs, training=False))
-    import tensorflow as tf
-
-    path = os.path.join(directory, "deeplabv3plus.onnx")
-    model.export(path, format="onnx", verbose=False,
-                 input_signature=[tf.TensorSpec((1, *size, 3), tf.float32)])
+    inference = keras.Model(inputs, segmenter(inputs, training=False))
     images = np.random.default_rng(0).normal(size=(1, *size, 3)).astype("float32")
-    expected = np.asarray(model.predict_on_batch(images))
-    import onnxruntime
+    expected = np.asarray(inference.predict_on_batch(images))
+    from keras_lk.utils import count_flops
 
-    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-    feed = {session.get_inputs()[0].name: images}  # keras-hub's own input name
-
-    def run():
-        return session.run(None, feed)[0]
-
-    print(f"  {'keras-hub DeepLabV3+ R50':>28} {'onnx':>11}: max abs logit diff vs Keras "
-          f"{float(np.abs(run() - expected).max()):.1e}", flush=True)
-    return run
+    flops[PEER] = flops[PEER_AS_IS] = count_flops(inference, (*size, 3))
+    runs = {}
+    for row, model in ((PEER, inference), (PEER_AS_IS, segmenter)):
+        path = os.path.join(directory, f"deeplabv3plus_{len(runs)}.onnx")
+        model.export(path, format="onnx", verbose=False,
+                     input_signature=[tf.TensorSpec((1, *size, 3), tf.float32)])
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        feed = {session.get_inputs()[0].name: images}  # keras-hub's own input name
+        runs[row] = lambda session=session, feed=feed: session.run(None, feed)[0]
+        print(f"  {row:>28} {'onnx':>11}: max abs logit diff vs Keras "
+              f"{float(np.abs(runs[row]() - expected).max()):.1e}", flush=True)
+    return runs
 
 
 def _row(label, variant, variants):
@@ -206,13 +214,14 @@ def main(argv=None):
 
     print(f"python {' '.join(sys.argv)}\n{os.cpu_count()} CPU cores, batch 1, float32, "
           f"{args.repeats} interleaved repeats")
-    calls, flops, variants_of = {}, {}, {}
-    with tempfile.TemporaryDirectory() as directory:
-        for name in args.models:
-            spec = specs[name]
+    flops, variants_of, times = {}, {}, {}
+    for name in args.models:
+        # One model and its bare backbone at a time (their files, sessions and
+        # interpreters together); all of them at once did not fit in 24 GiB.
+        spec = specs[name]
+        calls = {}
+        with tempfile.TemporaryDirectory() as directory:
             for label, build in ((name, spec.build), (spec.bare_label, spec.build_bare)):
-                if label in flops:
-                    continue  # a bare backbone shared by two rows
                 keras.utils.set_random_seed(0)
                 model = build()
                 flops[label] = count_flops(model, (*spec.size, 3))
@@ -227,21 +236,32 @@ def main(argv=None):
                             re.sub(r"[^A-Za-z0-9_.-]", "_", row), model, runtimes,
                             spec.size, directory, REWRITE_SETS[variant]).items():
                         calls[(row if runtime != "keras" else label, runtime)] = run
-        peer = _peer((512, 512), directory) if args.peer else None
-        if peer is not None:
-            calls[(PEER, "onnx")] = peer
-        for run in calls.values():  # warm-up
-            run()
-        times = {key: [] for key in calls}
-        for _ in range(args.repeats):
-            for key, run in calls.items():
-                start = time.perf_counter()
-                run()
-                times[key].append(1000 * (time.perf_counter() - start))
+            if args.peer and name == "gcn_r50":
+                for row, run in _peer((512, 512), directory, flops).items():
+                    calls[(row, "onnx")] = run
+            times.update(_interleaved_times(calls, args.repeats))
+        del calls, model
+        keras.backend.clear_session()
+        gc.collect()
     _print_table(args, specs, flops, variants_of, times)
 
 
+def _interleaved_times(calls, repeats):
+    """``{key: [ms per repeat]}``: one warm-up call each, then `repeats` rounds that call
+    every function once, in the same order."""
+    for run in calls.values():
+        run()
+    times = {key: [] for key in calls}
+    for _ in range(repeats):
+        for key, run in calls.items():
+            start = time.perf_counter()
+            run()
+            times[key].append(1000 * (time.perf_counter() - start))
+    return times
+
+
 PEER = "keras-hub DeepLabV3+ R50"
+PEER_AS_IS = "keras-hub DeepLabV3+ R50, its own export (BatchNorm on batch statistics)"
 
 
 def _paired(times, key, reference):
@@ -272,8 +292,17 @@ def _print_table(args, specs, flops, variants_of, times):
                       f"{flops[name] / 1e9:.1f} | {'yes' if median <= ratio else 'no'} |")
             print(f"| {bare} | {runtime} | {statistics.median(times[(bare, runtime)]):.0f} | "
                   f"1.00 | 1.00 | {flops[bare] / 1e9:.1f} | |")
+    bare = "bare resnet50 OS32 512×512"  # the peer's backbone: ResNet-50 at 512²
+    for peer in (PEER, PEER_AS_IS):
+        if (peer, "onnx") not in times:
+            continue
+        versus = " | "  # × bare and FLOP ratio, when ResNet-50 at 512² ran bare
+        if (bare, "onnx") in times:
+            median, q1, q3 = _paired(times, (peer, "onnx"), (bare, "onnx"))
+            versus = f"{median:.2f} ({q1:.2f}–{q3:.2f}) | {flops[peer] / flops[bare]:.2f}"
+        print(f"| {peer} | onnx | {statistics.median(times[(peer, 'onnx')]):.0f} | {versus} | "
+              f"{flops[peer] / 1e9:.1f} | |")
     if (PEER, "onnx") in times:
-        print(f"| {PEER} | onnx | {statistics.median(times[(PEER, 'onnx')]):.0f} | | | | |")
         for row, runtime in times:
             if row.startswith("gcn_r50") and runtime == "onnx":
                 median, q1, q3 = _paired(times, (PEER, "onnx"), (row, runtime))

@@ -1,0 +1,39 @@
+"""The deployment benchmarks run end to end at tiny size (slow: CI's RUN_SLOW=1): every
+exported file is checked against Keras inside them, so a broken export fails here."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("onnxruntime", reason="needs the optional `export` extra")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(*args):
+    result = subprocess.run([sys.executable, *args], check=False, cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_inference_benchmark_smoke():
+    out = _run("benchmarks/inference.py", "--smoke", "--models", "gcn_r50", "fcrn_r101",
+               "--rewrites", "none", "all")
+    # GCNSeg has a row per rewrite set; FCRN has no rewrite, so one row.
+    for row in ("| gcn_r50 [none] | onnx |", "| gcn_r50 [all] | onnx |", "| fcrn_r101 | onnx |",
+                "| gcn_r50 | keras |", "| bare resnet10_narrow OS8 64×96 | litert |"):
+        assert row in out, out
+    assert "fcrn_r101 [none]" not in out
+
+
+@pytest.mark.slow
+def test_export_fidelity_benchmark_smoke():
+    out = _run("benchmarks/export_fidelity.py", "--backbone", "resnet10_narrow", "--size",
+               "40", "56")
+    rows = [line.split("|")[1:-1] for line in out.splitlines()
+            if line.startswith(("| GCNSeg", "| GALDNet", "| FCRN"))]
+    assert len(rows) == 9, out  # three families × three formats
+    assert all(float(row[2]) < 1e-4 for row in rows), out  # max abs logit difference
