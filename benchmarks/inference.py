@@ -27,10 +27,10 @@ writes it (which runs BatchNorm on batch statistics: wrong logits, other timings
 
 import argparse
 import dataclasses
-import gc
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -207,43 +207,55 @@ def main(argv=None):
                  for name, spec in SPECS.items()}
         args.repeats = 2
 
+    print(f"python {' '.join(sys.argv)}\n{os.cpu_count()} CPU cores, batch 1, float32, "
+          f"{args.repeats} interleaved repeats", flush=True)
+    if len(args.models) > 1:
+        # One process per model: TensorFlow keeps what a model's exports and runtimes
+        # allocated, and three ResNet-152 GCNSegs in one process outgrew 24 GiB.
+        failed = []
+        for name in args.models:
+            command = [sys.executable, os.path.abspath(__file__), "--models", name,
+                       "--runtimes", *args.runtimes, "--repeats", str(args.repeats),
+                       "--rewrites", *args.rewrites]
+            command += ["--peer"] if args.peer and name == "gcn_r50" else []
+            command += ["--smoke"] if args.smoke else []
+            if subprocess.run(command, check=False).returncode:
+                failed.append(name)
+        if failed:
+            raise SystemExit(f"inference.py: failed for {', '.join(failed)}")
+        return
+    _measure(args.models[0], specs[args.models[0]], args)
+
+
+def _measure(name, spec, args):
+    """Exports `name` and its bare backbone, times them, prints their table."""
     import keras
 
     from keras_lk.export import applicable_rewrites
     from keras_lk.utils import count_flops
 
-    print(f"python {' '.join(sys.argv)}\n{os.cpu_count()} CPU cores, batch 1, float32, "
-          f"{args.repeats} interleaved repeats")
-    flops, variants_of, times = {}, {}, {}
-    for name in args.models:
-        # One model and its bare backbone at a time (their files, sessions and
-        # interpreters together); all of them at once did not fit in 24 GiB.
-        spec = specs[name]
-        calls = {}
-        with tempfile.TemporaryDirectory() as directory:
-            for label, build in ((name, spec.build), (spec.bare_label, spec.build_bare)):
-                keras.utils.set_random_seed(0)
-                model = build()
-                flops[label] = count_flops(model, (*spec.size, 3))
-                # One row per rewrite set where the sets give different files.
-                variants = (args.rewrites if label == name and applicable_rewrites(model)
-                            else ["all"])
-                variants_of[label] = variants
-                for i, variant in enumerate(variants):
-                    row = _row(label, variant, variants)
-                    runtimes = [r for r in args.runtimes if r != "keras" or i == 0]
-                    for runtime, run in _prepare(
-                            re.sub(r"[^A-Za-z0-9_.-]", "_", row), model, runtimes,
-                            spec.size, directory, REWRITE_SETS[variant]).items():
-                        calls[(row if runtime != "keras" else label, runtime)] = run
-            if args.peer and name == "gcn_r50":
-                for row, run in _peer((512, 512), directory, flops).items():
-                    calls[(row, "onnx")] = run
-            times.update(_interleaved_times(calls, args.repeats))
-        del calls, model
-        keras.backend.clear_session()
-        gc.collect()
-    _print_table(args, specs, flops, variants_of, times)
+    flops, variants_of, calls = {}, {}, {}
+    with tempfile.TemporaryDirectory() as directory:
+        for label, build in ((name, spec.build), (spec.bare_label, spec.build_bare)):
+            keras.utils.set_random_seed(0)
+            model = build()
+            flops[label] = count_flops(model, (*spec.size, 3))
+            # One row per rewrite set where the sets give different files.
+            variants = (args.rewrites if label == name and applicable_rewrites(model)
+                        else ["all"])
+            variants_of[label] = variants
+            for i, variant in enumerate(variants):
+                row = _row(label, variant, variants)
+                runtimes = [r for r in args.runtimes if r != "keras" or i == 0]
+                for runtime, run in _prepare(
+                        re.sub(r"[^A-Za-z0-9_.-]", "_", row), model, runtimes,
+                        spec.size, directory, REWRITE_SETS[variant]).items():
+                    calls[(row if runtime != "keras" else label, runtime)] = run
+        if args.peer:
+            for row, run in _peer((512, 512), directory, flops).items():
+                calls[(row, "onnx")] = run
+        times = _interleaved_times(calls, args.repeats)
+    _print_table([name], {name: spec}, args.runtimes, flops, variants_of, times)
 
 
 def _interleaved_times(calls, repeats):
@@ -275,15 +287,15 @@ def _paired(times, key, reference):
     return median, q1, q3
 
 
-def _print_table(args, specs, flops, variants_of, times):
+def _print_table(names, specs, runtimes, flops, variants_of, times):
     print("\n| model | runtime | ms (median) | × bare (paired median, IQR) | FLOP ratio | "
           "GFLOP | × bare ≤ FLOP ratio |")
     print("|---|---|---|---|---|---|---|")
-    for name in args.models:
+    for name in names:
         spec = specs[name]
         bare = spec.bare_label
         ratio = flops[name] / flops[bare]
-        for runtime in args.runtimes:
+        for runtime in runtimes:
             for variant in (variants_of[name] if runtime != "keras" else ["all"]):
                 row = _row(name, variant, variants_of[name]) if runtime != "keras" else name
                 median, q1, q3 = _paired(times, (row, runtime), (bare, runtime))
