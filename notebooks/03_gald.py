@@ -143,7 +143,7 @@ for axis, (title, mask) in zip(axes[2:], panels):
 figure.colorbar(shown, ax=axes[2:].tolist(), label="mask M (0 closed, 1 open)")
 for axis in axes:
     axis.set_xlabel("column (px)")
-    axis.set_ylabel("row (px)")
+axes[0].set_ylabel("row (px)")  # the same pixel rows in every panel
 figure.suptitle(f"LocalDistribution masks at output stride 8 ({features.shape[1]}² cells), "
                 "drawn over the scene")
 legend(figure)

@@ -181,10 +181,14 @@ for row in range(2):
     panels = [("image", images[row], None), ("label", colour(labels[row]), None),
               ("p of the true class", np.where(valid[row], prob[row], np.nan), "magma")]
     panels += [(f"kept: {name}", kept[name][row], "gray") for name in settings]
-    for axis, (title, panel, cmap) in zip(axes[row], panels):
+    for column, (axis, (title, panel, cmap)) in enumerate(zip(axes[row], panels)):
         shown = axis.imshow(panel, cmap=cmap, vmin=0 if cmap else None,
                             vmax=1 if cmap else None)
-        axis.set(title=f"test {row}: {title}", xlabel="column (px)", ylabel="row (px)")
+        axis.set(title=f"test {row}: {title}", xlabel="column (px)")
+        if column == 0:
+            axis.set_ylabel("row (px)")
+        else:  # the same rows: the colour bars sit where these labels went
+            axis.tick_params(labelleft=False)
         if cmap == "magma":
             figure.colorbar(shown, ax=axis, fraction=0.046, label="p (white: ignore)")
         elif cmap == "gray":
@@ -236,16 +240,24 @@ for name, score_map in (("stride 8", coarse_logits), ("stride 4 (simulated)", fi
           "upsampling to the input)")
 
 # %%
-figure, axes = plt.subplots(1, 4, figsize=(16, 4.6))
-panels = [("label", colour(labels[0])),
-          ("stride 8 score map", colour(np.argmax(coarse_logits[0], -1))),
-          ("stride 4, simulated", colour(np.argmax(fine_logits[0], -1)))]
-panels.append(("stride 4 → input size", colour(scores["stride 4 (simulated)"][1][0])))
-for axis, (title, panel) in zip(axes, panels):
-    axis.imshow(panel, interpolation="nearest")
-    axis.set(title=title, xlabel="column (score-map cells)", ylabel="row (score-map cells)")
-axes[0].set(xlabel="column (px)", ylabel="row (px)")
-axes[3].set(xlabel="column (px)", ylabel="row (px)")
+# The probability of the scene's largest object class shows the gain in resolution even
+# where a briefly trained model's argmax is still background.
+present = [c for c in np.unique(labels[0]) if 0 < c < model.num_classes]
+shown = max(present, key=lambda c: np.sum(labels[0] == c)) if present else 1
+figure, axes = plt.subplots(1, 4, figsize=(17, 4.6))
+figure.subplots_adjust(wspace=0.45)  # room for the colour bars
+panels = [("stride 8 score map", coarse_logits[0], "score-map cells"),
+          ("stride 4, simulated", fine_logits[0], "score-map cells"),
+          ("stride 4 → input size", np.asarray(keras.ops.image.resize(
+              fine_logits[:1], (IMAGE_SIZE, IMAGE_SIZE), interpolation="bilinear"))[0], "px")]
+axes[0].imshow(colour(labels[0]), interpolation="nearest")
+axes[0].set(title="label", xlabel="column (px)", ylabel="row (px)")
+probabilities = [np.asarray(keras.ops.softmax(m, axis=-1))[..., shown] for _, m, _ in panels]
+top = max(0.05, max(float(p.max()) for p in probabilities))  # one colour scale for the three
+for axis, (title, _, unit), probability in zip(axes[1:], panels, probabilities):
+    image = axis.imshow(probability, cmap="magma", vmin=0, vmax=top, interpolation="nearest")
+    axis.set(title=f"{title}: p({CLASS_NAMES[shown]})", xlabel=f"column ({unit})")
+    figure.colorbar(image, ax=axis, fraction=0.046, label=f"p({CLASS_NAMES[shown]})")
 figure.suptitle("High-resolution simulation: the same weights, four shifted passes")
 legend(figure)
 plt.show()
