@@ -169,6 +169,9 @@ axis.set(xlabel="class of the pixel", ylabel="mean LD mask M",
          title=f"Where LD opens, by class ({len(images)} test scenes)")
 figure.tight_layout()
 plt.show()
+seen = [m for m in class_means if not np.isnan(m)]
+print(f"class means from {min(seen):.3f} to {max(seen):.3f}: a spread of "
+      f"{max(seen) - min(seen):.3f} (GALD's argument needs the small classes lower)")
 
 # %% [markdown]
 # ## 3. The GA modules side by side
