@@ -255,7 +255,7 @@ def _onnx_depth_to_space_as_deconvolution(path):
     group per output channel, weights 0 or 1) that places each input channel's pixels
     where the depth-to-space would, and the ``Conv``'s output channels are reordered to
     match (class-major, CRD). The numbers are the same (x·1 + 0 + 0 + 0);
-    onnxruntime 1.32 ran a 84-channel 256² DepthToSpace in 31 ms here, element by
+    onnxruntime 1.32 ran an 84-channel 256² DepthToSpace in 31 ms here, element by
     element, and the ConvTranspose in 6 ms. Other DepthToSpace nodes stay as they are.
 
     Returns:
