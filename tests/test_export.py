@@ -265,7 +265,7 @@ def test_inference_model_has_no_transposed_convolution_and_shares_weights(family
     assert {id(v) for v in inference.weights} == {id(v) for v in model.weights}
 
 
-@pytest.mark.parametrize("size", [(64, 64), None])
+@pytest.mark.parametrize("size", [(64, 64), pytest.param(None, marks=pytest.mark.slow)])
 def test_onnx_depth_to_space_becomes_a_placing_transposed_convolution(size, family_models,
                                                                       tmp_path):
     onnx = pytest.importorskip("onnx")
