@@ -27,15 +27,6 @@ import numpy as np
 VARIANTS = (None, "dynamic", "int8")
 
 
-def _interpreter(path):
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=path, num_threads=os.cpu_count())
-    interpreter.allocate_tensors()
-    runner = interpreter.get_signature_runner("serving_default")
-    return lambda images: runner(images=images)["logits"]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-path", default="outputs/demo/gcn/model.keras")
@@ -88,7 +79,7 @@ def main(argv=None):
                                 representative_images=calibration
                                 if quantization == "int8" else None)
             sizes[name] = os.path.getsize(path) / 1e6
-            predictors[name] = _interpreter(path)
+            predictors[name] = export.load_exported(path, "litert")
         scores = {}
         for name, predict in predictors.items():
             matrix = np.zeros((model.num_classes,) * 2, np.int64)
