@@ -304,7 +304,7 @@ def _print_table(names, specs, runtimes, flops, variants_of, times):
                       f"{flops[name] / 1e9:.1f} | {'yes' if median <= ratio else 'no'} |")
             print(f"| {bare} | {runtime} | {statistics.median(times[(bare, runtime)]):.0f} | "
                   f"1.00 | 1.00 | {flops[bare] / 1e9:.1f} | |")
-    bare = "bare resnet50 OS32 512×512"  # the peer's backbone: ResNet-50 at 512²
+    bare = SPECS["gcn_r50"].bare_label  # the peer's backbone: ResNet-50 at 512²
     for peer in (PEER, PEER_AS_IS):
         if (peer, "onnx") not in times:
             continue
