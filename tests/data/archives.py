@@ -1,5 +1,7 @@
 """Writers of tiny archives with the official layouts and formats, for builder tests."""
 
+import contextlib
+import gzip
 import io
 import json
 import tarfile
@@ -35,17 +37,31 @@ def rgb_png_bytes(image):
     return buffer.getvalue()
 
 
+MAT_HEADER = b"MATLAB 5.0 MAT-file, written by the keras_lk tests".ljust(116)
+
+
 def mat_bytes(mask):
     import scipy.io
 
     buffer = io.BytesIO()
     scipy.io.savemat(buffer, {"GTcls": {"Segmentation": mask, "Boundaries": np.zeros(1)}})
-    return buffer.getvalue()
+    # The 116-byte text header carries the time of writing ("Created on: ..."): a fixed
+    # one makes the same mask give the same bytes (see `write_tar`).
+    return MAT_HEADER + buffer.getvalue()[len(MAT_HEADER):]
 
 
 def write_tar(path, files, mode="w"):
-    """`files`: {member name: bytes}."""
-    with tarfile.open(path, mode) as archive:
+    """`files`: {member name: bytes}; `mode` ``"w"`` or ``"w:gz"``. The same files give
+    the same bytes: the members' and the gzip header's times are 0 and the header names
+    no file (with the time of writing, a .tgz written twice in different seconds
+    differed, and a test that keys extraction by the archive's checksum saw two)."""
+    if mode not in ("w", "w:gz"):
+        raise ValueError(f"`mode` must be 'w' or 'w:gz', received {mode!r}.")
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(path, "wb"))
+        if mode == "w:gz":
+            out = stack.enter_context(gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=0))
+        archive = stack.enter_context(tarfile.open(fileobj=out, mode="w"))
         for name, content in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(content)
