@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
+import sys
 import types
 
 import numpy as np
@@ -154,10 +156,7 @@ def dense_crf(
         bilateral_sxy=bilateral_sxy, bilateral_srgb=bilateral_srgb,
         bilateral_compat=bilateral_compat,
     )
-    try:
-        from pydensecrf import densecrf
-    except ImportError as error:
-        raise ImportError(_MISSING) from error
+    densecrf = _import_densecrf()
 
     height, width, classes = probs.shape
     # Unary energy -log(p), clipped away from log(0); the library wants C×(H·W) float32.
@@ -174,6 +173,35 @@ def dense_crf(
     )
     marginals = np.asarray(crf.inference(int(num_iterations)), dtype=np.float32)
     return marginals.reshape(classes, height, width).transpose(1, 2, 0)
+
+
+def _import_densecrf():
+    """`pydensecrf.densecrf`, loaded so that it calls its own Eigen.
+
+    TensorFlow's libtensorflow_framework.so.2 is loaded with global symbols and exports
+    Eigen internals (the matrix-product blocking heuristic, the cache-size queries). A
+    pydensecrf loaded after it binds six of them (glibc's ``LD_DEBUG=bindings``) to
+    TensorFlow's copies instead of the Eigen it was compiled with; two builds of one
+    template library mixed in one process can disagree on their data layouts. Loading
+    its extensions with RTLD_DEEPBIND makes them resolve their own symbols first. An
+    import of pydensecrf that happened before this one (by the user) keeps its bindings.
+    """
+    if "pydensecrf.densecrf" not in sys.modules and hasattr(os, "RTLD_DEEPBIND"):
+        flags = sys.getdlopenflags()
+        sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
+        try:
+            return _import_densecrf_module()
+        finally:
+            sys.setdlopenflags(flags)
+    return _import_densecrf_module()
+
+
+def _import_densecrf_module():
+    try:
+        from pydensecrf import densecrf
+    except ImportError as error:
+        raise ImportError(_MISSING) from error
+    return densecrf
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,7 @@
 import inspect
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -276,3 +279,29 @@ def test_read_only_inputs_as_tf_data_yields_them():
     image, probs = image.copy(), probs.copy()
     image.flags.writeable = probs.flags.writeable = False
     np.testing.assert_array_equal(dense_crf(image, probs), expected)
+
+
+_BINDINGS_CHECK = """
+import numpy as np
+import tensorflow  # loaded first, as in any keras_lk process
+from keras_lk.evaluation import dense_crf
+image = np.random.RandomState(0).randint(0, 256, (8, 8, 3)).astype(np.uint8)
+dense_crf(image, np.full((8, 8, 2), 0.5, np.float32), num_iterations=1)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's LD_DEBUG")
+def test_pydensecrf_binds_no_symbol_to_tensorflow(tmp_path):
+    # Loaded after TensorFlow, pydensecrf bound six Eigen internals to TensorFlow's
+    # exported copies; `dense_crf` loads it with RTLD_DEEPBIND so it keeps its own.
+    pytest.importorskip("pydensecrf", reason="needs the optional `crf` extra")
+    log = tmp_path / "ld"
+    env = dict(os.environ, LD_DEBUG="bindings", LD_DEBUG_OUTPUT=str(log))
+    subprocess.run([sys.executable, "-c", _BINDINGS_CHECK], env=env, check=True,
+                   capture_output=True, timeout=300)
+    lines = [line for path in tmp_path.glob("ld.*") for line in path.read_text().splitlines()
+             if "binding file" in line and "pydensecrf" in line.split("binding file")[1]
+             .split(" to ")[0]]
+    assert any("densecrf" in line for line in lines)  # the log does show its bindings
+    to_tensorflow = [line for line in lines if "tensorflow" in line.split(" to ")[1]]
+    assert not to_tensorflow, to_tensorflow[:3]
