@@ -1,22 +1,25 @@
 """Deployed latency of every family beside its bare backbone, in Keras, TF SavedModel,
-onnxruntime and LiteRT, batch 1, float32, one process, interleaved repeats.
+onnxruntime and LiteRT, batch 1, float32, interleaved repeats.
 
-    python benchmarks/inference.py                          # every model (long on 2 cores)
+    python benchmarks/inference.py                          # every family (long on 2 cores)
+    python benchmarks/inference.py --models gald_r50_fcn gald_r50_cgnl gald_r50_ld  # ablation
     python benchmarks/inference.py --models gcn_r50 --runtimes keras onnx --repeats 7
     python benchmarks/inference.py --models gcn_r50 --peer  # + keras-hub DeepLabV3+ R50
+    python benchmarks/inference.py --models fcrn_r101 --dynamic  # files of any input size
     python benchmarks/inference.py --smoke                  # tiny backbone: does it run
 
 Each model is paired with its bare backbone: the same backbone at the same output stride
 with a 1×1 classifier and bilinear upsampling (`FCRN(kernel_size=1, dilation=1)`, the
 "bare ResNet + 1×1" of `benchmarks/gcn_seg.py`). Every model is exported with
-`keras_lk.export.export_model` at a fixed input size, each file is checked against the
-Keras model (max abs logit difference printed: a wrong file's timing means nothing), then
-each round of repeats calls every (variant, runtime) of the model and of its bare
-backbone once, in the same order (one model at a time: memory). "ms" is the median;
-"× bare" the median over rounds of the latency over the bare backbone's in the same
-runtime and round, with its interquartile range (a shared machine drifts: the pairing
-cancels most of it); "FLOP ratio" the same ratio of forward FLOPs
-(`keras_lk.utils.count_flops`). The latency target of issue 16 is "× bare ≤ FLOP ratio"
+`keras_lk.export.export_model` at a fixed input size (with ``--dynamic``, with dynamic
+height and width, `export_model`'s default, timed at the same size), each file is checked
+against the Keras model (max abs logit difference printed: a wrong file's timing means
+nothing), then each round of repeats calls every variant of the model and its bare
+backbone once, in the same order, in one runtime; each runtime runs in a process of its
+own (memory, `_measure`). "ms" is the median; "× bare" the median over rounds of the
+latency over the bare backbone's (the same rewrite variant) in the same runtime and
+round, with its interquartile range (a shared machine drifts: the pairing cancels most
+of it); "FLOP ratio" the same ratio of forward FLOPs (`keras_lk.utils.count_flops`). The latency target of issue 16 is "× bare ≤ FLOP ratio"
 (the head as fast per FLOP as the backbone).
 
 The peer rows (with `gcn_r50`, when keras-hub is installed) are keras-hub's DeepLabV3+
@@ -27,6 +30,7 @@ writes it (which runs BatchNorm on batch statistics: wrong logits, other timings
 
 import argparse
 import dataclasses
+import json
 import os
 import re
 import statistics
@@ -84,7 +88,16 @@ SPECS = {
     "gald_r50_cityscapes": Spec("GALDNet", {"num_classes": 19, "ga": "cgnl", "ld": True},
                                 (1024, 2048), "resnet50", 8),
     "fcrn_r101": Spec("FCRN", {"num_classes": 21}, (512, 512), "resnet101", 8),
+    # GALDNet-R50's head taken apart (where a runtime loses time): its FCN head alone,
+    # with CGNL only, with LD only.
+    "gald_r50_fcn": Spec("GALDNet", {"num_classes": 19, "ga": None, "ld": False},
+                         (512, 512), "resnet50", 8),
+    "gald_r50_cgnl": Spec("GALDNet", {"num_classes": 19, "ga": "cgnl", "ld": False},
+                          (512, 512), "resnet50", 8),
+    "gald_r50_ld": Spec("GALDNet", {"num_classes": 19, "ga": None, "ld": True},
+                        (512, 512), "resnet50", 8),
 }
+ABLATIONS = ("gald_r50_fcn", "gald_r50_cgnl", "gald_r50_ld")  # not run by default
 
 
 def _runner(runtime, model, path, images):
@@ -103,41 +116,50 @@ def _main_logits(output):
 
 def _rewrite_sets():
     """``--rewrites`` choices: ``all`` (the default of `export_model`), ``none``, each
-    rewrite alone, and ``layers`` (the two Keras-layer rewrites, no ONNX edit)."""
+    rewrite alone, and ``layers`` (the three Keras-layer rewrites, no ONNX edit)."""
     from keras_lk.export import REWRITES
 
     return {"all": None, "none": (), **{name: (name,) for name in REWRITES},
-            "layers": ("global_conv", "deconvolution")}
+            "layers": ("global_conv", "deconvolution", "dilated_convolution")}
 
 
 REWRITE_SETS = _rewrite_sets()
 
 
-def _prepare(name, model, runtimes, size, directory, rewrites=None):
-    """``{runtime: callable}`` for `model`, each exported file checked against Keras;
-    `rewrites`: `keras_lk.export.export_model`'s (None: its default)."""
+def _prepare(name, model, runtime, size, directory, expected, rewrites=None, dynamic=False):
+    """A callable running `model` in `runtime` on an image of `size`, its exported file
+    (of dynamic height and width if `dynamic`) checked against the Keras logits
+    `expected`; `rewrites`: `keras_lk.export.export_model`'s (None: its default)."""
     from keras_lk import export
 
-    options = {} if rewrites is None else {"rewrites": rewrites}
+    images = _images(size)
+    path, seconds = None, 0.0
+    if runtime != "keras":
+        options = {} if rewrites is None else {"rewrites": rewrites}
+        path = os.path.join(directory, name + _SUFFIX[runtime])
+        start = time.perf_counter()
+        export.export_model(model, path, format=runtime,
+                            input_size=None if dynamic else size, **options)
+        seconds = time.perf_counter() - start
+    run = _runner(runtime, model, path, images)
+    if runtime != "keras":
+        diff = float(np.abs(np.asarray(_main_logits(run())) - expected).max())
+        print(f"  {name:>28} {runtime:>11}: exported in {seconds:5.1f} s, max abs "
+              f"logit diff vs Keras {diff:.1e}, process memory {_resident_gb():.1f} GB",
+              flush=True)
+    return run
 
-    images = np.random.default_rng(0).normal(size=(1, *size, 3)).astype("float32")
-    expected = np.asarray(_main_logits(model.predict_on_batch(images)))
-    runners = {}
-    for runtime in runtimes:
-        path = None
-        if runtime != "keras":
-            path = os.path.join(directory, name + _SUFFIX[runtime])
-            start = time.perf_counter()
-            export.export_model(model, path, format=runtime, input_size=size, **options)
-            seconds = time.perf_counter() - start
-        run = _runner(runtime, model, path, images)
-        got = np.asarray(_main_logits(run()))
-        if runtime != "keras":
-            diff = float(np.abs(got - expected).max())
-            print(f"  {name:>28} {runtime:>11}: exported in {seconds:5.1f} s, max abs "
-                  f"logit diff vs Keras {diff:.1e}", flush=True)
-        runners[runtime] = run
-    return runners
+
+def _images(size):
+    return np.random.default_rng(0).normal(size=(1, *size, 3)).astype("float32")
+
+
+def _resident_gb():
+    with open("/proc/self/status") as status:  # Linux; the figure is only printed
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1e6
+    return float("nan")
 
 
 def _peer(size, directory, flops):
@@ -166,7 +188,7 @@ def _peer(size, directory, flops):
     # (logits off by ~4); an explicit inference-mode call exports the inference graph.
     inputs = keras.Input((*size, 3))
     inference = keras.Model(inputs, segmenter(inputs, training=False))
-    images = np.random.default_rng(0).normal(size=(1, *size, 3)).astype("float32")
+    images = _images(size)
     expected = np.asarray(inference.predict_on_batch(images))
     from keras_lk.utils import count_flops
 
@@ -184,13 +206,19 @@ def _peer(size, directory, flops):
     return runs
 
 
-def _row(label, variant, variants):
-    return label if variants == ["all"] else f"{label} [{variant}]"
+def _rows(label, runtime, variants):
+    """``[(row, variant)]`` of model `label` in `runtime`: one row per rewrite variant of
+    its exported files, a plain `label` where there is one (and in Keras, which runs the
+    model itself)."""
+    if runtime == "keras" or variants == ["all"]:
+        return [(label, "all")]
+    return [(f"{label} [{variant}]", variant) for variant in variants]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=list(SPECS), choices=list(SPECS))
+    parser.add_argument("--models", nargs="+", choices=list(SPECS),
+                        default=[name for name in SPECS if name not in ABLATIONS])
     parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=RUNTIMES)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--peer", action="store_true",
@@ -198,64 +226,117 @@ def main(argv=None):
     parser.add_argument("--rewrites", nargs="+", default=["all"], choices=list(REWRITE_SETS),
                         help="export each model with these sets of speed rewrites "
                              "(keras_lk.export.REWRITES), one row each (default: all)")
+    parser.add_argument("--dynamic", action="store_true",
+                        help="export with dynamic height and width (export_model's default)")
     parser.add_argument("--smoke", action="store_true",
                         help="resnet10_narrow at 64×96, 2 repeats: checks the script runs")
+    # Internal: one step of one model's measurement, in a process of its own (`_measure`).
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     specs = SPECS
     if args.smoke:
         specs = {name: dataclasses.replace(spec, backbone="resnet10_narrow", size=(64, 96))
                  for name, spec in SPECS.items()}
         args.repeats = 2
+    if args.step:
+        name = args.models[0]
+        (_setup if args.step == "setup" else _time_runtime)(name, specs[name], args)
+        return
 
     print(f"python {' '.join(sys.argv)}\n{os.cpu_count()} CPU cores, batch 1, float32, "
-          f"{args.repeats} interleaved repeats", flush=True)
-    if len(args.models) > 1:
-        # One process per model: TensorFlow keeps what a model's exports and runtimes
-        # allocated, and three ResNet-152 GCNSegs in one process outgrew 24 GiB.
-        failed = []
-        for name in args.models:
-            command = [sys.executable, os.path.abspath(__file__), "--models", name,
-                       "--runtimes", *args.runtimes, "--repeats", str(args.repeats),
-                       "--rewrites", *args.rewrites]
-            command += ["--peer"] if args.peer and name == "gcn_r50" else []
-            command += ["--smoke"] if args.smoke else []
-            if subprocess.run(command, check=False).returncode:
-                failed.append(name)
-        if failed:
-            raise SystemExit(f"inference.py: failed for {', '.join(failed)}")
-        return
-    _measure(args.models[0], specs[args.models[0]], args)
+          f"{args.repeats} interleaved repeats, files of "
+          f"{'dynamic' if args.dynamic else 'fixed'} size", flush=True)
+    failed = []
+    for name in args.models:
+        try:
+            _measure(name, specs[name], args)
+        except subprocess.CalledProcessError:
+            failed.append(name)
+    if failed:
+        raise SystemExit(f"inference.py: failed for {', '.join(failed)}")
 
 
 def _measure(name, spec, args):
-    """Exports `name` and its bare backbone, times them, prints their table."""
+    """Measures `name` beside its bare backbone and prints their table, each step in a
+    process of its own: building both models (saved, with their Keras logits), then each
+    runtime (export, check, interleaved rounds). TensorFlow keeps what it allocated until
+    its process ends (17.5 GB after running GALDNet at 1024×2048 in Keras and SavedModel),
+    and the ONNX export that followed in the same process ran out of the 24 GiB here."""
+    with tempfile.TemporaryDirectory() as workdir:
+        common = ["--models", name, "--repeats", str(args.repeats), "--rewrites",
+                  *args.rewrites, "--workdir", workdir]
+        common += ["--smoke"] if args.smoke else []
+        common += ["--dynamic"] if args.dynamic else []
+        common += ["--peer"] if args.peer and name == "gcn_r50" else []
+        for step in ["setup", *args.runtimes]:
+            subprocess.run([sys.executable, os.path.abspath(__file__), "--step", step,
+                            *common], check=True)
+        with open(os.path.join(workdir, "setup.json")) as file:
+            setup = json.load(file)
+        times = {}
+        for runtime in args.runtimes:
+            with open(os.path.join(workdir, f"{runtime}.json")) as file:
+                result = json.load(file)
+            setup["flops"].update(result["flops"])
+            times.update({tuple(key.split("\t")): value
+                          for key, value in result["times"].items()})
+    _print_table(name, spec, args.runtimes, setup["flops"], setup["variants_of"], times)
+
+
+def _labels(name, spec):
+    return {name: spec.build, spec.bare_label: spec.build_bare}
+
+
+def _setup(name, spec, args):
+    """Builds `name` and its bare backbone (seed 0), saves each with its Keras logits on
+    the benchmark image, and their FLOPs and rewrite variants (``setup.json``)."""
     import keras
 
     from keras_lk.export import applicable_rewrites
     from keras_lk.utils import count_flops
 
-    flops, variants_of, calls = {}, {}, {}
-    with tempfile.TemporaryDirectory() as directory:
-        for label, build in ((name, spec.build), (spec.bare_label, spec.build_bare)):
-            keras.utils.set_random_seed(0)
-            model = build()
-            flops[label] = count_flops(model, (*spec.size, 3))
-            # One row per rewrite set where the sets give different files.
-            variants = (args.rewrites if label == name and applicable_rewrites(model)
-                        else ["all"])
-            variants_of[label] = variants
-            for i, variant in enumerate(variants):
-                row = _row(label, variant, variants)
-                runtimes = [r for r in args.runtimes if r != "keras" or i == 0]
-                for runtime, run in _prepare(
-                        re.sub(r"[^A-Za-z0-9_.-]", "_", row), model, runtimes,
-                        spec.size, directory, REWRITE_SETS[variant]).items():
-                    calls[(row if runtime != "keras" else label, runtime)] = run
-        if args.peer:
-            for row, run in _peer((512, 512), directory, flops).items():
-                calls[(row, "onnx")] = run
-        times = _interleaved_times(calls, args.repeats)
-    _print_table([name], {name: spec}, args.runtimes, flops, variants_of, times)
+    flops, variants_of = {}, {}
+    for index, (label, build) in enumerate(_labels(name, spec).items()):
+        keras.utils.set_random_seed(0)
+        model = build()
+        flops[label] = count_flops(model, (*spec.size, 3))
+        logits = np.asarray(_main_logits(model.predict_on_batch(_images(spec.size))))
+        np.save(os.path.join(args.workdir, f"{index}.npy"), logits)
+        model.save(os.path.join(args.workdir, f"{index}.keras"))
+        # One row per rewrite set where the sets give different files (a dilated bare
+        # backbone too: each variant of the model is paired with the same of the bare).
+        variants_of[label] = args.rewrites if applicable_rewrites(model) else ["all"]
+    with open(os.path.join(args.workdir, "setup.json"), "w") as file:
+        json.dump({"flops": flops, "variants_of": variants_of}, file)
+
+
+def _time_runtime(name, spec, args):
+    """Exports the saved models to ``args.step`` (a runtime), checks each file against
+    the Keras logits, times them in interleaved rounds (``<runtime>.json``)."""
+    import keras
+
+    import keras_lk  # noqa: F401  (registers the layers the saved models hold)
+
+    runtime = args.step
+    with open(os.path.join(args.workdir, "setup.json")) as file:
+        variants_of = json.load(file)["variants_of"]
+    calls, flops = {}, {}
+    directory = os.path.join(args.workdir, runtime)
+    os.makedirs(directory)
+    for index, label in enumerate(_labels(name, spec)):
+        model = keras.models.load_model(os.path.join(args.workdir, f"{index}.keras"))
+        expected = np.load(os.path.join(args.workdir, f"{index}.npy"))
+        for row, variant in _rows(label, runtime, variants_of[label]):
+            calls[f"{row}\t{runtime}"] = _prepare(
+                re.sub(r"[^A-Za-z0-9_.-]", "_", row), model, runtime, spec.size,
+                directory, expected, REWRITE_SETS[variant], args.dynamic)
+    if args.peer and runtime == "onnx":
+        for row, run in _peer((512, 512), directory, flops).items():
+            calls[f"{row}\tonnx"] = run
+    times = _interleaved_times(calls, args.repeats)
+    with open(os.path.join(args.workdir, f"{runtime}.json"), "w") as file:
+        json.dump({"flops": flops, "times": times}, file)
 
 
 def _interleaved_times(calls, repeats):
@@ -287,22 +368,22 @@ def _paired(times, key, reference):
     return median, q1, q3
 
 
-def _print_table(names, specs, runtimes, flops, variants_of, times):
+def _print_table(name, spec, runtimes, flops, variants_of, times):
     print("\n| model | runtime | ms (median) | × bare (paired median, IQR) | FLOP ratio | "
           "GFLOP | × bare ≤ FLOP ratio |")
     print("|---|---|---|---|---|---|---|")
-    for name in names:
-        spec = specs[name]
-        bare = spec.bare_label
-        ratio = flops[name] / flops[bare]
-        for runtime in runtimes:
-            for variant in (variants_of[name] if runtime != "keras" else ["all"]):
-                row = _row(name, variant, variants_of[name]) if runtime != "keras" else name
-                median, q1, q3 = _paired(times, (row, runtime), (bare, runtime))
-                print(f"| {row} | {runtime} | {statistics.median(times[(row, runtime)]):.0f} | "
-                      f"{median:.2f} ({q1:.2f}–{q3:.2f}) | {ratio:.2f} | "
-                      f"{flops[name] / 1e9:.1f} | {'yes' if median <= ratio else 'no'} |")
-            print(f"| {bare} | {runtime} | {statistics.median(times[(bare, runtime)]):.0f} | "
+    bare = spec.bare_label
+    ratio = flops[name] / flops[bare]
+    for runtime in runtimes:
+        bare_rows = {variant: row for row, variant in _rows(bare, runtime, variants_of[bare])}
+        for row, variant in _rows(name, runtime, variants_of[name]):
+            reference = bare_rows.get(variant, bare_rows.get("all"))
+            median, q1, q3 = _paired(times, (row, runtime), (reference, runtime))
+            print(f"| {row} | {runtime} | {statistics.median(times[(row, runtime)]):.0f} | "
+                  f"{median:.2f} ({q1:.2f}–{q3:.2f}) | {ratio:.2f} | "
+                  f"{flops[name] / 1e9:.1f} | {'yes' if median <= ratio else 'no'} |")
+        for row in bare_rows.values():
+            print(f"| {row} | {runtime} | {statistics.median(times[(row, runtime)]):.0f} | "
                   f"1.00 | 1.00 | {flops[bare] / 1e9:.1f} | |")
     bare = SPECS["gcn_r50"].bare_label  # the peer's backbone: ResNet-50 at 512²
     for peer in (PEER, PEER_AS_IS):

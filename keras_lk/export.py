@@ -25,8 +25,12 @@ What is exported:
 - with layers swapped for equal ones that run faster once exported, on the same
   weights: `GlobalConv` as its four plain convolutions (no Transpose nodes) and each ×2
   deconvolution (GCNSeg's decoder) as a 3×3 convolution to four phases plus
-  depth-to-space (`phase_kernel`); in ONNX files, each of those depth-to-spaces as a
-  grouped transposed convolution with 0/1 weights, which onnxruntime runs 5× faster.
+  depth-to-space (`phase_kernel`); in ONNX files, each of those as a 2×2 convolution
+  (the 3×3 kernel's non-zero window) and a grouped transposed convolution with 0/1
+  weights that places the phases, which onnxruntime runs faster than DepthToSpace.
+  In ONNX files also: each dilated convolution as one dilated ``Conv`` at any input size
+  (`_DilatedConvolution`), and a dilated convolution to few classes (FCRN's classifier)
+  as a 1×1 convolution to taps × classes, one shifting ``Pad`` per tap and a ``Sum``.
   The tests compare every family's exported file with the Keras model;
   `benchmarks/inference.py` measures the speed.
 
@@ -54,10 +58,18 @@ from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
 from keras_lk.models.spatial import PadToMultiple
 
 FORMATS = ("saved_model", "onnx", "litert")
-# The rewrites of the exported graph that compute the same function faster: the first two
-# swap Keras layers (`_export_layer`), the third edits ONNX files
-# (`_onnx_depth_to_space_as_deconvolution`).
-REWRITES = ("global_conv", "deconvolution", "depth_to_space")
+# The rewrites of the exported graph that compute the same function faster: the first three
+# swap Keras layers (`_export_layer`), the last two edit ONNX files (`_ONNX_PASSES`, run
+# by `_rewrite_onnx_file`).
+REWRITES = ("global_conv", "deconvolution", "dilated_convolution", "depth_to_space",
+            "dilated_classifier")
+# Layer rewrites measured faster in onnxruntime only: `export_model` skips them elsewhere.
+_ONNX_ONLY_REWRITES = ("dilated_convolution",)
+# Which convolutions "dilated_classifier" rewrites: dilated, to at most this many outputs
+# (classes) from at least this many input channels. Measured on FCRN-101's 5×5 d12
+# classifier (2048 → 21); below 512 inputs the shifted copies weigh more against the
+# convolution, and it was not measured there.
+_TAP_SUM_MAX_OUTPUTS, _TAP_SUM_MIN_INPUTS = 32, 512
 QUANTIZATIONS = (None, "dynamic", "int8")  # LiteRT post-training quantization
 INPUT_NAME = "images"
 OUTPUT_NAME = LOGITS
@@ -225,6 +237,36 @@ class _PhaseDeconvolution(_SameWeightsTwin):
         return tf.nn.depth_to_space(tf.nn.conv2d(inputs, kernel, 1, "SAME"), 2)
 
 
+class _DilatedConvolution(_SameWeightsTwin):
+    """A dilated ``Conv2D`` as one dilated convolution op. Keras builds it as
+    space-to-batch, convolution and batch-to-space, which tf2onnx folds into one dilated
+    ``Conv`` only at a static size: at a dynamic size the ONNX file kept the reshuffles,
+    and onnxruntime ran FCRN-101 at 512² in 1555 ms against 1220 ms static (AVX-512 VM,
+    2026-12-02). TensorFlow's CPU kernels run the space-to-batch form faster (73 against
+    95 ms for a 3×3 d4 512-channel convolution at 64²), so `export_model` applies this
+    to ONNX files only."""
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        layer = self.source
+        padding = "VALID"
+        if layer.padding == "same":  # explicit: onnxruntime refuses auto_pad with dilation
+            total = [d * (k - 1) for d, k in zip(layer.dilation_rate, layer.kernel_size)]
+            padding = [[0, 0], *([t // 2, t - t // 2] for t in total), [0, 0]]
+        outputs = tf.nn.conv2d(inputs, layer.kernel, strides=1, padding=padding,
+                               dilations=list(layer.dilation_rate))
+        if layer.use_bias:
+            outputs = tf.nn.bias_add(outputs, layer.bias)
+        return layer.activation(outputs)
+
+
+def _is_dilated_convolution(layer):
+    return (type(layer) is keras.layers.Conv2D and max(layer.dilation_rate) > 1
+            and tuple(layer.strides) == (1, 1) and layer.groups == 1
+            and layer.data_format == "channels_last")
+
+
 def _is_phase_deconvolution(layer):
     return (type(layer) is keras.layers.Conv2DTranspose and tuple(layer.kernel_size) == (4, 4)
             and tuple(layer.strides) == (2, 2) and layer.padding == "same"
@@ -246,27 +288,82 @@ def _export_layer(layer, rewrites=REWRITES):
         return _GlobalConvAsConvolutions(layer)
     if "deconvolution" in rewrites and _is_phase_deconvolution(layer):
         return _PhaseDeconvolution(layer)
+    if "dilated_convolution" in rewrites and _is_dilated_convolution(layer):
+        return _DilatedConvolution(layer)
     return layer  # the same layer: the inference model shares the model's weights
 
 
-def _onnx_depth_to_space_as_deconvolution(path):
-    """Rewrites the ONNX file at `path`: each ``DepthToSpace`` (block 2, DCR) fed only by a
-    ``Conv`` with constant weights becomes a ``ConvTranspose`` (kernel 2, stride 2, one
+def _attributes(node):
+    """An ONNX node's attributes as ``{name: value}``."""
+    from onnx import helper
+
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _set_attributes(node, **attributes):
+    """Replaces (or adds) `node`'s attributes, and drops ``auto_pad`` (explicit pads)."""
+    from onnx import helper
+
+    kept = [a for a in node.attribute if a.name not in attributes and a.name != "auto_pad"]
+    del node.attribute[:]
+    node.attribute.extend(kept + [helper.make_attribute(k, v) for k, v in attributes.items()])
+
+
+def _is_same_3x3_convolution(attributes):
+    """An ONNX ``Conv`` of kernel 3×3, stride 1, no dilation or groups, padded by one
+    pixel on every side (as ``pads`` or as ``auto_pad`` SAME)."""
+    return (list(attributes.get("kernel_shape", [])) == [3, 3]
+            and list(attributes.get("strides", [1, 1])) == [1, 1]
+            and list(attributes.get("dilations", [1, 1])) == [1, 1]
+            and attributes.get("group", 1) == 1
+            and (list(attributes.get("pads", [])) == [1, 1, 1, 1]
+                 or attributes.get("auto_pad") in (b"SAME_UPPER", b"SAME_LOWER")))
+
+
+def _two_by_two_phase_kernel(kernel):
+    """The 2×2 kernel of a class-major phase kernel ``(4·C, C_in, 3, 3)`` (channel
+    ``4c + 2a + b``: row phase a, column phase b), or None if it has weights outside it.
+
+    Phase a reads the input rows at offsets (−1, 0) if a = 0 and (0, +1) if a = 1
+    (`_PHASE_TAPS`): taps a and a + 1 of the 3×3 kernel, likewise for columns. On the
+    input padded by one pixel, a 2×2 convolution computes phase a of output row i at
+    its row i + a, where the placing transposed convolution reads it
+    (`_onnx_depth_to_space_as_deconvolution`)."""
+    import numpy as np
+
+    phases = np.arange(kernel.shape[0]) % 4
+    rows, columns = phases // 2, phases % 2
+    window = np.zeros((kernel.shape[0], 1, 3, 3), bool)
+    for a in range(2):
+        for b in range(2):
+            window[(rows == a) & (columns == b), :, a:a + 2, b:b + 2] = True
+    if np.any(kernel[np.broadcast_to(~window, kernel.shape)]):
+        return None
+    return np.stack([kernel[o, :, rows[o]:rows[o] + 2, columns[o]:columns[o] + 2]
+                     for o in range(kernel.shape[0])])
+
+
+def _onnx_depth_to_space_as_deconvolution(graph):
+    """Rewrites the ONNX `graph` in place: each ``DepthToSpace`` (block 2, DCR) fed only
+    by a ``Conv`` with constant weights becomes a ``ConvTranspose`` (kernel 2, stride 2, one
     group per output channel, weights 0 or 1) that places each input channel's pixels
     where the depth-to-space would, and the ``Conv``'s output channels are reordered to
     match (class-major, CRD). The numbers are the same (x·1 + 0 + 0 + 0);
-    onnxruntime 1.32 ran an 84-channel 256² DepthToSpace in 31 ms here, element by
-    element, and the ConvTranspose in 6 ms. Other DepthToSpace nodes stay as they are.
+    onnxruntime 1.32 ran an 84-channel 256² DepthToSpace in 31 ms (AVX2 VM, 2026-12-01),
+    element by element, and the ConvTranspose in 6 ms. Other DepthToSpace nodes stay as they are.
+
+    Where the ``Conv`` is a 3×3 phase kernel (`phase_kernel`: each phase reads only a
+    2×2 window of its 3×3 taps), it becomes a 2×2 convolution on the input padded by
+    one pixel, 4/9 of the multiply-adds, and the ConvTranspose places each phase from
+    its own offset (``pads`` 1): the same numbers again, at 0.79× the time of the 3×3
+    form for GCNSeg's last deconvolution (21 classes, 256² → 512²).
 
     Returns:
         The number of nodes rewritten.
     """
     import numpy as np
-    import onnx
     from onnx import helper, numpy_helper
 
-    model = onnx.load(path)
-    graph = model.graph
     producers = {name: node for node in graph.node for name in node.output}
     readers = {}
     for node in graph.node:
@@ -277,35 +374,146 @@ def _onnx_depth_to_space_as_deconvolution(path):
     constants = {tensor.name: tensor for tensor in graph.initializer}
     rewritten = 0
     for index, node in enumerate(graph.node):
-        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        attributes = _attributes(node)
         conv = producers.get(node.input[0]) if node.op_type == "DepthToSpace" else None
         if (conv is None or conv.op_type != "Conv" or attributes.get("blocksize") != 2
                 or attributes.get("mode", b"DCR") != b"DCR" or readers[node.input[0]] != 1
                 or not all(name in constants for name in conv.input[1:] if name)):
             continue
+        conv_attributes = _attributes(conv)
         # Conv output channel p·C + c (phase p = 2a + b, class c) moves to c·4 + p.
+        arrays = {}
         for position, name in enumerate(conv.input[1:], start=1):
-            if not name:
-                continue
-            array = numpy_helper.to_array(constants[name])
-            classes = array.shape[0] // 4
-            order = (np.arange(4)[None, :] * classes + np.arange(classes)[:, None]).ravel()
-            reordered = numpy_helper.from_array(array[order], f"{conv.name}/class_major_{position}")
+            if name:
+                array = numpy_helper.to_array(constants[name])
+                classes = array.shape[0] // 4
+                order = (np.arange(4)[None, :] * classes + np.arange(classes)[:, None])
+                arrays[position] = array[order.ravel()]
+        small = (_two_by_two_phase_kernel(arrays[1])
+                 if _is_same_3x3_convolution(conv_attributes) else None)
+        if small is not None:
+            arrays[1] = small
+            _set_attributes(conv, kernel_shape=[2, 2], pads=[1, 1, 1, 1])
+        for position, array in arrays.items():
+            reordered = numpy_helper.from_array(array, f"{conv.name}/class_major_{position}")
             graph.initializer.append(reordered)
             conv.input[position] = reordered.name
+        # Phase (a, b) of pixel (i, j) goes to (2i + a, 2j + b): from tap (a, b); with the
+        # 2×2 kernel it sits at (i + a, j + b), so from tap (1 − a, 1 − b), cropped by one.
+        shift = 0 if small is None else 1
         placement = np.zeros((4 * classes, 1, 2, 2), "float32")
         for c in range(classes):
             for a in range(2):
                 for b in range(2):
-                    placement[4 * c + 2 * a + b, 0, a, b] = 1.0
+                    placement[4 * c + 2 * a + b, 0, abs(shift - a), abs(shift - b)] = 1.0
         weights = numpy_helper.from_array(placement, f"{node.name}/placement")
         graph.initializer.append(weights)
         graph.node[index].CopyFrom(helper.make_node(
             "ConvTranspose", [node.input[0], weights.name], list(node.output), name=node.name,
-            group=classes, kernel_shape=[2, 2], strides=[2, 2]))
+            group=classes, kernel_shape=[2, 2], strides=[2, 2], pads=[shift] * 4))
+        rewritten += 1
+    return rewritten
+
+
+def _is_tap_sum_convolution(outputs, inputs, kernel_size, dilations, strides, groups):
+    """A convolution that "dilated_classifier" rewrites: stride 1, no groups, dilated, a
+    kernel larger than 1×1 and of odd sizes, few outputs from many inputs."""
+    return (groups == 1 and all(s == 1 for s in strides) and any(d > 1 for d in dilations)
+            and all(k % 2 == 1 for k in kernel_size) and max(kernel_size) > 1
+            and outputs <= _TAP_SUM_MAX_OUTPUTS and inputs >= _TAP_SUM_MIN_INPUTS)
+
+
+def _onnx_dilated_classifier_as_tap_sum(graph):
+    """Rewrites the ONNX `graph` in place: each dilated ``Conv`` to few outputs
+    (`_is_tap_sum_convolution`, FCRN's large field-of-view classifier) with constant
+    weights and "same" padding becomes one 1×1 ``Conv`` to taps × outputs channels, one
+    ``Pad`` per tap that takes the tap's channels and shifts them by its offset (negative
+    pads crop, positive pads fill zeros: exactly the zero padding of the convolution, at
+    any size, even one smaller than the offset), and a ``Sum`` with the bias. The
+    multiply-adds are the same, in another order (logits within 1e-6 on FCRN-101).
+
+    onnxruntime pads a 21-output convolution to 32 channels and runs the dilated kernel
+    at about half its 1×1 rate: FCRN-101's 5×5 d12 classifier took 55 ms at 512²; its 1×1
+    convolution to 525 channels takes 30 ms, its reorder, the 25 shifts and the sum about
+    6 ms (AVX-512 VM, 2026-12-02). Other convolutions stay as they are.
+
+    Returns:
+        The number of nodes rewritten.
+    """
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    constants = {tensor.name: tensor for tensor in graph.initializer}
+    nodes, rewritten = [], 0
+    for node in graph.node:
+        attributes = _attributes(node)
+        weights = (numpy_helper.to_array(constants[node.input[1]])
+                   if node.op_type == "Conv" and node.input[1] in constants else None)
+        bias_name = node.input[2] if len(node.input) > 2 else ""
+        if (weights is None or weights.ndim != 4 or (bias_name and bias_name not in constants)
+                or not _is_tap_sum_convolution(
+                    weights.shape[0], weights.shape[1], weights.shape[2:],
+                    attributes.get("dilations", [1, 1]), attributes.get("strides", [1, 1]),
+                    attributes.get("group", 1))):
+            nodes.append(node)
+            continue
+        outputs, inputs, height, width = weights.shape
+        dilation_h, dilation_w = attributes.get("dilations", [1, 1])
+        half_h, half_w = dilation_h * (height - 1) // 2, dilation_w * (width - 1) // 2
+        if (list(attributes.get("pads", [])) != [half_h, half_w, half_h, half_w]
+                and attributes.get("auto_pad") not in (b"SAME_UPPER", b"SAME_LOWER")):
+            nodes.append(node)
+            continue
+        taps = height * width
+        # Channel t·outputs + o of the 1×1 convolution: tap t = (row, column), output o.
+        one_by_one = weights.transpose(2, 3, 0, 1).reshape(taps * outputs, inputs, 1, 1)
+        tapped = f"{node.name}/taps"
+        graph.initializer.append(numpy_helper.from_array(one_by_one, f"{tapped}/kernel"))
+        nodes.append(helper.make_node("Conv", [node.input[0], f"{tapped}/kernel"], [tapped],
+                                      name=tapped, kernel_shape=[1, 1]))
+        terms = []
+        for tap in range(taps):
+            # Output (i, j) reads tap (row, column) at (i + dy, j + dx).
+            dy = (tap // width) * dilation_h - half_h
+            dx = (tap % width) * dilation_w - half_w
+            pads = [0, -tap * outputs, -dy, -dx, 0, -(taps - 1 - tap) * outputs, dy, dx]
+            name = f"{tapped}/shift_{tap}"
+            graph.initializer.append(numpy_helper.from_array(np.array(pads, np.int64),
+                                                             f"{name}/pads"))
+            nodes.append(helper.make_node("Pad", [tapped, f"{name}/pads"], [name], name=name))
+            terms.append(name)
+        if bias_name:
+            bias = numpy_helper.to_array(constants[bias_name]).reshape(1, outputs, 1, 1)
+            graph.initializer.append(numpy_helper.from_array(bias, f"{tapped}/bias"))
+            terms.append(f"{tapped}/bias")
+        nodes.append(helper.make_node("Sum", terms, list(node.output), name=node.name))
         rewritten += 1
     if rewritten:
-        # Initializers the reordered copies replaced (tf2onnx shares equal constants).
+        del graph.node[:]
+        graph.node.extend(nodes)
+    return rewritten
+
+
+# The rewrites that edit the ONNX file, in the order they run.
+_ONNX_PASSES = {"depth_to_space": _onnx_depth_to_space_as_deconvolution,
+                "dilated_classifier": _onnx_dilated_classifier_as_tap_sum}
+
+
+def _rewrite_onnx_file(path, rewrites):
+    """Runs the passes of `_ONNX_PASSES` named in `rewrites` on the ONNX file at `path`:
+    one load, one save (only if a node changed), without the initializers the rewritten
+    nodes no longer read (tf2onnx shares equal constants, so only unread ones go).
+
+    Returns:
+        The number of nodes rewritten.
+    """
+    import onnx
+
+    model = onnx.load(path)
+    graph = model.graph
+    rewritten = sum(rewrite(graph) for name, rewrite in _ONNX_PASSES.items()
+                    if name in rewrites)
+    if rewritten:
         used = {name for node in graph.node for name in node.input}
         keep = [tensor for tensor in graph.initializer if tensor.name in used]
         del graph.initializer[:]
@@ -315,9 +523,10 @@ def _onnx_depth_to_space_as_deconvolution(path):
 
 
 def applicable_rewrites(model):
-    """The speed rewrites of `REWRITES` that change `model`'s exported graph: GCNSeg has
-    all three; a model without `GlobalConv` or ×2 deconvolutions (GALDNet, FCRN) none,
-    so its files are the same with or without them."""
+    """The speed rewrites of `REWRITES` that change `model`'s exported graph: GCNSeg's
+    GlobalConvs and deconvolutions; the dilated convolutions of GALDNet's and FCRN's
+    backbones; FCRN's classifier on a backbone of ≥ 512 channels (ResNet-18 and up). A model
+    without any of these has the same files with or without rewrites."""
     from keras_lk.layers import GlobalConv
 
     found = set()
@@ -326,6 +535,13 @@ def applicable_rewrites(model):
             found.add("global_conv")
         if _is_phase_deconvolution(layer):
             found.update(("deconvolution", "depth_to_space"))
+        if _is_dilated_convolution(layer):
+            found.add("dilated_convolution")
+        if (type(layer) is keras.layers.Conv2D and layer.padding == "same"
+                and _is_tap_sum_convolution(layer.filters, layer.kernel.shape[2],
+                                            layer.kernel_size, layer.dilation_rate,
+                                            layer.strides, layer.groups)):
+            found.add("dilated_classifier")
     return tuple(name for name in REWRITES if name in found)
 
 
@@ -335,8 +551,10 @@ def inference_model(model, rewrites=REWRITES):
     Args:
         model: a `keras_lk.models.SegmentationModel`.
         rewrites: the speed rewrites to apply, a subset of `REWRITES`
-            (``"global_conv"``, ``"deconvolution"``; ``"depth_to_space"`` edits ONNX
-            files, not this model); the ones that make a graph convert are always applied.
+            (``"global_conv"``, ``"deconvolution"``, ``"dilated_convolution"``, which
+            `export_model` applies to ONNX files only; ``"depth_to_space"`` and
+            ``"dilated_classifier"`` edit ONNX files, not this model); the ones that make
+            a graph convert are always applied.
 
     Returns:
         A float32 `keras.Model` on the weights of `float32_model(model)`, with GALD's
@@ -351,6 +569,26 @@ def inference_model(model, rewrites=REWRITES):
     main = keras.Model(model.inputs, {OUTPUT_NAME: logits}, name=f"{model.name}_inference")
     return keras.models.clone_model(
         main, clone_function=lambda layer: _export_layer(layer, tuple(rewrites)))
+
+
+@contextlib.contextmanager
+def _tf2onnx_without_graph_copies():
+    """Converts without tf2onnx 1.17's copy of the whole graph before each optimizer pass
+    (made so that a failing pass can be skipped): the process grew by ~0.3 GB with each
+    copy, and exporting GALDNet-R50 (512²) peaked at 14.4 GB of memory with them, 6.9 GB
+    without. tf2onnx stops copying whenever ``TF2ONNX_CATCH_ERRORS`` is set: it compares
+    the variable's name, not its value, with "TRUE". A failing pass then raises instead
+    of being skipped."""
+    name = "TF2ONNX_CATCH_ERRORS"
+    previous = os.environ.get(name)
+    os.environ[name] = "FALSE"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = previous
 
 
 def _litert_quantization(quantization, representative_images, shape):
@@ -469,11 +707,14 @@ def export_model(model, path, format="saved_model", input_size=None, batch_size=
     import tensorflow as tf
 
     signature = [tf.TensorSpec(shape, tf.float32, name=INPUT_NAME)]
-    inference_model(model, rewrites).export(path, format=_KERAS_FORMATS[format],
-                                            input_signature=signature, verbose=verbose,
-                                            **kwargs)
-    if format == "onnx" and "depth_to_space" in rewrites:
-        _onnx_depth_to_space_as_deconvolution(path)
+    layer_rewrites = tuple(name for name in rewrites
+                           if format == "onnx" or name not in _ONNX_ONLY_REWRITES)
+    with _tf2onnx_without_graph_copies() if format == "onnx" else contextlib.nullcontext():
+        inference_model(model, layer_rewrites).export(
+            path, format=_KERAS_FORMATS[format], input_signature=signature, verbose=verbose,
+            **kwargs)
+    if format == "onnx":
+        _rewrite_onnx_file(path, rewrites)
     return path
 
 

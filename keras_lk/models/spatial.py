@@ -73,6 +73,8 @@ class CropToMatch(layers.Layer):
 
     def call(self, inputs):
         x, reference = inputs
+        if None not in x.shape[1:3] and tuple(x.shape[1:3]) == tuple(reference.shape[1:3]):
+            return x  # Nothing to crop: no copy (an exported graph of static size keeps none).
         x_shape = ops.shape(x)
         ref_shape = ops.shape(reference)
         return ops.slice(x, [0, 0, 0, 0], [x_shape[0], ref_shape[1], ref_shape[2], x_shape[3]])

@@ -127,7 +127,7 @@ def test_bad_hub_backbones_are_refused_with_the_reason(backbone):
 
 
 def test_mixed_precision_model_exports_to_onnx_in_float32(tmp_path):
-    ort = pytest.importorskip("onnxruntime", reason="needs the optional `export` extra")
+    pytest.importorskip("onnxruntime", reason="needs the optional `export` extra")
     from keras_lk import export
 
     previous = keras.config.dtype_policy()
@@ -138,9 +138,8 @@ def test_mixed_precision_model_exports_to_onnx_in_float32(tmp_path):
         keras.config.set_dtype_policy(previous)
     assert model.get_layer("backbone_conv1_conv").compute_dtype == "bfloat16"
     export.export_model(model, tmp_path / "model.onnx", format="onnx")
-    session = ort.InferenceSession(str(tmp_path / "model.onnx"))
     x = _images()
-    exported = session.run(None, {session.get_inputs()[0].name: x})[0]
+    exported = export.load_exported(tmp_path / "model.onnx")(x)
     reference = export.float32_model(model)
     expected = keras.ops.convert_to_numpy(reference.main_logits(reference(x)))
     np.testing.assert_allclose(exported, expected, rtol=1e-4, atol=1e-4)
