@@ -8,7 +8,9 @@
 - `SegmentationSGD` (momentum, L2 on kernels, lr multipliers), `PolyDecay`, `StepDecay`,
   `ConstantSchedule`;
 - `SegmentationCrossEntropy` (ignore label, float32), `make_loss`;
-- callbacks: `DivergenceGuard`, `StepCheckpoint`, `StepTimer`, `make_callbacks`.
+- callbacks: `DivergenceGuard`, `StepCheckpoint`, `StepTimer`, `make_callbacks`;
+- `onednn.check_onednn_pointwise_gradients`: the warning `train` gives before training a
+  layer whose gradient TensorFlow's oneDNN kernels can corrupt the heap with.
 """
 
 from keras_lk.training.callbacks import (

@@ -37,6 +37,7 @@ from keras_lk.training.initialization import freeze_backbone_batch_norm, initial
 from keras_lk.training.losses import make_loss
 from keras_lk.training.memory import check_batch_fits
 from keras_lk.training.multi_worker import agree_on_backup, prepare_multi_worker_fit
+from keras_lk.training.onednn import check_onednn_pointwise_gradients
 from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
 from keras_lk.training.precision import set_precision
 from keras_lk.training.schedules import ConstantSchedule, PolyDecay, StepDecay
@@ -203,6 +204,7 @@ def train(config: TrainConfig, strategy=None, allow_config_change=False) -> Trai
         compile_model(model, config)
     check_batch_fits(model, config.crop_size, config.batch_size,
                      strategy.num_replicas_in_sync)
+    check_onednn_pointwise_gradients(model)
 
     previous_fields = None
     if os.path.exists(config_path):
