@@ -309,15 +309,24 @@ def _set_attributes(node, **attributes):
     node.attribute.extend(kept + [helper.make_attribute(k, v) for k, v in attributes.items()])
 
 
+def _is_same_padded(attributes, kernel_shape):
+    """Whether an ONNX ``Conv`` of stride 1 and odd `kernel_shape` is padded to keep its
+    input's size ("same"): by ``dilation · (k − 1) / 2`` on every side, as ``pads`` or as
+    ``auto_pad`` SAME."""
+    half = [d * (k - 1) // 2
+            for d, k in zip(attributes.get("dilations", [1, 1]), kernel_shape)]
+    return (list(attributes.get("pads", [])) == half + half
+            or attributes.get("auto_pad") in (b"SAME_UPPER", b"SAME_LOWER"))
+
+
 def _is_same_3x3_convolution(attributes):
     """An ONNX ``Conv`` of kernel 3×3, stride 1, no dilation or groups, padded by one
-    pixel on every side (as ``pads`` or as ``auto_pad`` SAME)."""
+    pixel on every side (`_is_same_padded`)."""
     return (list(attributes.get("kernel_shape", [])) == [3, 3]
             and list(attributes.get("strides", [1, 1])) == [1, 1]
             and list(attributes.get("dilations", [1, 1])) == [1, 1]
             and attributes.get("group", 1) == 1
-            and (list(attributes.get("pads", [])) == [1, 1, 1, 1]
-                 or attributes.get("auto_pad") in (b"SAME_UPPER", b"SAME_LOWER")))
+            and _is_same_padded(attributes, [3, 3]))
 
 
 def _two_by_two_phase_kernel(kernel):
@@ -458,12 +467,11 @@ def _onnx_dilated_classifier_as_tap_sum(graph):
             nodes.append(node)
             continue
         outputs, inputs, height, width = weights.shape
-        dilation_h, dilation_w = attributes.get("dilations", [1, 1])
-        half_h, half_w = dilation_h * (height - 1) // 2, dilation_w * (width - 1) // 2
-        if (list(attributes.get("pads", [])) != [half_h, half_w, half_h, half_w]
-                and attributes.get("auto_pad") not in (b"SAME_UPPER", b"SAME_LOWER")):
+        if not _is_same_padded(attributes, (height, width)):
             nodes.append(node)
             continue
+        dilation_h, dilation_w = attributes.get("dilations", [1, 1])
+        half_h, half_w = dilation_h * (height - 1) // 2, dilation_w * (width - 1) // 2
         taps = height * width
         # Channel t·outputs + o of the 1×1 convolution: tap t = (row, column), output o.
         one_by_one = weights.transpose(2, 3, 0, 1).reshape(taps * outputs, inputs, 1, 1)

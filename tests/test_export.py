@@ -279,9 +279,8 @@ def test_onnx_depth_to_space_becomes_a_placing_transposed_convolution(size, fami
         nodes = onnx.load(path).graph.node
         ops[variant] = [n.op_type for n in nodes]
         upsampled = {n.input[0] for n in nodes if n.op_type in upsampling_ops}
-        kernels[variant] = [list(a.ints) for n in nodes
-                            if n.op_type == "Conv" and n.output[0] in upsampled
-                            for a in n.attribute if a.name == "kernel_shape"]
+        kernels[variant] = [list(export._attributes(n)["kernel_shape"]) for n in nodes
+                            if n.op_type == "Conv" and n.output[0] in upsampled]
         images = _images((64, 64) if size else (40, 56))
         _assert_same_logits(_run_exported("onnx", path, images), _keras_logits(model, images))
     # GCNSeg's five ×2 deconvolutions: DepthToSpace without the rewrite, ConvTranspose
@@ -327,8 +326,7 @@ def test_onnx_depth_to_space_pass_keeps_the_numbers(phase, tmp_path):
     assert export._rewrite_onnx_file(path, ("depth_to_space",)) == 1
     nodes = onnx.load(path).graph.node
     assert [n.op_type for n in nodes] == ["Conv", "ConvTranspose"]
-    shape = [list(a.ints) for a in nodes[0].attribute if a.name == "kernel_shape"]
-    assert shape == [[2, 2] if phase else [3, 3]]
+    assert list(export._attributes(nodes[0])["kernel_shape"]) == ([2, 2] if phase else [3, 3])
     np.testing.assert_allclose(run(), expected, rtol=1e-5, atol=1e-5)
 
 
@@ -413,15 +411,12 @@ def test_onnx_dilated_convolutions_are_single_dilated_convs(size, family_models,
     at a dynamic size tf2onnx kept those reshuffles in the file (FCRN-101 ran 27 % slower
     in onnxruntime). The export writes each as one dilated Conv, at any size."""
     onnx = pytest.importorskip("onnx")
-    from onnx import helper
-
     model = family_models["fcrn"]
     path = export.export_model(model, str(tmp_path / "fcrn.onnx"), format="onnx",
                                input_size=size)
     nodes = onnx.load(path).graph.node
     assert not {"SpaceToDepth", "DepthToSpace"} & {n.op_type for n in nodes}
-    dilations = [helper.get_attribute_value(a) for n in nodes if n.op_type == "Conv"
-                 for a in n.attribute if a.name == "dilations"]
+    dilations = [export._attributes(n).get("dilations") for n in nodes if n.op_type == "Conv"]
     assert [2, 2] in dilations
     images = _images(size or (40, 56))
     _assert_same_logits(_run_exported("onnx", path, images), _keras_logits(model, images))
