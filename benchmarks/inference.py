@@ -117,12 +117,12 @@ def _main_logits(output):
 def _rewrite_sets():
     """``--rewrites`` choices: ``all`` (the default of `export_model`), ``none``, each
     rewrite alone, each left out (``no_<name>``: what that rewrite gains, paired with
-    ``all``), and ``layers`` (the three Keras-layer rewrites, no ONNX edit)."""
+    ``all``), and ``layers`` (the four Keras-layer rewrites, no ONNX edit)."""
     from keras_lk.export import REWRITES
 
     return {"all": None, "none": (), **{name: (name,) for name in REWRITES},
             **{f"no_{name}": tuple(r for r in REWRITES if r != name) for name in REWRITES},
-            "layers": ("global_conv", "deconvolution", "dilated_convolution")}
+            "layers": ("global_conv", "tap_groups", "deconvolution", "dilated_convolution")}
 
 
 REWRITE_SETS = _rewrite_sets()

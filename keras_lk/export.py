@@ -59,11 +59,11 @@ from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
 from keras_lk.models.spatial import PadToMultiple
 
 FORMATS = ("saved_model", "onnx", "litert")
-# The rewrites of the exported graph that compute the same function faster: the first three
-# swap Keras layers (`_export_layer`), the last three edit ONNX files (`_ONNX_PASSES`, run
+# The rewrites of the exported graph that compute the same function faster: the first four
+# swap Keras layers (`_export_layer`), the last two edit ONNX files (`_ONNX_PASSES`, run
 # by `_rewrite_onnx_file`).
-REWRITES = ("global_conv", "deconvolution", "dilated_convolution", "depth_to_space",
-            "dilated_classifier", "tap_groups")
+REWRITES = ("global_conv", "tap_groups", "deconvolution", "dilated_convolution",
+            "depth_to_space", "dilated_classifier")
 # Layer rewrites measured faster in onnxruntime only: `export_model` skips them elsewhere.
 _ONNX_ONLY_REWRITES = ("dilated_convolution",)
 # Which convolutions "dilated_classifier" rewrites: dilated, to at most this many outputs
@@ -71,12 +71,12 @@ _ONNX_ONLY_REWRITES = ("dilated_convolution",)
 # classifier (2048 → 21); below 512 inputs the shifted copies weigh more against the
 # convolution, and it was not measured there.
 _TAP_SUM_MAX_OUTPUTS, _TAP_SUM_MIN_INPUTS = 32, 512
-# onnxruntime computes a convolution's output channels in blocks of this many (its NCHWc
-# block on AVX-512; 8 on AVX2): a 21-class convolution fills 21 of its 32 lanes.
+# CPU runtimes compute a convolution's output channels in blocks of this many on AVX-512
+# (onnxruntime's NCHWc block; 8 on AVX2): a 21-class convolution fills 21 of 32 lanes.
 _OUTPUT_LANES = 16
-# "tap_groups" splits a 1-D convolution whose outputs fill less than this share of their
-# lanes into the fewest groups of taps (at most `_MAX_TAP_GROUPS`, of ≥ 2 taps each) whose
-# outputs fill at least this share.
+# "tap_groups" splits a GlobalConv's 1-D convolutions whose outputs fill less than this
+# share of their lanes into the fewest groups of taps (at most `_MAX_TAP_GROUPS`, of ≥ 2
+# taps each) whose outputs fill at least this share.
 _FILLED_LANES, _MAX_TAP_GROUPS = 0.85, 5
 QUANTIZATIONS = (None, "dynamic", "int8")  # LiteRT post-training quantization
 INPUT_NAME = "images"
@@ -199,13 +199,79 @@ class _SameWeightsTwin(keras.layers.Layer):
         return self.source.compute_output_shape(input_shape)
 
 
+def _filled_lanes(outputs):
+    """The share of their output lanes (`_OUTPUT_LANES`) that `outputs` channels fill."""
+    return outputs / (_OUTPUT_LANES * math.ceil(outputs / _OUTPUT_LANES))
+
+
+def tap_groups(outputs, taps):
+    """Into how many groups of taps "tap_groups" splits a 1-D convolution of `taps` taps
+    to `outputs` channels: 1 (it stays) unless its outputs fill less than `_FILLED_LANES`
+    of their lanes and some group count does better. GCNSeg's GlobalConv (k = 15, 21
+    classes): 3 groups of 5 taps, 63 of 64 lanes filled instead of 21 of 32."""
+    if _filled_lanes(outputs) >= _FILLED_LANES:
+        return 1
+    for groups in range(2, _MAX_TAP_GROUPS + 1):
+        if (taps % groups == 0 and taps // groups >= 2
+                and _filled_lanes(groups * outputs) >= _FILLED_LANES):
+            return groups
+    return 1
+
+
+def _tap_grouped_convolution(inputs, kernel, axis, groups):
+    """The "same", stride-1 convolution of `inputs` with the k×1 (`axis` 0) or 1×k
+    (`axis` 1) `kernel` ``(kh, kw, C_in, C)``, as one convolution of k/g taps to g·C
+    channels (channel j·C + c: taps j·k/g … (j + 1)·k/g − 1 of output c) on the input
+    padded as the k-tap convolution pads it, and a sum of the g groups, group j sliced
+    from offset j·k/g. The same multiply-adds, plus (g − 1)·k/g rows, in another order."""
+    import tensorflow as tf
+
+    taps, outputs = kernel.shape[axis], kernel.shape[-1]
+    size, half = taps // groups, (taps - 1) // 2
+    grouped = tf.concat(tf.split(kernel, groups, axis=axis), axis=-1)
+    pads = [[0, 0], [0, 0], [0, 0], [0, 0]]
+    pads[1 + axis] = [half, half]
+    partial = tf.nn.conv2d(tf.pad(inputs, pads), grouped, 1, "VALID")
+    terms = []
+    for group in range(groups):
+        # Output c at pixel i is the sum over j of channel j·C + c at pixel i + j·size.
+        window = [slice(None)] * 4
+        window[1 + axis] = slice(group * size, (group + 1 - groups) * size or None)
+        window[3] = slice(group * outputs, (group + 1) * outputs)
+        terms.append(partial[tuple(window)])
+    return tf.add_n(terms)
+
+
 class _GlobalConvAsConvolutions(_SameWeightsTwin):
     """`GlobalConv` computed by its ``"conv"`` formulation (four plain convolutions):
     its ``"transpose"`` and ``"matmul"`` formulations, faster to train here, leave
-    Transpose nodes in an exported graph."""
+    Transpose nodes in an exported graph. With `tap_groups`, each convolution whose
+    outputs leave lanes idle is `_tap_grouped_convolution` (`tap_groups`).
+
+    GCNSeg-R50 (k = 15, 21 classes: 3 groups of 5 taps, 63 of 64 lanes filled instead of
+    21 of 32) ran in 0.93× the time in onnxruntime, 0.91× in LiteRT and 0.95× as a
+    SavedModel (paired medians, AVX-512 EPYC VM, 2026-12-02). Splitting BoundaryRefine's
+    3×3 convolutions by rows the same way did not gain in onnxruntime (0.99–1.00×: the
+    slices and sums cost what the lanes save)."""
+
+    def __init__(self, source, tap_groups=False, **kwargs):
+        super().__init__(source, **kwargs)
+        self.tap_groups = tap_groups
 
     def call(self, inputs):
-        return self.source._call_conv(inputs)
+        source = self.source
+        groups = tap_groups(source.filters, source.kernel_size) if self.tap_groups else 1
+        if groups == 1:
+            return source._call_conv(inputs)
+
+        def conv(x, name, axis):
+            kernel = source._kernels[name]
+            return source._bias(_tap_grouped_convolution(x, kernel, axis, groups), name)
+
+        # `GlobalConv._call_conv`'s order: right branch first.
+        right = conv(conv(inputs, "right_1xk", 1), "right_kx1", 0)
+        left = conv(conv(inputs, "left_kx1", 0), "left_1xk", 1)
+        return left + right
 
 
 # Kernel taps of a ×2 deconvolution (kernel 4, 'same') read by each output phase from the
@@ -292,8 +358,8 @@ def _export_layer(layer, rewrites=REWRITES):
         return _DynamicBilinearUpSampling2D.from_config(layer.get_config())
     if type(layer) is PadToMultiple:
         return _NonNegativePadToMultiple.from_config(layer.get_config())
-    if "global_conv" in rewrites and isinstance(layer, GlobalConv):
-        return _GlobalConvAsConvolutions(layer)
+    if {"global_conv", "tap_groups"} & set(rewrites) and isinstance(layer, GlobalConv):
+        return _GlobalConvAsConvolutions(layer, tap_groups="tap_groups" in rewrites)
     if "deconvolution" in rewrites and _is_phase_deconvolution(layer):
         return _PhaseDeconvolution(layer)
     if "dilated_convolution" in rewrites and _is_dilated_convolution(layer):
@@ -510,107 +576,9 @@ def _onnx_dilated_classifier_as_tap_sum(graph):
     return rewritten
 
 
-def _filled_lanes(outputs):
-    """The share of onnxruntime's output lanes (`_OUTPUT_LANES`) that `outputs` channels fill."""
-    return outputs / (_OUTPUT_LANES * math.ceil(outputs / _OUTPUT_LANES))
-
-
-def tap_groups(outputs, taps):
-    """Into how many groups of taps "tap_groups" splits a 1-D convolution of `taps` taps
-    to `outputs` channels: 1 (it stays) unless its outputs fill less than `_FILLED_LANES`
-    of their lanes and some group count does better. GCNSeg's GlobalConv (k = 15, 21
-    classes): 3 groups of 5 taps, 63 of 64 lanes filled instead of 21 of 32."""
-    if _filled_lanes(outputs) >= _FILLED_LANES:
-        return 1
-    for groups in range(2, _MAX_TAP_GROUPS + 1):
-        if (taps % groups == 0 and taps // groups >= 2
-                and _filled_lanes(groups * outputs) >= _FILLED_LANES):
-            return groups
-    return 1
-
-
-def _onnx_line_convolution_as_tap_groups(graph):
-    """Rewrites the ONNX `graph` in place: each k×1 or 1×k ``Conv`` (stride 1, no dilation
-    or groups, "same" padding, constant weights) that `tap_groups` splits into g groups
-    becomes one ``Conv`` of k/g taps to g × its outputs (output channel j·C + c holds taps
-    j·k/g … (j + 1)·k/g − 1 of output c, on the same padded input, so it is (g − 1)·k/g
-    pixels longer along the taps' axis) and a ``Sum`` of the g groups, group j sliced from
-    offset j·k/g. The multiply-adds are the same plus (g − 1)·k/g rows, in another order
-    (logits within 2e-6 on GCNSeg-R50).
-
-    onnxruntime pads a 21-output convolution to 32 channels: GCNSeg-R50's GlobalConvs (k =
-    15) ran at ~230 GFLOP/s against the backbone's ~340; as 63-output convolutions of 5
-    taps, the whole model ran in 0.94× the time (AVX-512 EPYC VM, 2026-12-02). The
-    BoundaryRefine 3×3 convolutions split by rows did not gain (0.99–1.00×: the slices
-    and sums cost what the lanes save), so only 1-D convolutions are rewritten.
-
-    Returns:
-        The number of nodes rewritten.
-    """
-    import numpy as np
-    from onnx import helper, numpy_helper
-
-    constants = {tensor.name: tensor for tensor in graph.initializer}
-    nodes, rewritten = [], 0
-    for node in graph.node:
-        attributes = _attributes(node)
-        weights = (numpy_helper.to_array(constants[node.input[1]])
-                   if node.op_type == "Conv" and node.input[1] in constants else None)
-        bias_name = node.input[2] if len(node.input) > 2 else ""
-        if (weights is None or weights.ndim != 4 or 1 not in weights.shape[2:]
-                or (bias_name and bias_name not in constants)
-                or attributes.get("group", 1) != 1
-                or list(attributes.get("strides", [1, 1])) != [1, 1]
-                or list(attributes.get("dilations", [1, 1])) != [1, 1]):
-            nodes.append(node)
-            continue
-        outputs, _, height, width = weights.shape
-        axis = 0 if width == 1 else 1  # the spatial axis the taps run along
-        taps = weights.shape[2 + axis]
-        groups = tap_groups(outputs, taps) if taps % 2 == 1 else 1
-        if groups == 1 or not _is_same_padded(attributes, (height, width)):
-            nodes.append(node)
-            continue
-        size, half = taps // groups, (taps - 1) // 2
-        name = f"{node.name}/tap_groups"
-        grouped = np.concatenate(np.split(weights, groups, axis=2 + axis), axis=0)
-        graph.initializer.append(numpy_helper.from_array(grouped, f"{name}/kernel"))
-        inputs = [node.input[0], f"{name}/kernel"]
-        if bias_name:  # added once, by group 0
-            bias = numpy_helper.to_array(constants[bias_name])
-            bias = np.concatenate([bias, np.zeros((groups - 1) * outputs, bias.dtype)])
-            graph.initializer.append(numpy_helper.from_array(bias, f"{name}/bias"))
-            inputs.append(f"{name}/bias")
-        pads = [half, 0] if axis == 0 else [0, half]
-        nodes.append(helper.make_node("Conv", inputs, [name], name=name,
-                                      kernel_shape=[size, 1] if axis == 0 else [1, size],
-                                      pads=pads + pads))
-        terms = []
-        for group in range(groups):
-            # Output c at pixel i is the sum over j of channel j·C + c at i + j·size.
-            stop = -(groups - 1 - group) * size or np.iinfo(np.int64).max
-            term = f"{name}/group_{group}"
-            for suffix, values in (("starts", [group * outputs, group * size]),
-                                   ("ends", [(group + 1) * outputs, stop]),
-                                   ("axes", [1, 2 + axis])):
-                graph.initializer.append(numpy_helper.from_array(
-                    np.array(values, np.int64), f"{term}/{suffix}"))
-            nodes.append(helper.make_node(
-                "Slice", [name, f"{term}/starts", f"{term}/ends", f"{term}/axes"], [term],
-                name=term))
-            terms.append(term)
-        nodes.append(helper.make_node("Sum", terms, list(node.output), name=node.name))
-        rewritten += 1
-    if rewritten:
-        del graph.node[:]
-        graph.node.extend(nodes)
-    return rewritten
-
-
 # The rewrites that edit the ONNX file, in the order they run.
 _ONNX_PASSES = {"depth_to_space": _onnx_depth_to_space_as_deconvolution,
-                "dilated_classifier": _onnx_dilated_classifier_as_tap_sum,
-                "tap_groups": _onnx_line_convolution_as_tap_groups}
+                "dilated_classifier": _onnx_dilated_classifier_as_tap_sum}
 
 
 def _rewrite_onnx_file(path, rewrites):

@@ -379,67 +379,42 @@ def test_tap_groups(outputs, taps, groups):
     assert export.tap_groups(outputs, taps) == groups
 
 
-@pytest.mark.parametrize("axis", [0, 1])
-@pytest.mark.parametrize("bias", [True, False])
-def test_onnx_tap_groups_pass_keeps_the_numbers(axis, bias, tmp_path):
-    """The ONNX pass on a bare 9×1 or 1×9 Conv (16 → 5, dynamic size): it becomes a Conv
-    of 3 taps to 15 outputs, three Slices and a Sum, with the same output at sizes
-    smaller than the kernel too."""
-    onnx = pytest.importorskip("onnx")
-    onnxruntime = pytest.importorskip("onnxruntime")
-    from onnx import helper, numpy_helper
-
-    rng = np.random.default_rng(0)
-    outputs, channels, taps = 5, 16, 9
-    shape = (taps, 1) if axis == 0 else (1, taps)
-    kernel = rng.normal(size=(outputs, channels, *shape)).astype("float32")
-    pads = [taps // 2, 0] if axis == 0 else [0, taps // 2]
-    initializers = [numpy_helper.from_array(kernel, "w")]
-    if bias:
-        initializers.append(numpy_helper.from_array(rng.normal(size=outputs).astype("float32"), "b"))
-    graph = helper.make_graph(
-        [helper.make_node("Conv", ["x", "w", "b"][:2 + bias], ["y"], name="line",
-                          kernel_shape=list(shape), pads=pads + pads)],
-        "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT,
-                                            [1, channels, None, None])],
-        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], initializers)
-    path = str(tmp_path / "line.onnx")
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    inputs = [rng.normal(size=(1, channels, *size)).astype("float32")
-              for size in [(12, 10), (1, 2), (4, 17)]]
-
-    def run():
-        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-        return [session.run(None, {"x": x})[0] for x in inputs]
-
-    expected = run()
-    assert export._rewrite_onnx_file(path, ("tap_groups",)) == 1
-    nodes = onnx.load(path).graph.node
-    assert [n.op_type for n in nodes] == ["Conv"] + ["Slice"] * 3 + ["Sum"]
-    assert list(export._attributes(nodes[0])["kernel_shape"]) == ([3, 1] if axis == 0
-                                                                  else [1, 3])
-    for got, want in zip(run(), expected):
-        assert got.shape == want.shape
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
-
-
-def test_gcn_whose_classes_leave_lanes_idle_exports_tap_groups(tmp_path):
-    """GCNSeg with 5 classes and k = 9: each of the four 1-D convolutions of each
-    GlobalConv becomes 3 groups of 3 taps; the file still matches Keras at any size."""
-    onnx = pytest.importorskip("onnx")
+@pytest.fixture(scope="module")
+def tap_grouped_gcn():
+    """GCNSeg with 5 classes and k = 9: `tap_groups` splits each 1-D convolution of its
+    GlobalConvs into 3 groups of 3 taps (15 of 16 lanes instead of 5)."""
     keras.utils.set_random_seed(0)
-    model = models.GCNSeg(num_classes=5, k=9, backbone=SMALL)
+    return models.GCNSeg(num_classes=5, k=9, backbone=SMALL)
+
+
+@pytest.mark.parametrize("format", export.FORMATS)
+def test_tap_grouped_gcn_matches_keras_at_any_size(format, tap_grouped_gcn, tmp_path):
+    model = tap_grouped_gcn
     assert "tap_groups" in export.applicable_rewrites(model)
-    path = export.export_model(model, str(tmp_path / "gcn.onnx"), format="onnx")
-    nodes = onnx.load(path).graph.node
-    kernels = [list(export._attributes(n)["kernel_shape"]) for n in nodes
-               if n.op_type == "Conv" and 1 in export._attributes(n)["kernel_shape"]
-               and max(export._attributes(n)["kernel_shape"]) > 1]
-    assert sorted(map(tuple, kernels)) == [(1, 3)] * 8 + [(3, 1)] * 8  # 4 GlobalConvs
-    run = export.load_exported(path)
+    path = export.export_model(model, str(tmp_path / f"gcn{SUFFIXES[format]}"), format=format)
     for seed, size in enumerate(SIZES):
         images = _images(size, seed)
-        _assert_same_logits(run(images), _keras_logits(model, images))
+        _assert_same_logits(_run_exported(format, path, images), _keras_logits(model, images))
+
+
+def test_tap_groups_shrink_the_global_conv_kernels(tap_grouped_gcn, tmp_path):
+    """In the ONNX file, each GlobalConv's four 9-tap convolutions are 3-tap ones to 15
+    channels; without the rewrite they stay 9-tap ones to 5."""
+    onnx = pytest.importorskip("onnx")
+    kernels = {}
+    for variant, rewrites in [("with", export.REWRITES),
+                              ("without", tuple(r for r in export.REWRITES
+                                                if r != "tap_groups"))]:
+        path = export.export_model(tap_grouped_gcn, str(tmp_path / f"{variant}.onnx"),
+                                   format="onnx", input_size=(64, 64), rewrites=rewrites)
+        graph = onnx.load(path).graph
+        shapes = {t.name: tuple(t.dims) for t in graph.initializer}
+        kernels[variant] = sorted(shapes[n.input[1]] for n in graph.node if n.op_type == "Conv"
+                                  and min(shapes[n.input[1]][2:]) == 1
+                                  and max(shapes[n.input[1]][2:]) > 1)
+    assert len(kernels["with"]) == len(kernels["without"]) == 4 * 4  # GlobalConvs res-2 … 5
+    assert all(shape[0] == 5 and shape[2:] in [(9, 1), (1, 9)] for shape in kernels["without"])
+    assert all(shape[0] == 15 and shape[2:] in [(3, 1), (1, 3)] for shape in kernels["with"])
 
 
 def test_fcrn_on_a_wide_backbone_exports_its_classifier_as_a_tap_sum(tmp_path):
