@@ -636,8 +636,9 @@ def inference_model(model, rewrites=REWRITES):
     Args:
         model: a `keras_lk.models.SegmentationModel`.
         rewrites: the speed rewrites to apply, a subset of `REWRITES`
-            (``"global_conv"``, ``"deconvolution"``, ``"dilated_convolution"``, which
-            `export_model` applies to ONNX files only; ``"depth_to_space"`` and
+            (``"global_conv"``; ``"tap_groups"``, which implies it; ``"deconvolution"``;
+            ``"dilated_convolution"``, which `export_model` applies to ONNX files only;
+            ``"depth_to_space"`` and
             ``"dilated_classifier"`` edit ONNX files, not this model); the ones that make
             a graph convert are always applied.
 
