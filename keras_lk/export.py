@@ -245,8 +245,8 @@ def _tap_grouped_convolution(inputs, kernel, axis, groups):
 class _GlobalConvAsConvolutions(_SameWeightsTwin):
     """`GlobalConv` computed by its ``"conv"`` formulation (four plain convolutions):
     its ``"transpose"`` and ``"matmul"`` formulations, faster to train here, leave
-    Transpose nodes in an exported graph. With `tap_groups`, each convolution whose
-    outputs leave lanes idle is `_tap_grouped_convolution` (`tap_groups`).
+    Transpose nodes in an exported graph. With `group_taps`, each convolution whose
+    outputs leave lanes idle is a `_tap_grouped_convolution` (`tap_groups`).
 
     GCNSeg-R50 (k = 15, 21 classes: 3 groups of 5 taps, 63 of 64 lanes filled instead of
     21 of 32) ran in 0.93× the time in onnxruntime, 0.91× in LiteRT and 0.95× as a
@@ -254,13 +254,13 @@ class _GlobalConvAsConvolutions(_SameWeightsTwin):
     3×3 convolutions by rows the same way did not gain in onnxruntime (0.99–1.00×: the
     slices and sums cost what the lanes save)."""
 
-    def __init__(self, source, tap_groups=False, **kwargs):
+    def __init__(self, source, group_taps=False, **kwargs):
         super().__init__(source, **kwargs)
-        self.tap_groups = tap_groups
+        self.group_taps = group_taps
 
     def call(self, inputs):
         source = self.source
-        groups = tap_groups(source.filters, source.kernel_size) if self.tap_groups else 1
+        groups = tap_groups(source.filters, source.kernel_size) if self.group_taps else 1
         if groups == 1:
             return source._call_conv(inputs)
 
@@ -359,7 +359,7 @@ def _export_layer(layer, rewrites=REWRITES):
     if type(layer) is PadToMultiple:
         return _NonNegativePadToMultiple.from_config(layer.get_config())
     if {"global_conv", "tap_groups"} & set(rewrites) and isinstance(layer, GlobalConv):
-        return _GlobalConvAsConvolutions(layer, tap_groups="tap_groups" in rewrites)
+        return _GlobalConvAsConvolutions(layer, group_taps="tap_groups" in rewrites)
     if "deconvolution" in rewrites and _is_phase_deconvolution(layer):
         return _PhaseDeconvolution(layer)
     if "dilated_convolution" in rewrites and _is_dilated_convolution(layer):
