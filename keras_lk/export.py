@@ -73,6 +73,7 @@ _ONNX_ONLY_REWRITES = ("dilated_convolution",)
 _TAP_SUM_MAX_OUTPUTS, _TAP_SUM_MIN_INPUTS = 32, 512
 # CPU runtimes compute a convolution's output channels in blocks of this many on AVX-512
 # (onnxruntime's NCHWc block; 8 on AVX2): a 21-class convolution fills 21 of 32 lanes.
+# "tap_groups" was measured on AVX-512 machines only.
 _OUTPUT_LANES = 16
 # "tap_groups" splits a GlobalConv's 1-D convolutions whose outputs fill less than this
 # share of their lanes into the fewest groups of taps (at most `_MAX_TAP_GROUPS`, of ≥ 2
@@ -207,8 +208,9 @@ def _filled_lanes(outputs):
 def tap_groups(outputs, taps):
     """Into how many groups of taps "tap_groups" splits a 1-D convolution of `taps` taps
     to `outputs` channels: 1 (it stays) unless its outputs fill less than `_FILLED_LANES`
-    of their lanes and some group count does better. GCNSeg's GlobalConv (k = 15, 21
-    classes): 3 groups of 5 taps, 63 of 64 lanes filled instead of 21 of 32."""
+    of their lanes; then the fewest groups whose outputs fill at least that, if any.
+    GCNSeg's GlobalConv (k = 15, 21 classes): 3 groups of 5 taps, 63 of 64 lanes filled
+    instead of 21 of 32."""
     if _filled_lanes(outputs) >= _FILLED_LANES:
         return 1
     for groups in range(2, _MAX_TAP_GROUPS + 1):
@@ -606,10 +608,10 @@ def _rewrite_onnx_file(path, rewrites):
 
 def applicable_rewrites(model):
     """The speed rewrites of `REWRITES` that change `model`'s exported graph: GCNSeg's
-    GlobalConvs (and their tap groups, for class counts `tap_groups` splits) and
-    deconvolutions; the dilated convolutions of GALDNet's and FCRN's
-    backbones; FCRN's classifier on a backbone of ≥ 512 channels (ResNet-18 and up). A model
-    without any of these has the same files with or without rewrites."""
+    GlobalConvs (and their tap groups, for the class counts `tap_groups` splits) and
+    deconvolutions; the dilated convolutions of GALDNet's and FCRN's backbones; FCRN's
+    classifier on a backbone of ≥ 512 channels (ResNet-18 and up). A model without any of
+    these has the same files with or without rewrites."""
     from keras_lk.layers import GlobalConv
 
     found = set()
@@ -638,9 +640,8 @@ def inference_model(model, rewrites=REWRITES):
         rewrites: the speed rewrites to apply, a subset of `REWRITES`
             (``"global_conv"``; ``"tap_groups"``, which implies it; ``"deconvolution"``;
             ``"dilated_convolution"``, which `export_model` applies to ONNX files only;
-            ``"depth_to_space"`` and
-            ``"dilated_classifier"`` edit ONNX files, not this model); the ones that make
-            a graph convert are always applied.
+            ``"depth_to_space"`` and ``"dilated_classifier"`` edit ONNX files, not this
+            model); the ones that make a graph convert are always applied.
 
     Returns:
         A float32 `keras.Model` on the weights of `float32_model(model)`, with GALD's
