@@ -6,6 +6,7 @@ onnxruntime and LiteRT, batch 1, float32, interleaved repeats.
     python benchmarks/inference.py --models gcn_r50 --runtimes keras onnx --repeats 7
     python benchmarks/inference.py --models gcn_r50 --peer  # + keras-hub DeepLabV3+ R50
     python benchmarks/inference.py --models fcrn_r101 --dynamic  # files of any input size
+    python benchmarks/inference.py --models gcn_r50 --runtimes onnx --profile 6  # + where
     python benchmarks/inference.py --smoke                  # tiny backbone: does it run
 
 Each model is paired with its bare backbone: the same backbone at the same output stride
@@ -26,9 +27,15 @@ The peer rows (with `gcn_r50`, when keras-hub is installed) are keras-hub's Deep
 (ResNet-50, ASPP on P5, decoder on P2, random weights) in onnxruntime, exported by
 `keras.Model.export` of an inference-mode call, and as the segmenter's own `export`
 writes it (which runs BatchNorm on batch statistics: wrong logits, other timings).
+
+``--profile N`` adds onnxruntime's own profile of each ONNX file (``enable_profiling``,
+N runs after a warm-up, in the same process after the timed rounds): milliseconds per
+run by operator type, the model beside its bare backbone, and the model's costliest
+nodes with their output shapes (where a head loses its FLOP rate).
 """
 
 import argparse
+import collections
 import dataclasses
 import json
 import os
@@ -129,9 +136,10 @@ REWRITE_SETS = _rewrite_sets()
 
 
 def _prepare(name, model, runtime, size, directory, expected, rewrites=None, dynamic=False):
-    """A callable running `model` in `runtime` on an image of `size`, its exported file
-    (of dynamic height and width if `dynamic`) checked against the Keras logits
-    `expected`; `rewrites`: `keras_lk.export.export_model`'s (None: its default)."""
+    """``(run, path)``: a callable running `model` in `runtime` on an image of `size`,
+    and its exported file (of dynamic height and width if `dynamic`; None in Keras),
+    checked against the Keras logits `expected`; `rewrites`:
+    `keras_lk.export.export_model`'s (None: its default)."""
     from keras_lk import export
 
     images = _images(size)
@@ -149,7 +157,7 @@ def _prepare(name, model, runtime, size, directory, expected, rewrites=None, dyn
         print(f"  {name:>28} {runtime:>11}: exported in {seconds:5.1f} s, max abs "
               f"logit diff vs Keras {diff:.1e}, process memory {_resident_gb():.1f} GB",
               flush=True)
-    return run
+    return run, path
 
 
 def _images(size):
@@ -230,6 +238,8 @@ def main(argv=None):
                              "(keras_lk.export.REWRITES), one row each (default: all)")
     parser.add_argument("--dynamic", action="store_true",
                         help="export with dynamic height and width (export_model's default)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also print onnxruntime's profile of each ONNX file over N runs")
     parser.add_argument("--smoke", action="store_true",
                         help="resnet10_narrow at 64×96, 2 repeats: checks the script runs")
     # Internal: one step of one model's measurement, in a process of its own (`_measure`).
@@ -270,20 +280,24 @@ def _measure(name, spec, args):
                   *args.rewrites, "--workdir", workdir]
         common += ["--smoke"] if args.smoke else []
         common += ["--dynamic"] if args.dynamic else []
+        common += ["--profile", str(args.profile)] if args.profile else []
         common += ["--peer"] if args.peer and name == "gcn_r50" else []
         for step in ["setup", *args.runtimes]:
             subprocess.run([sys.executable, os.path.abspath(__file__), "--step", step,
                             *common], check=True)
         with open(os.path.join(workdir, "setup.json")) as file:
             setup = json.load(file)
-        times = {}
+        times, profiles = {}, {}
         for runtime in args.runtimes:
             with open(os.path.join(workdir, f"{runtime}.json")) as file:
                 result = json.load(file)
             setup["flops"].update(result["flops"])
             times.update({tuple(key.split("\t")): value
                           for key, value in result["times"].items()})
+            profiles.update(result["profiles"])
     _print_table(name, spec, args.runtimes, setup["flops"], setup["variants_of"], times)
+    if profiles:
+        _print_profiles(name, spec, setup["variants_of"], profiles, args.profile)
 
 
 def _labels(name, spec):
@@ -323,22 +337,60 @@ def _time_runtime(name, spec, args):
     runtime = args.step
     with open(os.path.join(args.workdir, "setup.json")) as file:
         variants_of = json.load(file)["variants_of"]
-    calls, flops = {}, {}
+    calls, flops, paths = {}, {}, {}
     directory = os.path.join(args.workdir, runtime)
     os.makedirs(directory)
     for index, label in enumerate(_labels(name, spec)):
         model = keras.models.load_model(os.path.join(args.workdir, f"{index}.keras"))
         expected = np.load(os.path.join(args.workdir, f"{index}.npy"))
         for row, variant in _rows(label, runtime, variants_of[label]):
-            calls[f"{row}\t{runtime}"] = _prepare(
+            calls[f"{row}\t{runtime}"], paths[row] = _prepare(
                 re.sub(r"[^A-Za-z0-9_.-]", "_", row), model, runtime, spec.size,
                 directory, expected, REWRITE_SETS[variant], args.dynamic)
     if args.peer and runtime == "onnx":
         for row, run in _peer((512, 512), directory, flops).items():
             calls[f"{row}\tonnx"] = run
     times = _interleaved_times(calls, args.repeats)
+    profiles = {}
+    if args.profile and runtime == "onnx":
+        profiles = {row: _onnx_profile(path, _images(spec.size), args.profile)
+                    for row, path in paths.items()}
     with open(os.path.join(args.workdir, f"{runtime}.json"), "w") as file:
-        json.dump({"flops": flops, "times": times}, file)
+        json.dump({"flops": flops, "times": times, "profiles": profiles}, file)
+
+
+def _onnx_profile(path, images, runs):
+    """onnxruntime's profile of the ONNX file `path` over `runs` runs on `images`, after a
+    warm-up run: ``{"ms": median ms per run, "ops": {operator type: ms per run},
+    "nodes": [[node, operator type, output shape, ms per run]]}``, costliest first
+    (kernel times)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.enable_profiling = True
+    options.profile_file_prefix = os.path.splitext(path)[0] + "_profile"
+    session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: images}
+    seconds = []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        session.run(None, feed)
+        seconds.append(time.perf_counter() - start)
+    with open(session.end_profiling()) as file:
+        events = json.load(file)
+    ops, nodes, seen, shapes = (collections.Counter(), collections.Counter(), set(), {})
+    for event in events:
+        if event.get("cat") != "Node" or not event["name"].endswith("_kernel_time"):
+            continue
+        node, op = event["name"][:-len("_kernel_time")], event["args"]["op_name"]
+        if node not in seen:  # each node's first call is the warm-up run's
+            seen.add(node)
+            continue
+        ops[op] += event["dur"] / runs / 1000
+        nodes[node] += event["dur"] / runs / 1000
+        shapes[node] = (op, event["args"].get("output_type_shape"))
+    return {"ms": 1000 * statistics.median(seconds[1:]), "ops": dict(ops.most_common()),
+            "nodes": [[node, *shapes[node], ms] for node, ms in nodes.most_common()]}
 
 
 def _interleaved_times(calls, repeats):
@@ -403,6 +455,30 @@ def _print_table(name, spec, runtimes, flops, variants_of, times):
                 median, q1, q3 = _paired(times, (PEER, "onnx"), (row, runtime))
                 print(f"{row} vs {PEER} in onnxruntime: {median:.2f}× faster "
                       f"(paired median, IQR {q1:.2f}–{q3:.2f}; target ≥ 1.25)")
+
+
+def _print_profiles(name, spec, variants_of, profiles, runs, nodes=15):
+    """Each ONNX file's operator-type profile beside its bare backbone's (the pairing of
+    `_print_table`), and its `nodes` costliest nodes."""
+    bare_rows = {variant: row for row, variant in _rows(spec.bare_label, "onnx",
+                                                         variants_of[spec.bare_label])}
+    for row, variant in _rows(name, "onnx", variants_of[name]):
+        model, bare = profiles[row], profiles[bare_rows.get(variant, bare_rows.get("all"))]
+        print(f"\nonnxruntime profile of {row} ({model['ms']:.0f} ms/run) beside "
+              f"{bare_rows.get(variant, bare_rows.get('all'))} ({bare['ms']:.0f} ms/run), "
+              f"kernel ms per run over {runs} runs:")
+        print("| operator | model | bare | model − bare |\n|---|---|---|---|")
+        for op in sorted(set(model["ops"]) | set(bare["ops"]),
+                         key=lambda op: -model["ops"].get(op, 0) - bare["ops"].get(op, 0)):
+            a, b = model["ops"].get(op, 0.0), bare["ops"].get(op, 0.0)
+            print(f"| {op} | {a:.2f} | {b:.2f} | {a - b:+.2f} |")
+        print(f"| total | {sum(model['ops'].values()):.2f} | {sum(bare['ops'].values()):.2f} "
+              f"| {sum(model['ops'].values()) - sum(bare['ops'].values()):+.2f} |")
+        print(f"\nits {nodes} costliest nodes:\n| ms | operator | output | node |\n"
+              "|---|---|---|---|")
+        for node, op, shape, ms in model["nodes"][:nodes]:
+            dims = "×".join(str(d) for d in next(iter(shape[0].values()))) if shape else ""
+            print(f"| {ms:.2f} | {op} | {dims} | {node} |")
 
 
 if __name__ == "__main__":

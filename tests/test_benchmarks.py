@@ -21,7 +21,7 @@ def _run(*args):
 @pytest.mark.slow
 def test_inference_benchmark_smoke():
     out = _run("benchmarks/inference.py", "--smoke", "--models", "gcn_r50", "fcrn_r101",
-               "--rewrites", "none", "all")
+               "--rewrites", "none", "all", "--profile", "1")
     # A row per rewrite set for each model with rewrites (GCNSeg; FCRN's dilated backbone,
     # and so its dilated bare backbone too); the undilated bare ResNet and Keras: one row.
     for row in ("| gcn_r50 [none] | onnx |", "| gcn_r50 [all] | onnx |",
@@ -30,6 +30,10 @@ def test_inference_benchmark_smoke():
                 "| bare resnet10_narrow OS8 64×96 [none] | litert |"):
         assert row in out, out
     assert "OS32 64×96 [none]" not in out
+    # --profile: onnxruntime's profile of each ONNX file of the model, beside its bare's.
+    for row in ("gcn_r50 [none]", "gcn_r50 [all]", "fcrn_r101 [none]", "fcrn_r101 [all]"):
+        assert f"onnxruntime profile of {row} (" in out, out
+    assert "| Conv |" in out and "| total |" in out, out
 
 
 @pytest.mark.slow
