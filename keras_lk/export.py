@@ -73,7 +73,8 @@ _ONNX_ONLY_REWRITES = ("dilated_convolution",)
 _TAP_SUM_MAX_OUTPUTS, _TAP_SUM_MIN_INPUTS = 32, 512
 # CPU runtimes compute a convolution's output channels in blocks of this many on AVX-512
 # (onnxruntime's NCHWc block; 8 on AVX2): a 21-class convolution fills 21 of 32 lanes.
-# "tap_groups" was measured on AVX-512 machines only.
+# "tap_groups" gains on AVX-512 (0.93× GCNSeg-R50's time in onnxruntime) and is neutral
+# on AVX2 (1.00×, where 21 classes fill 21 of 24 lanes): benchmarks/README.md.
 _OUTPUT_LANES = 16
 # "tap_groups" splits a GlobalConv's 1-D convolutions whose outputs fill less than this
 # share of their lanes into the fewest groups of taps (at most `_MAX_TAP_GROUPS`, of ≥ 2
