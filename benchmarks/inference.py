@@ -246,6 +246,8 @@ def main(argv=None):
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.profile and "onnx" not in args.runtimes:
+        parser.error("--profile profiles ONNX files: add onnx to --runtimes")
     specs = SPECS
     if args.smoke:
         specs = {name: dataclasses.replace(spec, backbone="resnet10_narrow", size=(64, 96))
@@ -378,7 +380,7 @@ def _onnx_profile(path, images, runs):
         seconds.append(time.perf_counter() - start)
     with open(session.end_profiling()) as file:
         events = json.load(file)
-    ops, nodes, seen, shapes = (collections.Counter(), collections.Counter(), set(), {})
+    ops, nodes, seen, shapes = collections.Counter(), collections.Counter(), set(), {}
     for event in events:
         if event.get("cat") != "Node" or not event["name"].endswith("_kernel_time"):
             continue
