@@ -387,10 +387,10 @@ def _onnx_profile(path, images, runs):
         node, op = event["name"][:-len("_kernel_time")], event["args"]["op_name"]
         if node not in seen:  # each node's first call is the warm-up run's
             seen.add(node)
+            shapes[node] = (op, event["args"].get("output_type_shape"))
             continue
         ops[op] += event["dur"] / runs / 1000
         nodes[node] += event["dur"] / runs / 1000
-        shapes[node] = (op, event["args"].get("output_type_shape"))
     return {"ms": 1000 * statistics.median(seconds[1:]), "ops": dict(ops.most_common()),
             "nodes": [[node, *shapes[node], ms] for node, ms in nodes.most_common()]}
 
@@ -424,6 +424,17 @@ def _paired(times, key, reference):
     return median, q1, q3
 
 
+def _bare_rows(bare, runtime, variants_of):
+    """``{rewrite variant: row}`` of the bare backbone `bare` in `runtime`."""
+    return {variant: row for row, variant in _rows(bare, runtime, variants_of[bare])}
+
+
+def _paired_bare(bare_rows, variant):
+    """The bare backbone's row that a model's `variant` row is paired with: the same
+    variant where the bare backbone has one (a dilated one), else its only row."""
+    return bare_rows.get(variant, bare_rows.get("all"))
+
+
 def _print_table(name, spec, runtimes, flops, variants_of, times):
     print("\n| model | runtime | ms (median) | × bare (paired median, IQR) | FLOP ratio | "
           "GFLOP | × bare ≤ FLOP ratio |")
@@ -431,9 +442,9 @@ def _print_table(name, spec, runtimes, flops, variants_of, times):
     bare = spec.bare_label
     ratio = flops[name] / flops[bare]
     for runtime in runtimes:
-        bare_rows = {variant: row for row, variant in _rows(bare, runtime, variants_of[bare])}
+        bare_rows = _bare_rows(bare, runtime, variants_of)
         for row, variant in _rows(name, runtime, variants_of[name]):
-            reference = bare_rows.get(variant, bare_rows.get("all"))
+            reference = _paired_bare(bare_rows, variant)
             median, q1, q3 = _paired(times, (row, runtime), (reference, runtime))
             print(f"| {row} | {runtime} | {statistics.median(times[(row, runtime)]):.0f} | "
                   f"{median:.2f} ({q1:.2f}–{q3:.2f}) | {ratio:.2f} | "
@@ -462,20 +473,19 @@ def _print_table(name, spec, runtimes, flops, variants_of, times):
 def _print_profiles(name, spec, variants_of, profiles, runs, nodes=15):
     """Each ONNX file's operator-type profile beside its bare backbone's (the pairing of
     `_print_table`), and its `nodes` costliest nodes."""
-    bare_rows = {variant: row for row, variant in _rows(spec.bare_label, "onnx",
-                                                         variants_of[spec.bare_label])}
+    bare_rows = _bare_rows(spec.bare_label, "onnx", variants_of)
     for row, variant in _rows(name, "onnx", variants_of[name]):
-        model, bare = profiles[row], profiles[bare_rows.get(variant, bare_rows.get("all"))]
+        bare_row = _paired_bare(bare_rows, variant)
+        model, bare = profiles[row], profiles[bare_row]
         print(f"\nonnxruntime profile of {row} ({model['ms']:.0f} ms/run) beside "
-              f"{bare_rows.get(variant, bare_rows.get('all'))} ({bare['ms']:.0f} ms/run), "
-              f"kernel ms per run over {runs} runs:")
+              f"{bare_row} ({bare['ms']:.0f} ms/run), kernel ms per run over {runs} runs:")
         print("| operator | model | bare | model − bare |\n|---|---|---|---|")
         for op in sorted(set(model["ops"]) | set(bare["ops"]),
                          key=lambda op: -model["ops"].get(op, 0) - bare["ops"].get(op, 0)):
             a, b = model["ops"].get(op, 0.0), bare["ops"].get(op, 0.0)
             print(f"| {op} | {a:.2f} | {b:.2f} | {a - b:+.2f} |")
-        print(f"| total | {sum(model['ops'].values()):.2f} | {sum(bare['ops'].values()):.2f} "
-              f"| {sum(model['ops'].values()) - sum(bare['ops'].values()):+.2f} |")
+        a, b = sum(model["ops"].values()), sum(bare["ops"].values())
+        print(f"| total | {a:.2f} | {b:.2f} | {a - b:+.2f} |")
         print(f"\nits {nodes} costliest nodes:\n| ms | operator | output | node |\n"
               "|---|---|---|---|")
         for node, op, shape, ms in model["nodes"][:nodes]:
