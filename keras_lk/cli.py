@@ -25,6 +25,9 @@ import re
 import sys
 import typing
 
+from keras_lk._moved import moved_attributes
+from keras_lk.utils.errors import first_line
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 PROG = "keras-lk"
@@ -208,43 +211,18 @@ def representative_images(paths, normalization, input_size=None):
     return images
 
 
-def load_model(path):
-    """Loads a `.keras` model with `safe_mode=True`; one-line `ValueError` on failure."""
-    import keras
-
-    import keras_lk.models
-    import keras_lk.training
-
-    if os.path.isdir(path):
-        raise ValueError(f"`--model-path` {path!r} is a directory; expected a .keras file "
-                         "(e.g. RUN_DIR/model.keras).")
-    if not os.path.isfile(path):
-        raise ValueError(f"`--model-path` {path!r} does not exist.")
-    try:
-        model = keras.saving.load_model(path, safe_mode=True)
-    except Exception as error:  # noqa: BLE001  (zip, h5, config errors all mean "corrupt")
-        raise ValueError(f"cannot load model {path!r} (corrupt or not a .keras file): "
-                         f"{_first_line(error)}") from None
-    if not isinstance(model, keras_lk.models.SegmentationModel):
-        raise ValueError(  # noqa: TRY004  (the CLI reports ValueErrors in one line)
-            f"model {path!r} is a {type(model).__name__}, not a keras_lk segmentation model "
-            "(GCNSeg, GALDNet, FCRN): it does not say its classes and input normalization."
-        )
-    return model
-
-
 def evaluate(args):
     """Single-scale evaluation (`keras_lk.evaluation.evaluate_segmentation`): mIoU, pixel
     and mean class accuracy, boundary / internal accuracy (GCN Table 5). Classes, ignore
     label and input normalization are the model's."""
-    from keras_lk import data, evaluation
+    from keras_lk import data, evaluation, models
 
     info = data.DATASETS[args.dataset].for_data_dir(args.data_dir)
     split = info.eval_split if args.split is None else args.split
-    with data.subset_allowed(args.allow_subset):
-        raw = info.load(split, data_dir=args.data_dir, manual_dir=args.manual_dir,
-                        num_images=args.num_images, image_size=args.image_size)
-    model = load_model(args.model_path)
+    raw = info.load(split, data_dir=args.data_dir, manual_dir=args.manual_dir,
+                    num_images=args.num_images, image_size=args.image_size,
+                    allow_subset=args.allow_subset)
+    model = models.load_model(args.model_path)
     try:
         metrics = evaluation.evaluate_segmentation(
             model, raw, boundary_distance=args.boundary_distance)
@@ -288,11 +266,12 @@ def _image_paths(inputs):
 def predict(args):
     """Writes one palette PNG per input image (`keras_lk.Segmenter`): pixel values are
     labels, colours the model's palette (VOC's when it has none), at each image's size."""
+    from keras_lk import models
     from keras_lk.evaluation.crf import CRF_VOC
     from keras_lk.inference import Segmenter, read_image
 
     paths = _image_paths(args.input)
-    segmenter = Segmenter(load_model(args.model_path), scales=tuple(args.scales),
+    segmenter = Segmenter(models.load_model(args.model_path), scales=tuple(args.scales),
                           flip=args.flip, tile=args.tile,
                           crf=dict(CRF_VOC) if args.crf else None)
     os.makedirs(args.output_dir, exist_ok=True)
@@ -307,9 +286,10 @@ def predict(args):
 def export(args):
     """Writes the model's main logits as a SavedModel, ONNX or LiteRT file
     (`keras_lk.export.export_model`)."""
+    from keras_lk import models
     from keras_lk.export import export_model
 
-    model = load_model(args.model_path)
+    model = models.load_model(args.model_path)
     input_size = None if args.input_size is None else tuple(args.input_size)
     images = None
     if args.representative_images:
@@ -365,12 +345,7 @@ def _one_line(error):
             return (f"a worker of the cluster is gone: {' '.join(lines[:2])} Restart every "
                     "worker with the same command to resume from the backups.")
         return lines[0]
-    return _first_line(error)
-
-
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return first_line(error)
 
 
 def main(argv=None):
@@ -397,6 +372,8 @@ def main(argv=None):
               "(rerun with --debug for the traceback)", file=sys.stderr)
         return 1
 
+
+__getattr__ = moved_attributes(__name__)
 
 if __name__ == "__main__":
     sys.exit(main())

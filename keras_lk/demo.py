@@ -100,15 +100,15 @@ def plot_predictions(images, masks, predictions, names, path, count=4):
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    from keras_lk.data import colorize_mask
+    from keras_lk.data import colorize
 
     count = min(count, len(images))
     columns = ["image", "label"] + list(names)
     figure = Figure(figsize=(2.2 * len(columns), 2.2 * count))
     axes = figure.subplots(count, len(columns), squeeze=False)
     for row in range(count):
-        panels = [images[row], colorize_mask(masks[row])]
-        panels += [colorize_mask(p[row]) for p in predictions]
+        panels = [images[row], colorize(masks[row])]
+        panels += [colorize(p[row]) for p in predictions]
         for column, panel in enumerate(panels):
             axis = axes[row, column]
             axis.imshow(panel)

@@ -84,7 +84,7 @@ class Segmentation:
 
     def colorize(self) -> np.ndarray:
         """RGB uint8 H×W×3 in the model's palette (VOC's when it has none)."""
-        from keras_lk.evaluation import colorize
+        from keras_lk.data import colorize
 
         return colorize(self.labels, palette="voc" if self.palette is None else self.palette)
 
@@ -110,7 +110,7 @@ class Segmenter:
     def __init__(self, model, *, scales=(1.0,), flip=False, tile=None, overlap=1 / 3,
                  crf=None, batch_size=4):
         if isinstance(model, (str, os.PathLike)):
-            from keras_lk.cli import load_model
+            from keras_lk.models import load_model
             from keras_lk.training.initialization import model_file
 
             path = os.fspath(model)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from keras_lk import cli, export, layers, models
+from keras_lk.export import layer_rewrites, onnx_passes
 
 SMALL = "resnet10_narrow"
 FAMILIES = {
@@ -252,7 +253,7 @@ def test_phase_convolution_equals_the_x2_deconvolution(size):
     layer.build(x.shape)
     layer.kernel.assign(np.random.RandomState(1).normal(size=layer.kernel.shape))
     rewritten = export._export_layer(layer)
-    assert type(rewritten).__name__ == "_PhaseDeconvolution"
+    assert type(rewritten) is layer_rewrites.PhaseDeconvolution
     np.testing.assert_allclose(rewritten(x), layer(x), rtol=1e-5, atol=1e-5)
 
 
@@ -279,7 +280,7 @@ def test_onnx_depth_to_space_becomes_a_placing_transposed_convolution(size, fami
         nodes = onnx.load(path).graph.node
         ops[variant] = [n.op_type for n in nodes]
         upsampled = {n.input[0] for n in nodes if n.op_type in upsampling_ops}
-        kernels[variant] = [list(export._attributes(n)["kernel_shape"]) for n in nodes
+        kernels[variant] = [list(onnx_passes.node_attributes(n)["kernel_shape"]) for n in nodes
                             if n.op_type == "Conv" and n.output[0] in upsampled]
         images = _images((64, 64) if size else (40, 56))
         _assert_same_logits(_run_exported("onnx", path, images), _keras_logits(model, images))
@@ -323,10 +324,10 @@ def test_onnx_depth_to_space_pass_keeps_the_numbers(phase, tmp_path):
         return session.run(None, {"x": x})[0]
 
     expected = run()
-    assert export._rewrite_onnx_file(path, ("depth_to_space",)) == 1
+    assert onnx_passes.rewrite_onnx_file(path, ("depth_to_space",)) == 1
     nodes = onnx.load(path).graph.node
     assert [n.op_type for n in nodes] == ["Conv", "ConvTranspose"]
-    assert list(export._attributes(nodes[0])["kernel_shape"]) == ([2, 2] if phase else [3, 3])
+    assert list(onnx_passes.node_attributes(nodes[0])["kernel_shape"]) == ([2, 2] if phase else [3, 3])
     np.testing.assert_allclose(run(), expected, rtol=1e-5, atol=1e-5)
 
 
@@ -361,7 +362,7 @@ def test_onnx_dilated_classifier_pass_keeps_the_numbers(dilation, tmp_path):
         return [session.run(None, {"x": x})[0] for x in inputs]
 
     expected = run()
-    assert export._rewrite_onnx_file(path, ("dilated_classifier",)) == (dilation > 1)
+    assert onnx_passes.rewrite_onnx_file(path, ("dilated_classifier",)) == (dilation > 1)
     kinds = [n.op_type for n in onnx.load(path).graph.node]
     assert kinds == (["Conv"] + ["Pad"] * 9 + ["Sum"] if dilation > 1 else ["Conv"])
     for got, want in zip(run(), expected):
@@ -377,6 +378,13 @@ def test_tap_groups(outputs, taps, groups):
     fill 21 of 32 lanes, 3 groups 63 of 64; 3 classes 3 of 16, 5 groups 15; 5 or 3 taps
     have no group of ≥ 2 taps; 2 classes fill too few lanes however they are split."""
     assert export.tap_groups(outputs, taps) == groups
+
+
+@pytest.mark.parametrize("outputs, taps, groups", [(21, 15, 1), (5, 15, 3), (3, 15, 5)])
+def test_tap_groups_of_eight_lane_blocks(outputs, taps, groups):
+    """AVX2's 8-channel blocks: 21 classes already fill 21 of 24 lanes; 5 fill 5 of 8,
+    3 groups 15 of 16."""
+    assert export.tap_groups(outputs, taps, lanes=8) == groups
 
 
 @pytest.fixture(scope="module")
@@ -464,7 +472,7 @@ def test_onnx_dilated_convolutions_are_single_dilated_convs(size, family_models,
                                input_size=size)
     nodes = onnx.load(path).graph.node
     assert not {"SpaceToDepth", "DepthToSpace"} & {n.op_type for n in nodes}
-    dilations = [export._attributes(n).get("dilations") for n in nodes if n.op_type == "Conv"]
+    dilations = [onnx_passes.node_attributes(n).get("dilations") for n in nodes if n.op_type == "Conv"]
     assert [2, 2] in dilations
     images = _images(size or (40, 56))
     _assert_same_logits(_run_exported("onnx", path, images), _keras_logits(model, images))

@@ -2,6 +2,7 @@
 registry `BACKBONES` (name → builder, input normalization, ImageNet weights), and any
 keras-hub backbone with pyramid outputs (`keras_lk.backbones.hub`)."""
 
+from keras_lk._moved import moved_attributes
 from keras_lk.backbones import hub
 from keras_lk.backbones.registry import (
     BACKBONES,
@@ -10,7 +11,6 @@ from keras_lk.backbones.registry import (
     get_backbone,
 )
 from keras_lk.backbones.resnet import (
-    CaffePreprocessing,
     ResNet10Local,
     ResNet10Narrow,
     ResNet18,
@@ -19,13 +19,11 @@ from keras_lk.backbones.resnet import (
     ResNet101,
     ResNet152,
     ResNetBackbone,
-    preprocess_input,
 )
 
 __all__ = [
     "BACKBONES",
     "BackboneInfo",
-    "CaffePreprocessing",
     "ResNet10Local",
     "ResNet10Narrow",
     "ResNet18",
@@ -37,5 +35,6 @@ __all__ = [
     "backbone_normalization",
     "get_backbone",
     "hub",
-    "preprocess_input",
 ]
+
+__getattr__ = moved_attributes(__name__)

@@ -13,8 +13,8 @@ residual stages, ``{"res2": ..., "res3": ..., "res4": ..., "res5": ...}``.
 * ``use_sync_bn=True`` builds ``BatchNormalization(synchronized=True)`` layers for
   multi-replica training (GALD trains with SyncBN).
 * The ImageNet weights expect caffe-style inputs: RGB 0..255 converted to BGR with the
-  ImageNet mean subtracted. Use `keras_lk.backbones.preprocess_input` in the data
-  pipeline or ``include_preprocessing=True`` to put a `CaffePreprocessing` layer in
+  ImageNet mean subtracted. The data pipelines normalize so (``"caffe"``), or
+  ``include_preprocessing=True`` puts a `keras_lk.layers.CaffePreprocessing` layer in
   the model.
 
 ResNet50-GCN follows GCN Appendix A (Table 11) and Fig. 5B: the 1x1 and 3x3 convs of
@@ -32,9 +32,11 @@ Reference:
 import os
 
 import keras
-from keras import layers, ops
+from keras import layers
 
+from keras_lk._moved import moved_attributes
 from keras_lk.layers.normalization import conv_norm_act, norm_layer, norm_name
+from keras_lk.layers.preprocessing import CaffePreprocessing
 
 IMAGENET_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 # Hashes of the official `*_weights_tf_dim_ordering_tf_kernels_notop.h5` files
@@ -44,49 +46,8 @@ IMAGENET_NOTOP_HASHES = {
     "resnet101": "88cf7a10940856eca736dc7b7e228a21",
     "resnet152": "ee4c566cf9a93f14d82f913c2dc6dd0c",
 }
-# Caffe-style ImageNet mean, BGR order (as `keras.applications.resnet.preprocess_input`).
-CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 STAGE_NAMES = ("res2", "res3", "res4", "res5")
 _BN_EPSILON = 1.001e-5
-
-
-def preprocess_input(x, dtype="float32"):
-    """Caffe-style preprocessing matching the Keras ImageNet ResNet weights.
-
-    Args:
-        x: RGB images with values in [0, 255], channels last (NumPy or tensor).
-        dtype: the result's dtype.
-
-    Returns:
-        BGR images with the ImageNet mean subtracted.
-    """
-    x = ops.flip(ops.cast(x, dtype), axis=-1)
-    return x - ops.convert_to_tensor(CAFFE_MEAN_BGR, dtype=dtype)
-
-
-@keras.saving.register_keras_serializable(package="keras_lk")
-class CaffePreprocessing(layers.Layer):
-    """RGB [0, 255] → BGR minus the ImageNet mean, as the Keras ResNet weights expect.
-
-    Call arguments:
-        inputs: RGB images ``(batch, height, width, 3)`` with values in [0, 255].
-
-    Returns:
-        Tensor of the same shape, BGR, mean subtracted.
-
-    Example:
-    >>> layer = keras_lk.backbones.CaffePreprocessing()
-    >>> y = layer(np.full((1, 2, 2, 3), 128.0))
-
-    Reference:
-        Keras `keras.applications.resnet.preprocess_input` (mode "caffe").
-    """
-
-    def call(self, inputs):
-        return preprocess_input(inputs, self.compute_dtype)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
 
 def _bn(x, name, norm):
@@ -507,3 +468,6 @@ for _builder in (ResNet18, ResNet50, ResNet101, ResNet152, ResNet50GCN):
         He et al., "Deep Residual Learning for Image Recognition", CVPR 2016.
 """
     )
+
+
+__getattr__ = moved_attributes(__name__)

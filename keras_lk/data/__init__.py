@@ -12,6 +12,9 @@ Every source yields examples `{"image": uint8 H×W×3, "segmentation_mask": uint
 - `DATASETS`: the registry, name → `DatasetInfo` (classes, ignore label, splits,
   palette, `load(split, ...)`), read by the training engine and the CLI.
 
+`colorize`, `voc_palette`, `cityscapes_colors` (`keras_lk.data.palettes`) colour label
+maps; `plot_segmentation` and `add_class_legend` draw them.
+
 `train_pipeline` / `eval_pipeline` turn examples into `(images, masks)` batches;
 `distribute_dataset` shards and batches them per replica under a `tf.distribute` strategy.
 
@@ -21,10 +24,11 @@ Example:
 ...                           batch_size=16, num_classes=6, scale_range=(0.75, 1.25))
 """
 
-from keras_lk.data.builders._archives import subset_allowed
+from keras_lk._moved import moved_attributes
 from keras_lk.data.dataset_info import DatasetInfo
 from keras_lk.data.datasets import load_dataset
 from keras_lk.data.folder import folder_dataset
+from keras_lk.data.palettes import cityscapes_colors, colorize, full_palette, voc_palette
 from keras_lk.data.pipeline import (
     NORMALIZATIONS,
     distribute_dataset,
@@ -40,7 +44,6 @@ from keras_lk.data.scenes import (
     DEFAULT_SPLIT_SIZES,
     SHAPES,
     SceneConfig,
-    boundary_region,
     generate_scene,
     large_object_scenes,
     large_object_scenes_numpy,
@@ -51,7 +54,7 @@ from keras_lk.data.validation import (
     validate_example,
     validate_mask,
 )
-from keras_lk.data.visualization import colorize_mask, plot_segmentation, voc_palette
+from keras_lk.data.visualization import add_class_legend, plot_segmentation
 
 __all__ = [
     "DATASETS",
@@ -60,13 +63,15 @@ __all__ = [
     "SHAPES",
     "DatasetInfo",
     "SceneConfig",
-    "boundary_region",
+    "add_class_legend",
     "check_element_spec",
     "check_example",
-    "colorize_mask",
+    "cityscapes_colors",
+    "colorize",
     "distribute_dataset",
     "eval_pipeline",
     "folder_dataset",
+    "full_palette",
     "generate_scene",
     "large_object_scenes",
     "large_object_scenes_numpy",
@@ -76,9 +81,10 @@ __all__ = [
     "plot_segmentation",
     "random_crop",
     "random_scale",
-    "subset_allowed",
     "train_pipeline",
     "validate_example",
     "validate_mask",
     "voc_palette",
 ]
+
+__getattr__ = moved_attributes(__name__)

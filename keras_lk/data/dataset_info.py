@@ -8,6 +8,7 @@ classes, ignore label, default splits, palette.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 from collections.abc import Callable
 
@@ -27,7 +28,8 @@ class DatasetInfo:
         palette: RGB colour per class (for masks and plots).
         loader: ``loader(split, *, data_dir, manual_dir, num_images, image_size,
             shuffle_files)`` returning a `tf.data.Dataset` of ``{"image",
-            "segmentation_mask", "file_name"}`` examples.
+            "segmentation_mask", "file_name"}`` examples. The loader of a dataset prepared
+            from official archives also takes ``allow_subset`` (see `load`).
         needs_data_dir: whether `load` needs a ``data_dir`` (TFDS datasets).
         description: one line for ``--help``.
         resolver: for a dataset whose classes live with its files (a user's folder):
@@ -47,13 +49,21 @@ class DatasetInfo:
     description: str = ""
     resolver: Callable | None = None
 
+    def require_data_dir(self, data_dir):
+        """Raises a one-line `ValueError` if this dataset needs a `data_dir` and has none."""
+        if self.needs_data_dir and not data_dir:
+            raise ValueError(f"`data_dir` (--data-dir) is required for dataset {self.name!r}.")
+
     def for_data_dir(self, data_dir) -> DatasetInfo:
         """The dataset of `data_dir`: itself, or for a folder dataset the classes,
         names and palette read from that folder."""
-        return self if self.resolver is None else self.resolver(data_dir)
+        if self.resolver is None:
+            return self
+        self.require_data_dir(data_dir)
+        return self.resolver(data_dir)
 
     def load(self, split=None, *, data_dir=None, manual_dir=None, num_images=None,
-             image_size=None, shuffle_files=False):
+             image_size=None, shuffle_files=False, allow_subset=False):
         """The examples of `split` (default: `eval_split`); one-line errors for bad input.
 
         Args:
@@ -62,6 +72,9 @@ class DatasetInfo:
             num_images: keep only the first this many examples (None: all).
             image_size: side of generated images (the built-in scenes only).
             shuffle_files: shuffle the stored shards (training).
+            allow_subset: prepare and use archives that hold fewer examples than the
+                official ones (datasets prepared from archives, whose loader takes it;
+                refused by default, so a subset never passes for the official dataset).
         """
         split = self.eval_split if split is None else split
         if split not in self.splits:
@@ -73,18 +86,14 @@ class DatasetInfo:
                                        or not isinstance(num_images, int) or num_images < 1):
             raise ValueError(f"`num_images` must be an integer >= 1, received {num_images!r}.")
         if self.needs_data_dir:
-            if not data_dir:
-                raise ValueError(f"`--data-dir` is required for dataset {self.name!r}.")
+            self.require_data_dir(data_dir)
             data_dir = os.path.expanduser(data_dir)
-            if not os.path.isdir(data_dir) and manual_dir is None:
-                raise ValueError(
-                    f"`--data-dir` {data_dir!r} does not exist (and no --manual-dir given)."
-                )
             if manual_dir is not None and not os.path.isdir(os.path.expanduser(manual_dir)):
                 raise ValueError(f"`--manual-dir` {manual_dir!r} does not exist.")
+        options = {"allow_subset": allow_subset} if _takes(self.loader, "allow_subset") else {}
         return self.loader(split, data_dir=data_dir, manual_dir=manual_dir,
                            num_images=num_images, image_size=image_size,
-                           shuffle_files=shuffle_files)
+                           shuffle_files=shuffle_files, **options)
 
     def model_arguments(self, num_classes=None) -> dict:
         """The arguments a model takes from this dataset: classes, names, palette,
@@ -97,26 +106,7 @@ class DatasetInfo:
         return {"num_classes": num_classes, "ignore_label": self.ignore_label}
 
 
-def tfds_loader(name):
-    """The loader of the keras_lk TFDS builder `name` (see `keras_lk.data.load_dataset`)."""
-
-    def load(split, *, data_dir, manual_dir, num_images, image_size, shuffle_files):
-        from keras_lk.data.datasets import load_dataset
-
-        if image_size is not None:
-            raise ValueError(
-                f"`image_size` applies to the built-in scenes only, received {image_size!r} "
-                f"for dataset {name!r}."
-            )
-        dataset = load_dataset(name, split, data_dir=data_dir, manual_dir=manual_dir,
-                               shuffle_files=shuffle_files)
-        return dataset if num_images is None else dataset.take(num_images)
-
-    return load
-
-
-def voc_colors(num_classes):
-    """The PASCAL VOC colours of the first `num_classes` labels, as RGB tuples."""
-    from keras_lk.data.visualization import voc_palette
-
-    return tuple(tuple(int(v) for v in color) for color in voc_palette(num_classes))
+def _takes(function, argument):
+    """Whether `function` takes the keyword `argument` (by name or as ``**kwargs``)."""
+    parameters = inspect.signature(function).parameters.values()
+    return any(p.name == argument or p.kind is p.VAR_KEYWORD for p in parameters)

@@ -38,6 +38,7 @@ import os
 import numpy as np
 
 from keras_lk.data.dataset_info import DatasetInfo
+from keras_lk.data.palettes import voc_colors
 
 LAYOUTS = (("images", ("labels",)), ("JPEGImages", ("SegmentationClass", "SegmentationClassPNG")))
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -266,9 +267,6 @@ def _load(root, split, *, data_dir, manual_dir, num_images, image_size, shuffle_
 
 def folder_info(data_dir) -> DatasetInfo:
     """The `DatasetInfo` of the folder `data_dir`: its classes, names, palette, splits."""
-    if not data_dir:
-        raise ValueError("`--data-dir` is required for dataset 'folder' (the folder of "
-                         "images and labels).")
     root = os.path.abspath(os.path.expanduser(str(data_dir)))
     if not os.path.isdir(root):
         raise ValueError(f"--data-dir {root!r} does not exist.")
@@ -279,8 +277,6 @@ def folder_info(data_dir) -> DatasetInfo:
     palette = None if spec["palette"] is None else tuple(tuple(int(v) for v in color)
                                                          for color in spec["palette"])
     if palette is None:
-        from keras_lk.data.dataset_info import voc_colors
-
         palette = voc_colors(len(spec["classes"]))
     return DatasetInfo(
         name="folder", num_classes=len(spec["classes"]), class_names=tuple(spec["classes"]),

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 
+from keras_lk.data.builders import cityscapes, coco_voc, voc_sbd
 from keras_lk.data.dataset_info import DatasetInfo
 
 
 @dataclasses.dataclass(frozen=True)
 class Part:
-    """One part of a mixture: a registered dataset and the split it contributes."""
+    """One part of a mixture: a dataset (its registry entry) and the split it contributes."""
 
-    dataset: str
+    dataset: DatasetInfo
     split: str
 
 
@@ -29,50 +30,33 @@ def mixture(name, parts, evaluation, description):
     Args:
         name: registry name of the mixture.
         parts: `Part`s whose splits make the training set; all must share classes and
-            ignore label (checked on first load).
+            ignore label.
         evaluation: the `Part` evaluated as ``val``.
         description: one line for ``--help``.
     """
-    def load(split, *, data_dir, manual_dir, num_images, image_size, shuffle_files):
-        from keras_lk.data.registry import DATASETS
+    first = parts[0].dataset
+    for part in (*parts[1:], evaluation):
+        info = part.dataset
+        if (info.num_classes, info.ignore_label) != (first.num_classes, first.ignore_label):
+            raise ValueError(
+                f"mixture {name!r}: {info.name!r} has {info.num_classes} classes and ignore "
+                f"label {info.ignore_label}, {first.name!r} {first.num_classes} and "
+                f"{first.ignore_label}; the parts must agree.")
 
-        infos = [DATASETS[part.dataset] for part in (*parts, evaluation)]
-        first = infos[0]
-        for info in infos[1:]:
-            if (info.num_classes, info.ignore_label) != (first.num_classes, first.ignore_label):
-                raise ValueError(
-                    f"mixture {name!r}: {info.name!r} has {info.num_classes} classes and "
-                    f"ignore label {info.ignore_label}, {first.name!r} {first.num_classes} "
-                    f"and {first.ignore_label}; the parts must agree.")
+    def load(split, *, num_images, allow_subset=False, **kwargs):
+        kwargs["allow_subset"] = allow_subset
         if split == "val":
-            return DATASETS[evaluation.dataset].load(
-                evaluation.split, data_dir=data_dir, manual_dir=manual_dir,
-                num_images=num_images, image_size=image_size, shuffle_files=shuffle_files)
-        datasets = [DATASETS[part.dataset].load(
-            part.split, data_dir=data_dir, manual_dir=manual_dir, image_size=image_size,
-            shuffle_files=shuffle_files) for part in parts]
-        mixed = _sample_by_size(datasets, name)
+            return evaluation.dataset.load(evaluation.split, num_images=num_images, **kwargs)
+        mixed = _sample_by_size([part.dataset.load(part.split, **kwargs) for part in parts],
+                                name)
         return mixed if num_images is None else mixed.take(num_images)
 
-    first = _registered(parts[0].dataset)
     return DatasetInfo(
         name=name, num_classes=first.num_classes, class_names=first.class_names,
         splits=("train", "val"), train_split="train", eval_split="val", loader=load,
         ignore_label=first.ignore_label, palette=first.palette,
         needs_data_dir=first.needs_data_dir, description=description,
     )
-
-
-def _registered(dataset):
-    """The `DatasetInfo` of a part, read from the dataset files (not the registry, which
-    imports this module)."""
-    from keras_lk.data.builders import cityscapes, coco_voc, voc_sbd
-
-    known = {info.name: info for info in (voc_sbd.DATASET, coco_voc.DATASET,
-                                          *cityscapes.DATASETS)}
-    if dataset not in known:
-        raise ValueError(f"mixture part must be one of {tuple(known)}, received {dataset!r}.")
-    return known[dataset]
 
 
 def _sample_by_size(datasets, name):
@@ -101,12 +85,12 @@ def _concatenate(datasets):
 
 DATASETS = (
     mixture("gcn_voc_stage1",
-            (Part("coco_voc", "train"), Part("voc_sbd", "train_aug")), Part("voc_sbd", "val"),
+            (Part(coco_voc.DATASET, "train"), Part(voc_sbd.DATASET, "train_aug")),
+            Part(voc_sbd.DATASET, "val"),
             "GCN VOC stage 1: COCO (VOC classes) + VOC + SBD train_aug; val = VOC 2012 val, "
             "TFDS"),
     mixture("cityscapes_fine_coarse",
-            (Part("cityscapes_train_ids/fine", "train"),
-             Part("cityscapes_train_ids/coarse", "train_extra")),
-            Part("cityscapes_train_ids/fine", "val"),
+            (Part(cityscapes.FINE, "train"), Part(cityscapes.COARSE, "train_extra")),
+            Part(cityscapes.FINE, "val"),
             "Cityscapes train-fine + train-extra coarse (22,973 images); val = fine val, TFDS"),
 )

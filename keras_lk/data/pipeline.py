@@ -17,50 +17,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_lk.backbones.resnet import CAFFE_MEAN_BGR
 from keras_lk.data.validation import (
     IMAGE_KEY,
     MASK_KEY,
     check_element_spec,
     check_example,
 )
-
-TORCH_MEAN = (0.485, 0.456, 0.406)
-TORCH_STD = (0.229, 0.224, 0.225)
-NORMALIZATIONS = ("caffe", "torch", "tf", "zero_one", "none")
+from keras_lk.layers.preprocessing import NORMALIZATIONS
+from keras_lk.layers.preprocessing import normalize_image as normalize_float_image
 
 
 def normalize_image(image, normalization: str = "caffe"):
-    """Normalises RGB images for a backbone.
+    """Normalises RGB images for a backbone (`keras_lk.layers.normalize_image`), in
+    float32.
 
     Args:
         image: uint8 or float RGB tensor (…×H×W×3), values in [0, 255].
-        normalization: `"caffe"`: RGB→BGR and subtract the ImageNet BGR mean
-            (`keras.applications.resnet.preprocess_input`, the Keras ResNet weights);
-            `"torch"`: scale to [0, 1], subtract mean and divide by std per channel
-            (torchvision weights); `"tf"`: scale to [-1, 1]; `"zero_one"`: scale to
-            [0, 1]; `"none"`: cast only.
+        normalization: one of `NORMALIZATIONS` (see `keras_lk.layers.normalize_image`).
 
     Returns:
-        float32 tensor of the same shape. In every mode but `"none"` and `"zero_one"`,
-        the mean pixel maps to ~0, so padding normalised images with 0 pads with the mean.
+        float32 tensor of the same shape.
     """
     import tensorflow as tf
 
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(
-            f"`normalization` must be one of {NORMALIZATIONS}, received {normalization!r}."
-        )
-    image = tf.cast(image, tf.float32)
-    if normalization == "caffe":
-        return image[..., ::-1] - tf.constant(CAFFE_MEAN_BGR, tf.float32)
-    if normalization == "torch":
-        return (image / 255.0 - tf.constant(TORCH_MEAN)) / tf.constant(TORCH_STD)
-    if normalization == "tf":
-        return image / 127.5 - 1.0
-    if normalization == "zero_one":
-        return image / 255.0
-    return image
+    return normalize_float_image(tf.cast(image, tf.float32), normalization)
 
 
 def _pair(value, name):

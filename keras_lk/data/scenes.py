@@ -35,7 +35,10 @@ import dataclasses
 
 import numpy as np
 
-from keras_lk.data.dataset_info import DatasetInfo, voc_colors
+from keras_lk._moved import moved_attributes
+from keras_lk.data.dataset_info import DatasetInfo
+from keras_lk.data.palettes import voc_colors
+from keras_lk.utils.label_maps import label_change_band
 
 SHAPES = ("disc", "square", "triangle", "cross", "ring", "star", "crescent")
 """Shape of class `c` (1-based; 0 is the background) is `SHAPES[c - 1]`."""
@@ -230,21 +233,6 @@ def _texture(rng, xx, yy, colour, size):
     return colour + amplitude * stripes[..., None] * direction
 
 
-def _boundary_band(label: np.ndarray, width: int) -> np.ndarray:
-    """Pixels within Chebyshev distance `width` of a pixel with a different label."""
-    band = np.zeros(label.shape, dtype=bool)
-    if width == 0:
-        return band
-    padded = np.pad(label, width, mode="edge")
-    h, w = label.shape
-    for dy in range(-width, width + 1):
-        for dx in range(-width, width + 1):
-            if dy or dx:
-                shifted = padded[width + dy : width + dy + h, width + dx : width + dx + w]
-                band |= shifted != label
-    return band
-
-
 def _draw_classes(rng, config, allowed, count):
     """`count` classes among `allowed` (None: every foreground class), drawn with
     `config.class_frequencies`; the default (uniform over every class) keeps the random
@@ -351,7 +339,7 @@ def generate_scene(config: SceneConfig, seed: int, split: str, index: int):
 
     visible = np.bincount(owner[owner >= 0], minlength=len(classes))[:len(classes)]
     image += rng.normal(0.0, config.noise_std, size=image.shape)
-    band = _boundary_band(label, config.boundary_width)
+    band = label_change_band(label, config.boundary_width)
     label[band] = config.ignore_label
     objects = np.stack([classes, radii, visible], axis=1).astype(np.float32)
     return np.clip(image, 0, 255).astype(np.uint8), label[..., None], objects
@@ -437,30 +425,6 @@ def large_object_scenes(
     )
 
 
-def boundary_region(mask: np.ndarray, distance: int = 7, ignore_label: int = 255):
-    """Splits pixels into boundary / internal regions as in GCN Table 5.
-
-    Args:
-        mask: integer label array H×W or H×W×1 (or a batch N×H×W[×1]).
-        distance: a pixel is "boundary" if a pixel with another label (the void band
-            counts as its own label) lies within this Chebyshev distance; GCN uses 7.
-        ignore_label: pixels with this value are in neither region.
-
-    Returns:
-        `(boundary, internal)`: boolean arrays with the shape of `mask`.
-    """
-    mask = np.asarray(mask)
-    squeeze = mask.shape[-1] == 1 and mask.ndim in (3, 4)
-    labels = mask[..., 0] if squeeze else mask
-    flat = labels.reshape((-1,) + labels.shape[-2:])
-    near = np.stack([_boundary_band(m, distance) for m in flat]).reshape(labels.shape)
-    valid = labels != ignore_label
-    boundary, internal = near & valid, ~near & valid
-    if squeeze:
-        boundary, internal = boundary[..., None], internal[..., None]
-    return boundary, internal
-
-
 # === The registered variants: a preset `SceneConfig` each (`image_size` is the loader's) ===
 # GALD (Table 1(b), 1(e)): global aggregation is dominated by large patterns and
 # over-smooths small ones (GALD Sec. 1, Fig. 1). Large objects of five shapes (triangle,
@@ -530,3 +494,6 @@ RARE_CLASSES_DATASET = _dataset(
     "scenes_rare_classes", RARE_CLASS_SCENES, 128,
     "built-in scenes with two rare, small classes (disc, square) among common large "
     "shapes (FCRN's bootstrapping regime; image_size default 128)")
+
+
+__getattr__ = moved_attributes(__name__)

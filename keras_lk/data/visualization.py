@@ -1,68 +1,12 @@
-"""PASCAL VOC colour palette and an image / label / prediction figure."""
+"""Figures of images and label maps: image / label / prediction panels and a legend of
+class colours."""
 
 from __future__ import annotations
 
 import numpy as np
 
-# Official Cityscapes colours of the 19 evaluated classes, indexed by trainId
-# (cityscapesScripts, helpers/labels.py).
-CITYSCAPES_COLORS = (
-    (128, 64, 128),  # 0 road
-    (244, 35, 232),  # 1 sidewalk
-    (70, 70, 70),  # 2 building
-    (102, 102, 156),  # 3 wall
-    (190, 153, 153),  # 4 fence
-    (153, 153, 153),  # 5 pole
-    (250, 170, 30),  # 6 traffic light
-    (220, 220, 0),  # 7 traffic sign
-    (107, 142, 35),  # 8 vegetation
-    (152, 251, 152),  # 9 terrain
-    (70, 130, 180),  # 10 sky
-    (220, 20, 60),  # 11 person
-    (255, 0, 0),  # 12 rider
-    (0, 0, 142),  # 13 car
-    (0, 0, 70),  # 14 truck
-    (0, 60, 100),  # 15 bus
-    (0, 80, 100),  # 16 train
-    (0, 0, 230),  # 17 motorcycle
-    (119, 11, 32),  # 18 bicycle
-)
-
-
-def voc_palette(num_colors: int = 256) -> np.ndarray:
-    """The PASCAL VOC colour map: entry `i` spreads the bits of `i` over R, G and B.
-
-    Args:
-        num_colors: number of palette entries (≤ 256).
-
-    Returns:
-        uint8 array `num_colors`×3; entry 0 is black, 15 (person) is (192, 128, 128),
-        255 (void) is (224, 224, 192).
-    """
-    palette = np.zeros((num_colors, 3), dtype=np.uint8)
-    for index in range(num_colors):
-        value, r, g, b = index, 0, 0, 0
-        for shift in range(7, -1, -1):
-            r |= (value & 1) << shift
-            g |= ((value >> 1) & 1) << shift
-            b |= ((value >> 2) & 1) << shift
-            value >>= 3
-        palette[index] = (r, g, b)
-    return palette
-
-
-def colorize_mask(mask: np.ndarray) -> np.ndarray:
-    """Maps integer labels (H×W or H×W×1, values 0..255) to VOC colours, H×W×3 uint8."""
-    mask = np.asarray(mask)
-    if mask.ndim == 3 and mask.shape[-1] == 1:
-        mask = mask[..., 0]
-    if mask.ndim != 2:
-        raise ValueError(f"`mask` must be H×W or H×W×1, received shape {mask.shape}.")
-    if mask.size and (mask.min() < 0 or mask.max() > 255):
-        raise ValueError(
-            f"`mask` values must be in [0, 255], received [{mask.min()}, {mask.max()}]."
-        )
-    return voc_palette()[mask.astype(np.int64)]
+from keras_lk._moved import moved_attributes
+from keras_lk.data.palettes import colorize, full_palette, voc_palette
 
 
 def plot_segmentation(image, label, prediction=None, path=None, class_names=None, title=None):
@@ -90,12 +34,12 @@ def plot_segmentation(image, label, prediction=None, path=None, class_names=None
     from matplotlib.patches import Patch
 
     image = np.asarray(image)
-    panels = [("image", image), ("label", colorize_mask(label))]
+    panels = [("image", image), ("label", colorize(label))]
     if prediction is not None:
         prediction = np.asarray(prediction)
         if prediction.ndim == 3 and prediction.shape[-1] > 1:
             prediction = prediction.argmax(-1)
-        panels.append(("prediction", colorize_mask(prediction)))
+        panels.append(("prediction", colorize(prediction)))
     figure = Figure(figsize=(3.2 * len(panels), 3.4))
     axes = figure.subplots(1, len(panels))
     for axis, (name, array) in zip(axes, panels):
@@ -117,3 +61,35 @@ def plot_segmentation(image, label, prediction=None, path=None, class_names=None
     if path is not None:
         figure.savefig(path, format="png", dpi=80)
     return figure
+
+
+
+def add_class_legend(figure, class_names, palette="voc", other_color=None,
+                     other_name="ignore (255)", fontsize=8):
+    """Adds one legend of class colours under `figure`, as `colorize` draws them.
+
+    Args:
+        figure: a matplotlib figure (leave room at its bottom, e.g.
+            ``tight_layout(rect=(0, 0.06, 1, 1))``).
+        class_names: one name per class, in label order.
+        palette, other_color: as in `keras_lk.data.colorize`; with `other_color`, one
+            more entry, `other_name`, for every other label (the ignore band).
+        fontsize: of the entries.
+
+    Example:
+    >>> info = keras_lk.data.DATASETS["scenes"]
+    >>> add_class_legend(figure, info.class_names, info.palette, other_color=(255, 255, 255))
+    """
+    from matplotlib.patches import Patch
+
+    colors = full_palette(palette, other_color) / 255
+    handles = [Patch(facecolor=colors[c], edgecolor="grey", label=name)
+               for c, name in enumerate(class_names)]
+    if other_color is not None:
+        handles.append(Patch(facecolor=np.asarray(other_color) / 255, edgecolor="grey",
+                             label=other_name))
+    figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=fontsize,
+                  frameon=False)
+
+
+__getattr__ = moved_attributes(__name__)

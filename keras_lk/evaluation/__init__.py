@@ -2,12 +2,15 @@
 
 - `SegmentationMetrics` (a streaming `keras.metrics.Metric`), `confusion_matrix` and
   `scores_from_confusion`: mean IoU, per-class IoU, pixel accuracy, mean class accuracy;
-- `boundary_internal_accuracy` / `BoundaryInternalAccuracy`: GCN Table 5;
-- `predict_multiscale` (scales + flip) and `predict_sliding_window` (tiles + overlap);
+- `boundary_region`, `boundary_internal_accuracy` / `BoundaryInternalAccuracy`: GCN
+  Table 5's boundary band and the accuracy inside and outside it;
+- `predict_multiscale` (scales + flip) and `predict_sliding_window` (tiles + overlap),
+  in `tta` (test-time augmentation);
 - `evaluate_segmentation`: a model's scores on a split (the CLI's and recipes' evaluation);
 - `dense_crf`: fully connected CRF (optional extra `keras_lk[crf]`) with DeepLab's VOC
   parameters `CRF_VOC`; `search_crf_parameters` chooses them on validation images;
-- `save_label_png`, `colorize`, `overlay`, `cityscapes_colors`: prediction export;
+- `save_label_png`, `overlay`: predicted label maps as palette PNGs and pictures (the
+  colours are `keras_lk.data.palettes`');
 - `theoretical_receptive_field`, `valid_receptive_field`, `plot_valid_receptive_field`:
   theoretical and valid receptive fields (GCN Sec. 3.1, Fig. 3).
 
@@ -19,7 +22,12 @@ Example:
 >>> metric.scores()["iou"]
 """
 
-from keras_lk.evaluation.boundary import BoundaryInternalAccuracy, boundary_internal_accuracy
+from keras_lk._moved import moved_attributes
+from keras_lk.evaluation.boundary import (
+    BoundaryInternalAccuracy,
+    boundary_internal_accuracy,
+    boundary_region,
+)
 from keras_lk.evaluation.confusion import (
     SegmentationMetrics,
     confusion_matrix,
@@ -33,8 +41,7 @@ from keras_lk.evaluation.crf import (
     search_crf_parameters,
 )
 from keras_lk.evaluation.evaluate import evaluate_segmentation, predict_labels
-from keras_lk.evaluation.export import cityscapes_colors, colorize, overlay, save_label_png
-from keras_lk.evaluation.inference import predict_multiscale, predict_sliding_window
+from keras_lk.evaluation.masks import overlay, save_label_png
 from keras_lk.evaluation.receptive_field import (
     ReceptiveField,
     ValidReceptiveField,
@@ -42,6 +49,7 @@ from keras_lk.evaluation.receptive_field import (
     theoretical_receptive_field,
     valid_receptive_field,
 )
+from keras_lk.evaluation.tta import predict_multiscale, predict_sliding_window
 
 __all__ = [
     "CRF_VOC",
@@ -52,8 +60,7 @@ __all__ = [
     "SegmentationMetrics",
     "ValidReceptiveField",
     "boundary_internal_accuracy",
-    "cityscapes_colors",
-    "colorize",
+    "boundary_region",
     "confusion_matrix",
     "dense_crf",
     "evaluate_segmentation",
@@ -68,3 +75,5 @@ __all__ = [
     "theoretical_receptive_field",
     "valid_receptive_field",
 ]
+
+__getattr__ = moved_attributes(__name__)

@@ -5,8 +5,7 @@ map into a *boundary* region, pixels near an object boundary (distance ≤ 7), a
 *internal* region, the rest, and reports pixel accuracy in each: the large-kernel GCN
 module mostly helps internal pixels, Boundary Refinement the boundary ones.
 
-Exact definition used here (the one of `keras_lk.data.scenes.boundary_region`, which
-this module calls rather than re-implements):
+Exact definition used here (`boundary_region`):
 
 - a pixel is "near a boundary" if some pixel within Chebyshev distance ≤ `distance`
   (a (2d+1)×(2d+1) square window) has a *different label*; the void label counts as a
@@ -22,8 +21,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_lk.data.scenes import boundary_region
 from keras_lk.evaluation.confusion import _as_label_pair
+from keras_lk.utils.label_maps import label_change_band
+
+
+def boundary_region(mask: np.ndarray, distance: int = 7, ignore_label: int = 255):
+    """Splits pixels into boundary / internal regions as in GCN Table 5.
+
+    Args:
+        mask: integer label array H×W or H×W×1 (or a batch N×H×W[×1]).
+        distance: a pixel is "boundary" if a pixel with another label (the void band
+            counts as its own label) lies within this Chebyshev distance; GCN uses 7.
+        ignore_label: pixels with this value are in neither region.
+
+    Returns:
+        `(boundary, internal)`: boolean arrays with the shape of `mask`.
+    """
+    mask = np.asarray(mask)
+    squeeze = mask.shape[-1] == 1 and mask.ndim in (3, 4)
+    labels = mask[..., 0] if squeeze else mask
+    flat = labels.reshape((-1,) + labels.shape[-2:])
+    near = np.stack([label_change_band(m, distance) for m in flat]).reshape(labels.shape)
+    valid = labels != ignore_label
+    boundary, internal = near & valid, ~near & valid
+    if squeeze:
+        boundary, internal = boundary[..., None], internal[..., None]
+    return boundary, internal
 
 
 def _check_distance(distance):

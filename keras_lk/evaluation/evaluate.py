@@ -119,7 +119,7 @@ def predict_probabilities(model, images, *, scales=(1.0,), flip=False, tile=None
     test-time protocol (see `predict_labels`); with `crf`, the CRF's marginals."""
     from keras_lk import data
     from keras_lk.evaluation.crf import dense_crf
-    from keras_lk.evaluation.inference import predict_multiscale
+    from keras_lk.evaluation.tta import predict_multiscale
 
     images = np.asarray(images)
     inputs = np.asarray(data.normalize_image(images.astype("float32"), model.normalization))

@@ -67,8 +67,8 @@ import keras
 import numpy as np
 
 from keras_lk import layers as lk_layers
+from keras_lk.layers.spatial import CropToMatch, InterleaveShiftedPasses
 from keras_lk.models.segmentation_model import LOGITS
-from keras_lk.models.spatial import CropToMatch, InterleaveShiftedPasses
 
 EXTENT_MASS = 0.95  # share of the gradient mass inside `ValidReceptiveField.extent`
 

@@ -118,8 +118,8 @@ def write_submission(model, images, output_path, benchmark, *, scales=(1.0,), fl
     """
     from PIL import Image
 
+    from keras_lk.data.palettes import voc_palette
     from keras_lk.evaluation.evaluate import predict_labels
-    from keras_lk.evaluation.export import _palette
 
     expected = {"voc": 21, "cityscapes": 19}
     if benchmark not in expected:
@@ -135,7 +135,7 @@ def write_submission(model, images, output_path, benchmark, *, scales=(1.0,), fl
                          f"{output_path!r}.")
     os.makedirs(os.path.dirname(os.path.abspath(output_path)) or ".", exist_ok=True)
     partial = f"{output_path}.partial"
-    palette = np.asarray(_palette("voc"), np.uint8).reshape(-1).tolist()
+    palette = voc_palette().reshape(-1).tolist()
     count = 0
     with (tarfile.open(partial, "w:gz") if benchmark == "voc"
           else zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED)) as archive:

@@ -99,9 +99,9 @@ def evaluate_run(model, config, evaluation) -> dict:
     info = data.DATASETS[config.dataset].for_data_dir(config.data_dir)
     metrics = {}
     for split in evaluation.splits:
-        with data.subset_allowed(config.allow_subset):
-            examples = info.load(split, data_dir=config.data_dir, manual_dir=config.manual_dir,
-                                 num_images=evaluation.num_images, image_size=config.image_size)
+        examples = info.load(split, data_dir=config.data_dir, manual_dir=config.manual_dir,
+                             num_images=evaluation.num_images, image_size=config.image_size,
+                             allow_subset=config.allow_subset)
         metrics[split] = evaluate_segmentation(
             model, examples, scales=evaluation.scales, flip=evaluation.flip,
             tile=evaluation.tile, overlap=evaluation.overlap, crf=evaluation.crf,

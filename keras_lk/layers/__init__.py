@@ -1,25 +1,50 @@
-"""Keras layers from the GCN and GALD papers."""
+"""Keras layers: the blocks of the GCN, GALD and FCRN papers, the shape layers the
+model builders use, input normalization and initializers."""
 
 from keras_lk.layers.boundary_refine import BoundaryRefine
 from keras_lk.layers.conv_stack import ConvStack3x3
 from keras_lk.layers.global_aggregation import ASPP, CGNL, NonLocal, PyramidPooling
 from keras_lk.layers.global_conv import GlobalConv
+from keras_lk.layers.initializers import BilinearUpsampleInitializer
 from keras_lk.layers.large_kernel_conv import LargeKernelConv
 from keras_lk.layers.local_distribution import LocalDistribution
 from keras_lk.layers.normalization import NORMS, conv_norm_act, norm_activation, norm_layer
+from keras_lk.layers.preprocessing import (
+    NORMALIZATIONS,
+    CaffePreprocessing,
+    normalize_image,
+    preprocess_input,
+)
+from keras_lk.layers.spatial import (
+    CropToMatch,
+    InterleaveShiftedPasses,
+    PadToMultiple,
+    ResizeToMatch,
+    ShiftImage,
+)
 
 __all__ = [
     "ASPP",
     "CGNL",
+    "NORMALIZATIONS",
     "NORMS",
+    "BilinearUpsampleInitializer",
     "BoundaryRefine",
+    "CaffePreprocessing",
     "ConvStack3x3",
+    "CropToMatch",
     "GlobalConv",
+    "InterleaveShiftedPasses",
     "LargeKernelConv",
     "LocalDistribution",
     "NonLocal",
+    "PadToMultiple",
     "PyramidPooling",
+    "ResizeToMatch",
+    "ShiftImage",
     "conv_norm_act",
     "norm_activation",
     "norm_layer",
+    "normalize_image",
+    "preprocess_input",
 ]

@@ -125,11 +125,30 @@ class GlobalConv(ConvWeightsLayer):
         return "transpose" if keras.backend.backend() == "tensorflow" else "conv"
 
     # -- the three formulations -------------------------------------------
-    def _call_conv(self, x):
+    def call_conv(self, inputs, convolution=None):
+        """The `"conv"` formulation: (1×k → k×1) + (k×1 → 1×k), each 1-D convolution
+        with its bias.
+
+        Args:
+            inputs: float tensor `(batch, height, width, channels)`.
+            convolution: computes one 'same', stride-1 convolution without bias,
+                ``convolution(x, kernel)`` with `kernel` in Conv2D layout (k×1 or 1×k);
+                None: `keras.ops.conv`. An exact rewrite of the convolution (e.g. for
+                export, `keras_lk.export.layer_rewrites`) gives the layer's function on
+                the layer's own weights.
+
+        Returns:
+            Tensor `(batch, height, width, filters)`.
+        """
+        def conv(x, name):
+            if convolution is None:
+                return self._conv(x, name)
+            return self._bias(convolution(x, self._kernels[name]), name)
+
         # Right branch first: on JAX's XLA CPU backend this order makes the
         # backward pass ~25% faster than left-first (benchmarks/global_conv.py).
-        right = self._conv(self._conv(x, "right_1xk"), "right_kx1")
-        left = self._conv(self._conv(x, "left_kx1"), "left_1xk")
+        right = conv(conv(inputs, "right_1xk"), "right_kx1")
+        left = conv(conv(inputs, "left_kx1"), "left_1xk")
         return left + right
 
     def _call_transpose(self, x):
@@ -166,7 +185,7 @@ class GlobalConv(ConvWeightsLayer):
             return self._call_matmul(inputs)
         if implementation == "transpose":
             return self._call_transpose(inputs)
-        return self._call_conv(inputs)
+        return self.call_conv(inputs)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters)

@@ -21,8 +21,8 @@ from keras import layers
 
 from keras_lk.backbones import get_backbone
 from keras_lk.layers._validation import check_odd_kernel_size, check_positive_int
+from keras_lk.layers.spatial import CropToMatch
 from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
-from keras_lk.models.spatial import CropToMatch
 
 
 def fcrn_field_of_view(output_stride, kernel_size, dilation):

@@ -42,8 +42,8 @@ from keras_lk.backbones import get_backbone
 from keras_lk.layers._validation import check_choice, check_positive_int
 from keras_lk.layers.local_distribution import DOWNSAMPLERS
 from keras_lk.layers.normalization import conv_norm_act, norm_activation, norm_name
+from keras_lk.layers.spatial import CropToMatch, ResizeToMatch
 from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
-from keras_lk.models.spatial import CropToMatch, ResizeToMatch
 
 AUX_LOSS_WEIGHT = 0.4
 AUX_LOGITS = "aux_logits"

@@ -13,7 +13,7 @@ Reference:
 
 import keras
 
-from keras_lk.models.spatial import InterleaveShiftedPasses, ShiftImage
+from keras_lk.layers.spatial import InterleaveShiftedPasses, ShiftImage
 
 
 def HighResolutionSimulation(model, output_stride, factor=2, name=None):

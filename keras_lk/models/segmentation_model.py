@@ -20,6 +20,8 @@ from __future__ import annotations
 import keras
 
 from keras_lk.layers._validation import check_positive_int
+from keras_lk.layers.preprocessing import NORMALIZATIONS
+from keras_lk.losses import SegmentationCrossEntropy
 
 LOGITS = "logits"  # name of every family's main output
 
@@ -51,8 +53,6 @@ def _check_palette(palette, num_classes):
 
 
 def _check_normalization(normalization):
-    from keras_lk.data.pipeline import NORMALIZATIONS
-
     if normalization not in NORMALIZATIONS:
         raise ValueError(
             f"`normalization` must be one of {NORMALIZATIONS}, received {normalization!r}."
@@ -156,7 +156,7 @@ class SegmentationModel(keras.Model):
 
         Args:
             optimizer: a Keras optimizer; ``"auto"``: SGD, momentum 0.9, lr 1e-3.
-            loss: ``"auto"`` (`keras_lk.training.SegmentationCrossEntropy` ignoring
+            loss: ``"auto"`` (`keras_lk.losses.SegmentationCrossEntropy` ignoring
                 ``ignore_label``), or one loss for every output (e.g. `OHEMLoss`), or a
                 dict by output name.
             metrics: ``"auto"``: ``MeanIoU`` of ``"logits"`` ignoring ``ignore_label``.
@@ -168,8 +168,6 @@ class SegmentationModel(keras.Model):
         if optimizer == "auto":
             optimizer = keras.optimizers.SGD(1e-3, momentum=0.9)
         if loss == "auto":
-            from keras_lk.training.losses import SegmentationCrossEntropy
-
             loss = SegmentationCrossEntropy(ignore_label=self.ignore_label)
         if multi and not isinstance(loss, dict):
             loss = {name: loss for name in names}

@@ -7,12 +7,12 @@
   (float32, mixed_float16, mixed_bfloat16, auto);
 - `SegmentationSGD` (momentum, L2 on kernels, lr multipliers), `PolyDecay`, `StepDecay`,
   `ConstantSchedule`;
-- `SegmentationCrossEntropy` (ignore label, float32), `make_loss`;
 - callbacks: `DivergenceGuard`, `StepCheckpoint`, `StepTimer`, `make_callbacks`;
 - `onednn.check_onednn_pointwise_gradients`: the warning `train` gives before training a
   layer whose gradient TensorFlow's oneDNN kernels can corrupt the heap with.
 """
 
+from keras_lk._moved import moved_attributes
 from keras_lk.training.callbacks import (
     DivergenceGuard,
     StepCheckpoint,
@@ -21,14 +21,12 @@ from keras_lk.training.callbacks import (
     make_callbacks,
 )
 from keras_lk.training.config import TrainConfig
-from keras_lk.training.losses import LOSSES, SegmentationCrossEntropy, make_loss
 from keras_lk.training.multi_worker import prepare_multi_worker_fit
 from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
 from keras_lk.training.precision import PRECISIONS, resolve_precision, set_precision
-from keras_lk.training.schedules import ConstantSchedule, PolyDecay, StepDecay
+from keras_lk.training.schedules import SCHEDULES, ConstantSchedule, PolyDecay, StepDecay
 from keras_lk.training.strategy import STRATEGIES, configure_cpu_devices, make_strategy
 from keras_lk.training.trainer import (
-    SCHEDULES,
     TrainResult,
     build_model,
     compile_model,
@@ -38,14 +36,12 @@ from keras_lk.training.trainer import (
 
 __all__ = [
     "BACKBONE_PATTERN",
-    "LOSSES",
     "PRECISIONS",
     "SCHEDULES",
     "STRATEGIES",
     "ConstantSchedule",
     "DivergenceGuard",
     "PolyDecay",
-    "SegmentationCrossEntropy",
     "SegmentationSGD",
     "StepCheckpoint",
     "StepDecay",
@@ -57,7 +53,6 @@ __all__ = [
     "compile_model",
     "configure_cpu_devices",
     "make_callbacks",
-    "make_loss",
     "make_strategy",
     "prepare_multi_worker_fit",
     "resolve_precision",
@@ -65,3 +60,5 @@ __all__ = [
     "set_precision",
     "train",
 ]
+
+__getattr__ = moved_attributes(__name__)

@@ -13,8 +13,10 @@ import dataclasses
 import json
 from typing import ClassVar
 
-from keras_lk.training.losses import LOSSES
+from keras_lk.losses import LOSSES
+from keras_lk.training.optimizers import OPTIMIZERS
 from keras_lk.training.precision import PRECISIONS
+from keras_lk.training.schedules import SCHEDULES
 from keras_lk.training.strategy import STRATEGIES
 
 
@@ -23,7 +25,6 @@ def choices() -> dict:
     from keras_lk.backbones import BACKBONES
     from keras_lk.data import DATASETS
     from keras_lk.models import MODELS
-    from keras_lk.training.trainer import OPTIMIZERS, SCHEDULES
 
     return {
         "model": MODELS.names(), "backbone": _BackboneChoices(BACKBONES.names()),
@@ -211,8 +212,7 @@ class TrainConfig:
                 f"`jit_compile=True` cannot be combined with `precision={self.precision!r}` "
                 "(XLA fails with mixed precision here); use `precision='float32'`."
             )
-        if DATASETS[self.dataset].needs_data_dir and not self.data_dir:
-            raise ValueError(f"`data_dir` is required for dataset {self.dataset!r}.")
+        DATASETS[self.dataset].require_data_dir(self.data_dir)
 
     @property
     def epochs(self) -> int:

@@ -18,6 +18,8 @@ import re
 import keras
 from keras import ops
 
+from keras_lk.training.schedules import make_schedule
+
 BACKBONE_PATTERN = r"^(conv[1-5]_|pool1_|backbone_)"
 """Paths of the backbone variables: keras_lk ResNets' (`conv4_block6_2_conv/kernel`) and
 keras-hub backbones' copies (`backbone_stack2_block0_1_conv/kernel`, see
@@ -117,3 +119,25 @@ class SegmentationSGD(keras.optimizers.SGD):
             }
         )
         return config
+
+
+def _sgd(config):
+    multipliers = {}
+    if config.head_lr_multiplier != 1.0:
+        # Everything that is not a backbone variable is a (new) head.
+        multipliers[f"^(?!{BACKBONE_PATTERN[1:]})"] = config.head_lr_multiplier
+    return SegmentationSGD(make_schedule(config), momentum=config.momentum, l2=config.l2,
+                           lr_multipliers=multipliers)
+
+
+def _adam(config):
+    return keras.optimizers.Adam(make_schedule(config))
+
+
+# The optimizer of each `TrainConfig.optimizer`, by name: `config` → optimizer.
+OPTIMIZERS = {"sgd": _sgd, "adam": _adam}
+
+
+def make_optimizer(config):
+    """The optimizer of a `keras_lk.training.TrainConfig`, on its schedule."""
+    return OPTIMIZERS[config.optimizer](config)

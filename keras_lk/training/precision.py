@@ -2,7 +2,7 @@
 
 Under the mixed policies the layers compute in float16/bfloat16 and keep float32
 variables; the keras_lk models cast their logits to float32 and the losses of
-`keras_lk.training.losses` compute in float32. With `mixed_float16`, `Model.compile`
+`keras_lk.losses` compute in float32. With `mixed_float16`, `Model.compile`
 wraps the optimizer in a `keras.optimizers.LossScaleOptimizer` (dynamic loss scaling).
 """
 

@@ -166,3 +166,18 @@ class ConstantSchedule(keras.optimizers.schedules.LearningRateSchedule):
             "warmup_steps": self.warmup_steps,
             "warmup_factor": self.warmup_factor,
         }
+
+
+# The learning-rate schedule of each `TrainConfig.schedule`, by name: `config` → schedule.
+SCHEDULES = {
+    "poly": lambda c: PolyDecay(c.learning_rate, c.steps, power=c.poly_power,
+                                warmup_steps=c.warmup_steps),
+    "step": lambda c: StepDecay(c.learning_rate, c.step_size, gamma=c.step_gamma,
+                                warmup_steps=c.warmup_steps),
+    "constant": lambda c: ConstantSchedule(c.learning_rate, warmup_steps=c.warmup_steps),
+}
+
+
+def make_schedule(config):
+    """The learning-rate schedule of a `keras_lk.training.TrainConfig`."""
+    return SCHEDULES[config.schedule](config)

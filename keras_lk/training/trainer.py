@@ -24,6 +24,7 @@ import dataclasses
 import os
 import shutil
 
+from keras_lk.losses import make_loss
 from keras_lk.models.segmentation_model import LOGITS
 from keras_lk.training.callbacks import (
     make_callbacks,
@@ -34,13 +35,11 @@ from keras_lk.training.callbacks import (
 )
 from keras_lk.training.config import TrainConfig
 from keras_lk.training.initialization import freeze_backbone_batch_norm, initialize_from
-from keras_lk.training.losses import make_loss
 from keras_lk.training.memory import check_batch_fits
 from keras_lk.training.multi_worker import agree_on_backup, prepare_multi_worker_fit
 from keras_lk.training.onednn import check_onednn_pointwise_gradients
-from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
+from keras_lk.training.optimizers import make_optimizer
 from keras_lk.training.precision import set_precision
-from keras_lk.training.schedules import ConstantSchedule, PolyDecay, StepDecay
 from keras_lk.training.strategy import check_jit_compile, is_chief, make_strategy
 
 
@@ -86,43 +85,6 @@ def build_model(config: TrainConfig):
     )
 
 
-# The learning-rate schedule of each `TrainConfig.schedule`, by name.
-SCHEDULES = {
-    "poly": lambda c: PolyDecay(c.learning_rate, c.steps, power=c.poly_power,
-                                warmup_steps=c.warmup_steps),
-    "step": lambda c: StepDecay(c.learning_rate, c.step_size, gamma=c.step_gamma,
-                                warmup_steps=c.warmup_steps),
-    "constant": lambda c: ConstantSchedule(c.learning_rate, warmup_steps=c.warmup_steps),
-}
-
-
-def make_schedule(config: TrainConfig):
-    return SCHEDULES[config.schedule](config)
-
-
-def _sgd(config: TrainConfig):
-    multipliers = {}
-    if config.head_lr_multiplier != 1.0:
-        # Everything that is not a backbone variable is a (new) head.
-        multipliers[f"^(?!{BACKBONE_PATTERN[1:]})"] = config.head_lr_multiplier
-    return SegmentationSGD(make_schedule(config), momentum=config.momentum, l2=config.l2,
-                           lr_multipliers=multipliers)
-
-
-def _adam(config: TrainConfig):
-    import keras
-
-    return keras.optimizers.Adam(make_schedule(config))
-
-
-# The optimizer of each `TrainConfig.optimizer`, by name.
-OPTIMIZERS = {"sgd": _sgd, "adam": _adam}
-
-
-def make_optimizer(config: TrainConfig):
-    return OPTIMIZERS[config.optimizer](config)
-
-
 def compile_model(model, config: TrainConfig):
     """Compiles `model` with the config's optimizer and loss (OHEM on the main output
     only); the model adds its loss weights (GALD's aux) and the mIoU of its main output
@@ -146,10 +108,10 @@ def train_dataset(config: TrainConfig, model, skip_steps=0):
     from keras_lk import data
 
     info = data.DATASETS[config.dataset].for_data_dir(config.data_dir)
-    with data.subset_allowed(config.allow_subset):
-        raw = info.load(config.train_split or info.train_split, data_dir=config.data_dir,
-                        manual_dir=config.manual_dir, num_images=config.num_train_images,
-                        image_size=config.image_size, shuffle_files=False)
+    raw = info.load(config.train_split or info.train_split, data_dir=config.data_dir,
+                    manual_dir=config.manual_dir, num_images=config.num_train_images,
+                    image_size=config.image_size, shuffle_files=False,
+                    allow_subset=config.allow_subset)
     dataset = data.train_pipeline(
         raw, crop_size=config.crop_size, batch_size=config.batch_size,
         num_classes=model.num_classes, ignore_label=model.ignore_label,

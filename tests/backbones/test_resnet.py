@@ -127,15 +127,6 @@ def test_sync_bn_dropout_and_preprocessing_switches():
     assert model.layers[1].name == "preprocessing"
 
 
-def test_preprocess_input_matches_keras_caffe_mode():
-    x = np.random.RandomState(0).uniform(0, 255, size=(2, 5, 7, 3)).astype("float32")
-    expected = keras.applications.resnet.preprocess_input(x.copy())
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(backbones.preprocess_input(x)),
-                               expected, rtol=1e-6, atol=1e-4)
-    layer_out = backbones.CaffePreprocessing()(x)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer_out), expected, atol=1e-4)
-
-
 def test_resnet50_gcn_table11_structure_and_flops():
     """GCN Table 11: ResNet50-GCN conv FLOPs at 224x224 equal ResNet50's (3700 M)."""
     gcn = backbones.ResNet50GCN()

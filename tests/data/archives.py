@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 from PIL import Image
 
-from keras_lk.data.visualization import voc_palette
+from keras_lk.data import voc_palette
 
 
 def jpeg_bytes(image):

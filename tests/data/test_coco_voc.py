@@ -1,7 +1,6 @@
 import archives
 import numpy as np
 import pytest
-import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_lk.data.builders import coco_voc
@@ -104,15 +103,3 @@ def test_voc_coco_mapping_is_a_bijection_onto_voc_classes():
     assert sorted(coco_voc.VOC_TO_COCO) == list(range(1, 21))
     assert len(set(coco_voc.VOC_TO_COCO.values())) == 20
     assert coco_voc.VOC_TO_COCO[15] == 1 and coco_voc.VOC_TO_COCO[20] == 72
-
-
-def test_stage1_mixture():
-    coco = tf.data.Dataset.from_tensor_slices({"file_name": [f"c{i}" for i in range(30)]})
-    voc = tf.data.Dataset.from_tensor_slices({"file_name": [f"v{i}" for i in range(10)]})
-    mixed = [
-        x["file_name"].decode()
-        for x in coco_voc.stage1_mixture(coco, voc, sizes=(30, 10), seed=0).as_numpy_iterator()
-    ]
-    assert sorted(mixed) == sorted([f"c{i}" for i in range(30)] + [f"v{i}" for i in range(10)])
-    assert mixed[:20] != [f"c{i}" for i in range(20)]  # interleaved, not concatenated
-    assert len(list(coco_voc.stage1_mixture(coco, voc))) == 40

@@ -136,7 +136,7 @@ def test_train_and_evaluate_a_folder_from_the_cli(tmp_path):
                              "--dataset", "folder", "--data-dir", str(root)], env=env,
                             check=True, capture_output=True, text=True)
     assert "mIoU" in result.stdout or "miou" in result.stdout
-    from keras_lk.cli import load_model
+    from keras_lk.models import load_model
 
     model = load_model(str(out / "model.keras"))
     assert model.class_names == ["background", "cat", "dog"]

@@ -58,3 +58,24 @@ def test_gcn_voc_stage1_is_coco_plus_train_aug(tmp_path, monkeypatch):
 def test_an_unknown_split_of_a_mixture_is_refused():
     with pytest.raises(ValueError, match="must be one of \\('train', 'val'\\)"):
         DATASETS["cityscapes_fine_coarse"].load("test", data_dir="/nonexistent")
+
+
+def test_sampling_by_size_draws_every_example_once_interleaved():
+    import tensorflow as tf
+
+    from keras_lk.data.mixtures import _sample_by_size
+
+    coco = tf.data.Dataset.from_tensor_slices({"file_name": [f"c{i}" for i in range(30)]})
+    voc = tf.data.Dataset.from_tensor_slices({"file_name": [f"v{i}" for i in range(10)]})
+    mixed = _names(_sample_by_size([coco, voc], "test"))
+    assert sorted(mixed) == sorted([f"c{i}" for i in range(30)] + [f"v{i}" for i in range(10)])
+    assert mixed[:20] != [f"c{i}" for i in range(20)]  # interleaved, not concatenated
+    unknown = coco.filter(lambda x: True)  # cardinality unknown: concatenated
+    assert len(_names(_sample_by_size([unknown, voc], "test"))) == 40
+
+
+def test_removed_stage1_mixture_names_the_registered_mixture():
+    from keras_lk.data import builders
+
+    with pytest.raises(AttributeError, match="gcn_voc_stage1"):
+        builders.stage1_mixture  # noqa: B018

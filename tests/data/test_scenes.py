@@ -8,6 +8,7 @@ from scipy import ndimage
 from keras_lk import data
 from keras_lk.data import SceneConfig, large_object_scenes_numpy
 from keras_lk.data.scenes import RARE_CLASS_SCENES, SMALL_OBJECT_SCENES
+from keras_lk.evaluation import boundary_region
 
 # sha256 of images + masks of the first 16 images of each split (seed 0) with the default
 # `SceneConfig` at 64² and 128², computed before the small-object / class knobs were
@@ -93,7 +94,7 @@ def test_pixels_match_objects_and_boundary_band():
 
 def test_large_objects_have_interior_pixels():
     _, masks = large_object_scenes_numpy("val", 40)
-    boundary, internal = data.boundary_region(masks, distance=7)
+    boundary, internal = boundary_region(masks, distance=7)
     foreground = (masks > 0) & (masks != 255)
     # A large share of foreground pixels lies > 7 px from any boundary: the GCN regime.
     assert internal[foreground].mean() > 0.3
@@ -151,7 +152,7 @@ def test_palette_and_figure(tmp_path):
         palette[[0, 1, 15, 255]], [[0, 0, 0], [128, 0, 0], [192, 128, 128], [224, 224, 192]]
     )
     images, masks = large_object_scenes_numpy("val", 1)
-    colours = data.colorize_mask(masks[0])
+    colours = data.colorize(masks[0])
     assert colours.shape == (128, 128, 3)
     np.testing.assert_array_equal(
         colours[masks[0, ..., 0] == 255], np.tile([224, 224, 192], (np.sum(masks[0] == 255), 1))
@@ -166,8 +167,8 @@ def test_palette_and_figure(tmp_path):
     )
     assert len(figure.axes) == 3
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with pytest.raises(ValueError, match="mask"):
-        data.colorize_mask(np.zeros((2, 2, 2), dtype=np.uint8))
+    with pytest.raises(ValueError, match="labels"):
+        data.colorize(np.zeros((2, 2, 2), dtype=np.uint8))
 
 
 # === Scene variants: small objects, class restrictions and frequencies ===

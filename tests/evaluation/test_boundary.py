@@ -1,8 +1,11 @@
 import numpy as np
 import pytest
 
-from keras_lk.data.scenes import boundary_region
-from keras_lk.evaluation import BoundaryInternalAccuracy, boundary_internal_accuracy
+from keras_lk.evaluation import (
+    BoundaryInternalAccuracy,
+    boundary_internal_accuracy,
+    boundary_region,
+)
 
 
 def _two_halves():
@@ -36,7 +39,7 @@ def test_ignore_pixels_in_neither_region_and_void_is_a_boundary():
     assert result["internal_accuracy"] == pytest.approx((76 - 8) / 76)
 
 
-def test_matches_scenes_boundary_region_and_gcn_default():
+def test_matches_boundary_region_and_gcn_default():
     rng = np.random.RandomState(0)
     labels = np.repeat(np.repeat(rng.randint(0, 3, (4, 5)), 8, 0), 8, 1)
     predictions = np.where(rng.uniform(size=labels.shape) < 0.2, 0, labels)

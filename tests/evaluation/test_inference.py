@@ -4,7 +4,7 @@ import pytest
 
 from keras_lk import models
 from keras_lk.evaluation import predict_multiscale, predict_sliding_window
-from keras_lk.evaluation.inference import _tile_origins
+from keras_lk.evaluation.tta import _tile_origins
 
 
 def _softmax(x):

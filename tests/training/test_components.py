@@ -167,7 +167,7 @@ def test_divergence_guard_raises_with_step():
 
 
 def test_make_optimizer_sgd_and_adam():
-    from keras_lk.training.trainer import make_optimizer
+    from keras_lk.training.optimizers import make_optimizer
 
     sgd = make_optimizer(TrainConfig(learning_rate=0.01, steps=100))
     assert isinstance(sgd, SegmentationSGD) and sgd.l2 == 5e-4

@@ -35,7 +35,7 @@ def start(output_dir):
 
 
 def weights(path):
-    from keras_lk.cli import load_model  # safe_mode=True, registers keras_lk's objects
+    from keras_lk.models import load_model  # safe_mode=True, registers keras_lk's objects
 
     model = load_model(str(path))
     return model, [w.numpy() for w in model.weights]

@@ -3,8 +3,6 @@ official archives a user puts in a TFDS `manual_dir`."""
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import hashlib
 import shutil
 import tarfile
@@ -13,48 +11,48 @@ import zipfile
 import zlib
 from pathlib import Path
 
-# Whether a builder may prepare fewer examples than the official archives hold (a subset
-# built on purpose: `load_dataset(..., allow_subset=True)`, `--allow-subset`); the
-# subsets built while it is set are recorded here for `load_dataset` to mark.
-_ALLOW_SUBSET = contextvars.ContextVar("keras_lk_allow_subset", default=False)
-_SUBSETS = contextvars.ContextVar("keras_lk_subsets", default=None)
+import tensorflow_datasets as tfds
 
 
-@contextlib.contextmanager
-def subset_allowed(allowed=True):
-    """Within this block, builders prepare archives holding fewer examples than the
-    official ones (each split is named in a warning) and subsets prepared before load."""
-    token = _ALLOW_SUBSET.set(bool(allowed))
-    try:
-        yield
-    finally:
-        _ALLOW_SUBSET.reset(token)
+class ArchiveBuilder(tfds.core.GeneratorBasedBuilder):
+    """Base of the keras_lk TFDS builders: a dataset prepared from the official archives
+    a user puts in the `manual_dir`, whose example counts are checked against the
+    official ones.
 
+    Args:
+        allow_subset: prepare archives that hold fewer examples than the official ones
+            (a subset built on purpose: each short split is named in a warning and
+            recorded in `subsets`).
+        **kwargs: `tfds.core.DatasetBuilder`'s (``data_dir``, ``config``, ...).
+    """
 
-def subset_is_allowed() -> bool:
-    return _ALLOW_SUBSET.get()
+    def __init__(self, *, allow_subset=False, **kwargs):
+        super().__init__(**kwargs)
+        self.allow_subset = bool(allow_subset)
+        self.subsets = []  # "what: found of expected", one per short split prepared
+        self._original_state["allow_subset"] = self.allow_subset  # for pickling
 
+    def check_count(self, what, found, expected, source):
+        """`found` must equal the official `expected`, or (`allow_subset`) be 1..expected."""
+        if found == expected:
+            return
+        hint = (f"{source} is incomplete or not the official one; to build a subset on "
+                "purpose, pass --allow-subset (allow_subset=True)")
+        if not self.allow_subset or not found or found > expected:
+            raise ValueError(f"{what} has {found} examples, expected {expected} with the "
+                             f"official archives: {hint}.")
+        warnings.warn(f"Building a subset on purpose: {what} has {found} of the official "
+                      f"{expected} examples ({source}).", stacklevel=3)
+        self.subsets.append(f"{what}: {found} of {expected}")
 
-def check_count(what, found, expected, source):
-    """`found` must equal the official `expected`, or (a subset allowed) be 1..expected."""
-    if found == expected:
-        return
-    hint = (f"{source} is incomplete or not the official one; to build a subset on purpose, "
-            "pass --allow-subset (allow_subset=True)")
-    if not _ALLOW_SUBSET.get() or not found or found > expected:
-        raise ValueError(f"{what} has {found} examples, expected {expected} with the official "
-                         f"archives: {hint}.")
-    warnings.warn(f"Building a subset on purpose: {what} has {found} of the official "
-                  f"{expected} examples ({source}).", stacklevel=3)
-    recorded = _SUBSETS.get()
-    if recorded is not None:
-        recorded.append(f"{what}: {found} of {expected}")
+    def check_split_sizes(self, found: dict, expected: dict, archives: str):
+        """`check_count` of every split: `found` and `expected` map split → count."""
+        for split, count in expected.items():
+            self.check_count(f"Split {split!r}", found.get(split), count, archives)
 
 
 def segmentation_info(builder, description: str, image_format: str, homepage: str):
     """`DatasetInfo` of every keras_lk builder: image, uint8 H×W×1 mask, file name."""
-    import tensorflow_datasets as tfds
-
     return builder.dataset_info_from_configs(
         description=description,
         features=tfds.features.FeaturesDict(
@@ -152,13 +150,6 @@ def read_ids(path, what: str) -> list[str]:
             f"Missing {what} list {path}: the archive does not have the official layout."
         )
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
-
-
-def check_split_sizes(found: dict, expected: dict, archives: str):
-    """Raises `ValueError` if the number of examples of a split differs from the official
-    one (unless a subset is allowed, see `subset_allowed`)."""
-    for split, count in expected.items():
-        check_count(f"Split {split!r}", found.get(split), count, archives)
 
 
 def load_image(source, name: str):

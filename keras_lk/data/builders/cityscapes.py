@@ -25,14 +25,15 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from keras_lk.data.builders._archives import (
-    check_split_sizes,
+    ArchiveBuilder,
     load_image,
     require_archive,
     segmentation_info,
 )
-from keras_lk.data.dataset_info import DatasetInfo, tfds_loader
+from keras_lk.data.builders._loader import tfds_loader
+from keras_lk.data.dataset_info import DatasetInfo
+from keras_lk.data.palettes import CITYSCAPES_COLORS
 from keras_lk.data.validation import validate_mask
-from keras_lk.data.visualization import CITYSCAPES_COLORS
 
 URL = "https://www.cityscapes-dataset.com/downloads/ (login required)"
 NUM_CLASSES = 19
@@ -116,7 +117,7 @@ class CityscapesTrainIdsConfig(tfds.core.BuilderConfig):
         self.splits = splits
 
 
-class CityscapesTrainIds(tfds.core.GeneratorBasedBuilder):
+class CityscapesTrainIds(ArchiveBuilder):
     """Cityscapes semantic segmentation with trainId labels (`cityscapes_train_ids`)."""
 
     BUILDER_CONFIGS: ClassVar[list] = [
@@ -167,7 +168,7 @@ class CityscapesTrainIds(tfds.core.GeneratorBasedBuilder):
                     f"Example {stem!r}: no {label} in {config.label_zip}; the zip is incomplete."
                 )
             items[split].append((stem, name, label))
-        check_split_sizes(
+        self.check_split_sizes(
             {split: len(v) for split, v in items.items()},
             {split: self.EXPECTED_SPLIT_SIZES[split] for split in config.splits},
             f"{config.image_zip}, {config.label_zip}",
@@ -205,7 +206,7 @@ class CityscapesTrainIds(tfds.core.GeneratorBasedBuilder):
 
 def _dataset(config, train_split, description):
     splits = tuple(CityscapesTrainIds.builder_configs[config].splits)
-    loader = tfds_loader(f"cityscapes_train_ids/{config}")
+    loader = tfds_loader(CityscapesTrainIds, config)
     if "val" not in splits:  # coarse has no val: its val is fine's (the 500 val images)
         splits += ("val",)
         loader = _with_fine_val(loader)
@@ -224,7 +225,7 @@ def _dataset(config, train_split, description):
 
 
 def _with_fine_val(loader):
-    fine = tfds_loader("cityscapes_train_ids/fine")
+    fine = tfds_loader(CityscapesTrainIds, "fine")
 
     def load(split, **kwargs):
         return (fine if split == "val" else loader)(split, **kwargs)
@@ -232,8 +233,7 @@ def _with_fine_val(loader):
     return load
 
 
-DATASETS = (
-    _dataset("fine", "train", "Cityscapes fine, 19 trainIds (train 2,975, val 500), TFDS"),
-    _dataset("coarse", "train_extra",
-             "Cityscapes coarse, 19 trainIds (train_extra 19,998; val: fine's 500), TFDS"),
-)
+FINE = _dataset("fine", "train", "Cityscapes fine, 19 trainIds (train 2,975, val 500), TFDS")
+COARSE = _dataset("coarse", "train_extra",
+                  "Cityscapes coarse, 19 trainIds (train_extra 19,998; val: fine's 500), TFDS")
+DATASETS = (FINE, COARSE)

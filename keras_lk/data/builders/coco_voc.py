@@ -10,7 +10,8 @@ VOC. This builder reads the official `train2017.zip`, `val2017.zip` and
   a kept crowd region, is set to 255 (void);
 - drops the image if fewer than `MIN_VOC_PIXELS` (1,000) pixels carry a VOC class.
 
-Labels are uint8 H×W×1 (0..20, 255). `stage1_mixture` mixes this with `voc_sbd/train_aug`.
+Labels are uint8 H×W×1 (0..20, 255). GCN's stage 1 mixes this with `voc_sbd/train_aug`
+(`keras_lk.data.mixtures`, dataset ``gcn_voc_stage1``).
 """
 
 from __future__ import annotations
@@ -23,14 +24,17 @@ from typing import ClassVar
 import numpy as np
 import tensorflow_datasets as tfds
 
+from keras_lk._moved import moved_attributes
 from keras_lk.data.builders._archives import (
-    check_count,
+    ArchiveBuilder,
     load_image,
     require_archive,
     segmentation_info,
 )
+from keras_lk.data.builders._loader import tfds_loader
 from keras_lk.data.builders.voc_sbd import VOC_CLASSES
-from keras_lk.data.dataset_info import DatasetInfo, tfds_loader, voc_colors
+from keras_lk.data.dataset_info import DatasetInfo
+from keras_lk.data.palettes import voc_colors
 from keras_lk.data.validation import validate_mask
 
 URL = "https://cocodataset.org/#download"
@@ -92,7 +96,7 @@ def _load_coco(annotations_zip, split):
     return coco
 
 
-class CocoVoc(tfds.core.GeneratorBasedBuilder):
+class CocoVoc(ArchiveBuilder):
     """COCO 2017 with the 20 VOC classes, for GCN stage 1 (`coco_voc`)."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -112,7 +116,7 @@ class CocoVoc(tfds.core.GeneratorBasedBuilder):
         for split, zip_name in IMAGE_ZIPS.items():
             images = require_archive(dl_manager.manual_dir, zip_name, "zip", URL)
             coco = _load_coco(annotations, split)
-            check_count(f"instances_{split}2017.json", len(coco.imgs),
+            self.check_count(f"instances_{split}2017.json", len(coco.imgs),
                         self.EXPECTED_IMAGES[split], ANNOTATIONS_ZIP)
             splits[split] = self._generate_examples(coco, images, split)
         return splits
@@ -149,37 +153,6 @@ class CocoVoc(tfds.core.GeneratorBasedBuilder):
                 )
 
 
-def stage1_mixture(coco_train, voc_sbd_train_aug, sizes=None, seed=None):
-    """GCN stage-1 training set: COCO-VOC train mixed with VOC + SBD `train_aug`.
-
-    Args:
-        coco_train: dataset of `coco_voc/train` examples.
-        voc_sbd_train_aug: dataset of `voc_sbd/train_aug` examples.
-        sizes: optional `(len(coco_train), len(voc_sbd_train_aug))`; examples are then
-            sampled with probability proportional to these sizes (a uniform mixture),
-            otherwise the datasets are concatenated (shuffle afterwards).
-        seed: seed of the sampling.
-
-    Returns:
-        A `tf.data.Dataset` of examples with the keys of both builders.
-
-    Example:
-    >>> coco = tfds.load("coco_voc", split="train", data_dir=d)
-    >>> voc = tfds.load("voc_sbd", split="train_aug", data_dir=d)
-    >>> mix = stage1_mixture(coco, voc, sizes=(len(coco), len(voc)))
-    """
-    import tensorflow as tf
-
-    if sizes is None:
-        return coco_train.concatenate(voc_sbd_train_aug)
-    if len(sizes) != 2 or min(sizes) <= 0:
-        raise ValueError(f"`sizes` must be two positive counts, received {sizes!r}.")
-    weights = [sizes[0] / sum(sizes), sizes[1] / sum(sizes)]
-    return tf.data.Dataset.sample_from_datasets(
-        [coco_train, voc_sbd_train_aug], weights=weights, seed=seed
-    )
-
-
 DATASET = DatasetInfo(
     name="coco_voc",
     num_classes=NUM_CLASSES,
@@ -187,8 +160,11 @@ DATASET = DatasetInfo(
     splits=tuple(EXPECTED_IMAGES),
     train_split="train",
     eval_split="val",
-    loader=tfds_loader("coco_voc"),
+    loader=tfds_loader(CocoVoc),
     ignore_label=IGNORE_LABEL,
     palette=voc_colors(NUM_CLASSES),
     description="COCO 2017 restricted to the 20 VOC classes (GCN stage 1), TFDS",
 )
+
+
+__getattr__ = moved_attributes(__name__)

@@ -15,14 +15,16 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from keras_lk.data.builders._archives import (
-    check_split_sizes,
+    ArchiveBuilder,
     extract_tar,
     load_image,
     read_ids,
     require_archive,
     segmentation_info,
 )
-from keras_lk.data.dataset_info import DatasetInfo, tfds_loader, voc_colors
+from keras_lk.data.builders._loader import tfds_loader
+from keras_lk.data.dataset_info import DatasetInfo
+from keras_lk.data.palettes import voc_colors
 from keras_lk.data.validation import validate_example
 
 VOC_ARCHIVE = "VOCtrainval_11-May-2012.tar"
@@ -75,7 +77,7 @@ def read_rgb(path) -> np.ndarray:
         return np.array(image.convert("RGB"))
 
 
-class VocSbd(tfds.core.GeneratorBasedBuilder):
+class VocSbd(ArchiveBuilder):
     """PASCAL VOC 2012 segmentation with the SBD augmented training set (`voc_sbd`)."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -121,7 +123,7 @@ class VocSbd(tfds.core.GeneratorBasedBuilder):
             "val": [voc_item(i) for i in voc_val],
             "train_aug": [voc_item(i) if i in in_voc_train else sbd_item(i) for i in aug_ids],
         }
-        check_split_sizes(
+        self.check_split_sizes(
             {name: len(split) for name, split in items.items()},
             self.EXPECTED_SPLIT_SIZES,
             f"{VOC_ARCHIVE}, {SBD_ARCHIVE}",
@@ -156,7 +158,7 @@ DATASET = DatasetInfo(
     splits=tuple(VocSbd.EXPECTED_SPLIT_SIZES),
     train_split="train_aug",
     eval_split="val",
-    loader=tfds_loader("voc_sbd"),
+    loader=tfds_loader(VocSbd),
     ignore_label=IGNORE_LABEL,
     palette=voc_colors(NUM_CLASSES),
     description="PASCAL VOC 2012 + SBD (train_aug 10,582, val 1,449), TFDS from the archives",

@@ -1,8 +1,8 @@
-"""The spatial helper layers of the model builders."""
+"""The shape layers the model builders use."""
 import numpy as np
 import tensorflow as tf
 
-from keras_lk.models.spatial import CropToMatch
+from keras_lk.layers import CropToMatch
 
 
 def test_crop_to_match_crops_top_left_at_static_and_dynamic_sizes():
