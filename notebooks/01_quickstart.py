@@ -44,9 +44,14 @@ import tempfile
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch
 
-from keras_lk.data import DATASETS, SceneConfig, large_object_scenes_numpy
+from keras_lk.data import (
+    DATASETS,
+    SceneConfig,
+    add_class_legend,
+    colorize,
+    large_object_scenes_numpy,
+)
 
 WORK_DIR = tempfile.mkdtemp(prefix="keras_lk_quickstart_")
 print("keras", keras.__version__, "| keras_lk", keras_lk.__version__, "| work dir", WORK_DIR)
@@ -64,26 +69,8 @@ print("keras", keras.__version__, "| keras_lk", keras_lk.__version__, "| work di
 info = DATASETS["scenes"]
 CLASS_NAMES = list(info.class_names)
 PALETTE = np.array(info.palette, np.uint8)
+IGNORE_COLOUR = (255, 255, 255)  # the 255 "ignore" band (and any id without a class)
 print("classes:", CLASS_NAMES)
-
-
-# The dataset's colours, and white for every other id (the 255 "ignore" band).
-COLOURS = np.full((256, 3), 255, np.uint8)
-COLOURS[:len(PALETTE)] = PALETTE
-
-
-def colour(labels):
-    """RGB image of a label map (ignore pixels white)."""
-    return keras_lk.evaluation.colorize(labels, palette=COLOURS)
-
-
-def legend(figure):
-    """One legend of the class colours (and the ignore band) under a figure."""
-    handles = [Patch(facecolor=PALETTE[c] / 255, edgecolor="grey", label=name)
-               for c, name in enumerate(CLASS_NAMES)]
-    handles.append(Patch(facecolor="white", edgecolor="grey", label="ignore (255)"))
-    figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
-                  frameon=False)
 
 
 images, masks = large_object_scenes_numpy("train", num_images=4,
@@ -92,13 +79,13 @@ figure, axes = plt.subplots(2, 4, figsize=(11, 6))
 for i in range(4):
     axes[0, i].imshow(images[i])
     axes[0, i].set_title(f"train image {i}")
-    axes[1, i].imshow(colour(masks[i]))
+    axes[1, i].imshow(colorize(masks[i], PALETTE, other_color=IGNORE_COLOUR))
     axes[1, i].set_title(f"label {i}")
 for axis in axes.flat:
     axis.set_xlabel("column (px)")
     axis.set_ylabel("row (px)")
 figure.suptitle("Built-in scenes: images (top) and their labels (bottom)")
-legend(figure)
+add_class_legend(figure, CLASS_NAMES, PALETTE, other_color=IGNORE_COLOUR)
 figure.tight_layout(rect=(0, 0.06, 1, 1))
 plt.show()
 
@@ -195,15 +182,16 @@ predictions = segmenter(list(test_images))
 
 figure, axes = plt.subplots(3, 3, figsize=(9, 9.5))
 for row, (image, mask, prediction) in enumerate(zip(test_images, test_masks, predictions)):
-    panels = (("image", image), ("label", colour(mask)),
-              ("prediction", colour(prediction.labels)))
+    panels = (("image", image),
+              ("label", colorize(mask, PALETTE, other_color=IGNORE_COLOUR)),
+              ("prediction", colorize(prediction.labels, PALETTE, other_color=IGNORE_COLOUR)))
     for axis, (name, panel) in zip(axes[row], panels):
         axis.imshow(panel)
         axis.set_title(f"test {row}: {name}")
         axis.set_xlabel("column (px)")
         axis.set_ylabel("row (px)")
 figure.suptitle("GCN k=15 on test scenes")
-legend(figure)
+add_class_legend(figure, CLASS_NAMES, PALETTE, other_color=IGNORE_COLOUR)
 figure.tight_layout(rect=(0, 0.05, 1, 1))
 plt.show()
 

@@ -45,33 +45,15 @@ import time
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch
 
-from keras_lk.data import DATASETS, normalize_image
+from keras_lk.data import DATASETS, add_class_legend, colorize, normalize_image
 
 WORK_DIR = tempfile.mkdtemp(prefix="keras_lk_gald_")
 info = DATASETS["scenes_small_objects"]
 CLASS_NAMES = list(info.class_names)
 PALETTE = np.array(info.palette, np.uint8)
+IGNORE_COLOUR = (255, 255, 255)  # the 255 "ignore" band (and any id without a class)
 print(info.description)
-
-
-# The dataset's colours, and white for every other id (the 255 "ignore" band).
-COLOURS = np.full((256, 3), 255, np.uint8)
-COLOURS[:len(PALETTE)] = PALETTE
-
-
-def colour(labels):
-    """RGB image of a label map (ignore pixels white)."""
-    return keras_lk.evaluation.colorize(labels, palette=COLOURS)
-
-
-def legend(figure):
-    handles = [Patch(facecolor=PALETTE[c] / 255, edgecolor="grey", label=name)
-               for c, name in enumerate(CLASS_NAMES)]
-    handles.append(Patch(facecolor="white", edgecolor="grey", label="ignore"))
-    figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
-                  frameon=False)
 
 
 # %% [markdown]
@@ -130,7 +112,7 @@ extent = (-0.5, IMAGE_SIZE - 0.5, IMAGE_SIZE - 0.5, -0.5)  # mask cells on image
 figure, axes = plt.subplots(1, 5, figsize=(19, 4.3))
 axes[0].imshow(images[scene])
 axes[0].set_title("test image")
-axes[1].imshow(colour(labels[scene]))
+axes[1].imshow(colorize(labels[scene], PALETTE, other_color=IGNORE_COLOUR))
 axes[1].set_title("label")
 panels = [("mean M over channels", mean_mask)] + [
     (f"M of channel {c}", masks[scene, ..., c]) for c in channels]
@@ -146,7 +128,7 @@ for axis in axes:
 axes[0].set_ylabel("row (px)")  # the same pixel rows in every panel
 figure.suptitle(f"LocalDistribution masks at output stride 8 ({features.shape[1]}² cells), "
                 "drawn over the scene")
-legend(figure)
+add_class_legend(figure, CLASS_NAMES, PALETTE, other_color=IGNORE_COLOUR)
 plt.show()
 
 # %% [markdown]

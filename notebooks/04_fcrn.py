@@ -41,34 +41,17 @@ import tempfile
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Rectangle
 
-from keras_lk.data import DATASETS, normalize_image
+from keras_lk.data import DATASETS, add_class_legend, colorize, normalize_image
 from keras_lk.models.fcrn import fcrn_field_of_view
 
 WORK_DIR = tempfile.mkdtemp(prefix="keras_lk_fcrn_")
 info = DATASETS["scenes_rare_classes"]
 CLASS_NAMES = list(info.class_names)
 PALETTE = np.array(info.palette, np.uint8)
+IGNORE_COLOUR = (255, 255, 255)  # the 255 "ignore" band (and any id without a class)
 print(info.description)
-
-
-# The dataset's colours, and white for every other id (the 255 "ignore" band).
-COLOURS = np.full((256, 3), 255, np.uint8)
-COLOURS[:len(PALETTE)] = PALETTE
-
-
-def colour(labels):
-    """RGB image of a label map (ignore pixels white)."""
-    return keras_lk.evaluation.colorize(labels, palette=COLOURS)
-
-
-def legend(figure):
-    handles = [Patch(facecolor=PALETTE[c] / 255, edgecolor="grey", label=name)
-               for c, name in enumerate(CLASS_NAMES)]
-    handles.append(Patch(facecolor="white", edgecolor="grey", label="ignore"))
-    figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
-                  frameon=False)
 
 
 # %% [markdown]
@@ -178,7 +161,8 @@ for name, (mode, threshold) in settings.items():
 # %%
 figure, axes = plt.subplots(2, 5, figsize=(19, 8.4))
 for row in range(2):
-    panels = [("image", images[row], None), ("label", colour(labels[row]), None),
+    panels = [("image", images[row], None),
+              ("label", colorize(labels[row], PALETTE, other_color=IGNORE_COLOUR), None),
               ("p of the true class", np.where(valid[row], prob[row], np.nan), "magma")]
     panels += [(f"kept: {name}", kept[name][row], "gray") for name in settings]
     for column, (axis, (title, panel, cmap)) in enumerate(zip(axes[row], panels)):
@@ -196,7 +180,7 @@ for row in range(2):
                             label="0 dropped, 1 kept")
 figure.suptitle(f"Online bootstrapping on a briefly trained FCRN (min_kept = {MIN_KEPT} "
                 "per image)")
-legend(figure)
+add_class_legend(figure, CLASS_NAMES, PALETTE, other_color=IGNORE_COLOUR)
 plt.show()
 
 # %% [markdown]
@@ -250,7 +234,8 @@ panels = [("stride 8 score map", coarse_logits[0], "score-map cells"),
           ("stride 4, simulated", fine_logits[0], "score-map cells"),
           ("stride 4 → input size", np.asarray(keras.ops.image.resize(
               fine_logits[:1], (IMAGE_SIZE, IMAGE_SIZE), interpolation="bilinear"))[0], "px")]
-axes[0].imshow(colour(labels[0]), interpolation="nearest")
+axes[0].imshow(colorize(labels[0], PALETTE, other_color=IGNORE_COLOUR),
+               interpolation="nearest")
 axes[0].set(title="label", xlabel="column (px)", ylabel="row (px)")
 probabilities = [np.asarray(keras.ops.softmax(m, axis=-1))[..., shown] for _, m, _ in panels]
 top = max(0.05, max(float(p.max()) for p in probabilities))  # one colour scale for the three
@@ -259,7 +244,7 @@ for axis, (title, _, unit), probability in zip(axes[1:], panels, probabilities):
     axis.set(title=f"{title}: p({CLASS_NAMES[shown]})", xlabel=f"column ({unit})")
     figure.colorbar(image, ax=axis, fraction=0.046, label=f"p({CLASS_NAMES[shown]})")
 figure.suptitle("High-resolution simulation: the same weights, four shifted passes")
-legend(figure)
+add_class_legend(figure, CLASS_NAMES, PALETTE, other_color=IGNORE_COLOUR)
 plt.show()
 
 # %% [markdown]

@@ -44,10 +44,16 @@ import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch
 from PIL import Image
 
-from keras_lk.data import SceneConfig, folder_dataset, large_object_scenes_numpy
+from keras_lk.data import (
+    SceneConfig,
+    add_class_legend,
+    colorize,
+    folder_dataset,
+    full_palette,
+    large_object_scenes_numpy,
+)
 
 # %% [markdown]
 # ## 1. Write the folder
@@ -68,14 +74,12 @@ images, masks = large_object_scenes_numpy(
 os.makedirs(os.path.join(DATA_DIR, "images"))
 os.makedirs(os.path.join(DATA_DIR, "labels"))
 os.makedirs(os.path.join(DATA_DIR, "splits"))
-palette_bytes = np.zeros((256, 3), np.uint8)
-palette_bytes[:len(PALETTE)] = PALETTE
-palette_bytes[255] = (255, 255, 255)
+IGNORE_COLOUR = (255, 255, 255)  # the 255 "ignore" band (and any id without a class)
 stems = [f"photo_{i:03d}" for i in range(NUM_IMAGES)]
 for stem, image, mask in zip(stems, images, masks):
     Image.fromarray(image).save(os.path.join(DATA_DIR, "images", f"{stem}.png"))
     label = Image.fromarray(mask[..., 0], mode="P")
-    label.putpalette(palette_bytes.ravel().tolist())
+    label.putpalette(full_palette(PALETTE, other_color=IGNORE_COLOUR).ravel().tolist())
     label.save(os.path.join(DATA_DIR, "labels", f"{stem}.png"))
 num_val = max(2, NUM_IMAGES // 5)
 with open(os.path.join(DATA_DIR, "splits", "train.txt"), "w") as f:
@@ -85,18 +89,6 @@ with open(os.path.join(DATA_DIR, "splits", "val.txt"), "w") as f:
 with open(os.path.join(DATA_DIR, "dataset.json"), "w") as f:
     json.dump({"classes": CLASS_NAMES, "palette": PALETTE.tolist()}, f)
 print(DATA_DIR, "holds", sorted(os.listdir(DATA_DIR)), f"({NUM_IMAGES} pairs)")
-
-
-def colour(labels):
-    return palette_bytes[np.asarray(labels)]
-
-
-def legend(figure):
-    handles = [Patch(facecolor=PALETTE[c] / 255, edgecolor="grey", label=name)
-               for c, name in enumerate(CLASS_NAMES)]
-    handles.append(Patch(facecolor="white", edgecolor="grey", label="ignore (255)"))
-    figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
-                  frameon=False)
 
 
 # %% [markdown]
@@ -129,12 +121,13 @@ figure, axes = plt.subplots(2, 3, figsize=(10, 7))
 for column, example in enumerate(train_examples[:3]):
     axes[0, column].imshow(example["image"])
     axes[0, column].set_title(example["file_name"].decode())
-    axes[1, column].imshow(colour(example["segmentation_mask"][..., 0]))
+    axes[1, column].imshow(colorize(example["segmentation_mask"][..., 0], PALETTE,
+                                    other_color=IGNORE_COLOUR))
     axes[1, column].set_title("its label PNG")
 for axis in axes.flat:
     axis.set(xlabel="column (px)", ylabel="row (px)")
 figure.suptitle("The folder as keras_lk reads it (colours from dataset.json)")
-legend(figure)
+add_class_legend(figure, CLASS_NAMES, PALETTE, other_color=IGNORE_COLOUR)
 figure.tight_layout(rect=(0, 0.06, 1, 1))
 plt.show()
 
@@ -196,14 +189,15 @@ columns = ["image", "label", "prediction"] + (["prediction + CRF"] if refined el
 figure, axes = plt.subplots(2, len(columns), figsize=(3.4 * len(columns), 7.2),
                             squeeze=False)
 for row in range(2):
-    panels = [val_images[row], colour(val_labels[row]), colour(results[row].labels)]
+    panels = [val_images[row], colorize(val_labels[row], PALETTE, other_color=IGNORE_COLOUR),
+              colorize(results[row].labels, PALETTE, other_color=IGNORE_COLOUR)]
     if refined:
-        panels.append(colour(refined[row]))
+        panels.append(colorize(refined[row], PALETTE, other_color=IGNORE_COLOUR))
     for axis, title, panel in zip(axes[row], columns, panels):
         axis.imshow(panel)
         axis.set(title=f"val {row}: {title}", xlabel="column (px)", ylabel="row (px)")
 figure.suptitle("Predictions on the folder's val split")
-legend(figure)
+add_class_legend(figure, CLASS_NAMES, PALETTE, other_color=IGNORE_COLOUR)
 figure.tight_layout(rect=(0, 0.06, 1, 1))
 plt.show()
 
