@@ -128,7 +128,10 @@ def _export_layer(layer, rewrites=REWRITES):
     (`converters.converted_layer`), or one that runs faster under `rewrites`
     (`layer_rewrites.rewritten_layer`), or `layer` itself (the inference model shares
     the model's weights)."""
-    return converted_layer(layer) or rewritten_layer(layer, rewrites) or layer
+    swapped = converted_layer(layer)
+    if swapped is None:
+        swapped = rewritten_layer(layer, rewrites)
+    return layer if swapped is None else swapped
 
 
 def applicable_rewrites(model):

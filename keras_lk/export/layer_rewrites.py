@@ -69,10 +69,10 @@ def tap_groups(outputs, taps, lanes=OUTPUT_LANES):
 
 def tap_grouped_convolution(inputs, kernel, groups):
     """The "same", stride-1 convolution of `inputs` with the k×1 or 1×k `kernel`
-    ``(kh, kw, C_in, C)``, as one convolution of k/g taps to g·C
-    channels (channel j·C + c: taps j·k/g … (j + 1)·k/g − 1 of output c) on the input
-    padded as the k-tap convolution pads it, and a sum of the g groups, group j sliced
-    from offset j·k/g. The same multiply-adds, plus (g − 1)·k/g rows, in another order."""
+    ``(kh, kw, C_in, C)``, as one convolution of k/g taps to g·C channels (channel
+    j·C + c: taps j·k/g … (j + 1)·k/g − 1 of output c) on the input padded as the k-tap
+    convolution pads it, and a sum of the g groups, group j sliced from offset j·k/g.
+    The same multiply-adds, plus (g − 1)·k/g rows, in another order."""
     import tensorflow as tf
 
     axis = 0 if kernel.shape[0] > 1 else 1
