@@ -11,17 +11,11 @@ step counts 3x the forward FLOPs. Headline: GCNSeg's FLOP rate / the backbone's
     python benchmarks/gcn_seg.py                   # ~2 minutes on 2 CPU cores
     python benchmarks/gcn_seg.py --size 256 --repeats 3
 
-Measured on the project's 2-core CPU machine, nothing else running (TF 2.21,
-`python benchmarks/gcn_seg.py --repeats 7`, 2026-11-21):
-
-    model              params   GFLOPs  train s  train GF/s  infer s  infer GF/s
-    resnet50_1x1   23,630,741     40.3    1.002       120.7    0.264       152.7
-    gcn_seg        26,167,268     57.9    1.378       126.1    0.377       153.8
-    train FLOP-rate ratio 1.044, inference 1.007 (target >= 0.9: met).
-
-A second run with 3 repeats gave 1.053 (train) and 0.850 (inference): inference
-times of 0.25-0.4 s vary by ~15% between runs here, so use >= 7 repeats. Under
-load from other jobs the train ratio fell to 0.805.
+Before timing, GlobalConv is tuned at the benchmark's shapes
+(`keras_lk.layers.tune_global_conv`, train and inference; a temporary tuning file unless
+--tuning-file), as `keras_lk.training.train` does; the CPU, the matmul peak and the
+formulation each GlobalConv takes are printed. Figures per CPU type:
+benchmarks/README.md.
 """
 
 import argparse
@@ -48,6 +42,19 @@ def build_gcn_seg(num_classes, k):
     from keras_lk.models import GCNSeg
 
     return GCNSeg(num_classes=num_classes, k=k, backbone="resnet50", boundary_refine=True)
+
+
+def tune(model, size, batch, repeats):
+    """Tunes `model`'s GlobalConvs at this size; ``{layer name: (train, inference)
+    formulation}``."""
+    import keras
+
+    from keras_lk.layers import global_conv_tuning, tune_global_conv
+
+    tune_global_conv(model, (size, size), batch_size=batch, repeats=repeats)
+    return {layer.name: tuple(layer._resolve_implementation(keras.KerasTensor(shape), mode)
+                              for mode in (True, False))
+            for layer, shape in global_conv_tuning.global_conv_calls(model, (size, size), batch)}
 
 
 def median_seconds(function, repeats, warmup):
@@ -112,20 +119,36 @@ def main():
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per measurement (median)")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--tuning-file", help="the GlobalConv tuning file to tune into and read "
+                        "(default: a new temporary one)")
     args = parser.parse_args()
+    if not args.tuning_file:
+        import tempfile
+
+        args.tuning_file = os.path.join(tempfile.mkdtemp(), "global_conv_tuning.json")
+    os.environ["KERAS_LK_TUNING_FILE"] = args.tuning_file
 
     import keras
     import tensorflow as tf
 
+    from keras_lk.layers.global_conv_tuning import device_signature
+    from keras_lk.utils.machine import cpu_info, matmul_peak_gflops
+
     keras.utils.set_random_seed(0)
+    peak = matmul_peak_gflops(args.repeats)
+    gcn_seg = build_gcn_seg(args.classes, args.k)
+    choices = tune(gcn_seg, args.size, args.batch, args.repeats)
     results = [
         measure(build_bare_backbone(args.classes), args.size, args.batch, args.classes,
                 args.repeats, args.warmup),
-        measure(build_gcn_seg(args.classes, args.k), args.size, args.batch, args.classes,
-                args.repeats, args.warmup),
+        measure(gcn_seg, args.size, args.batch, args.classes, args.repeats, args.warmup),
     ]
+    print(f"{device_signature()}, {cpu_info()['cores']} cores, float32 matmul peak "
+          f"{peak:.0f} GFLOP/s")
     print(f"{args.size}x{args.size}, batch {args.batch}, float32, tf.function, "
           f"TF {tf.__version__}, keras {keras.__version__}")
+    print("GlobalConv formulations (train, inference): "
+          + ", ".join(f"{name} {train}/{infer}" for name, (train, infer) in choices.items()))
     print(f"{'model':<14} {'params':>10} {'GFLOPs':>8} {'train s':>8} {'train GF/s':>11} "
           f"{'infer s':>8} {'infer GF/s':>11}")
     for r in results:
@@ -144,7 +167,9 @@ def main():
     print("target: FLOP-rate ratios >= 0.9")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"args": vars(args), "results": results, "summary": summary}, f, indent=2)
+            json.dump({"args": vars(args), "device": device_signature(), "peak_gflops": peak,
+                       "choices": choices,
+                       "results": results, "summary": summary}, f, indent=2)
 
 
 if __name__ == "__main__":

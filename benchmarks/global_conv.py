@@ -1,18 +1,24 @@
 """GlobalConv speed: keras_lk's formulations vs the stock Conv2D pair and a k×k conv.
 
 Measures, in one run and one process (so ratios compare like with like):
-- the float32 matmul peak of this machine (2048×2048 @ 2048×2048, GFLOP/s);
+- the CPU (model, vector extensions) and the float32 matmul peak of this machine
+  (2048×2048 @ 2048×2048, GFLOP/s);
+- GlobalConv's tuning at each shape (`keras_lk.layers.tune_global_conv`, into a
+  temporary tuning file unless --tuning-file): the formulation "auto" then takes, beside
+  the one the untuned rule would take;
 - forward and forward+backward (gradients w.r.t. the input and every weight)
   of `keras_lk.layers.GlobalConv` (each implementation), of the stock pair of
   `keras.layers.Conv2D` layers and of a k×k `Conv2D`, at the four shapes that
   GCNSeg-ResNet50 meets at 512×512 input (res-5..res-2 → 21 classes, k = 15);
 - for each: median milliseconds, GFLOP/s and fraction of the matmul peak;
-- the headline ratio: GlobalConv ("auto") forward+backward summed over the four
-  shapes / the stock pair's (target <= 0.45).
+- per shape, "auto" and the rule against the fastest formulation (target: auto within
+  10 %), and the headline ratio: GlobalConv ("auto") forward+backward summed over the
+  four shapes / the stock pair's (target <= 0.45).
 
     python benchmarks/global_conv.py            # TensorFlow backend, ~6 minutes here
     python benchmarks/global_conv.py --jax      # adds the JAX backend, in a subprocess
     python benchmarks/global_conv.py --quick    # 3 repetitions, skips the k×k conv
+    python benchmarks/global_conv.py --tuning-file F   # tune into (and read) file F
 
 FLOPs count 2 per multiply-add; forward+backward counts 3× the forward
 (input gradient and weight gradient each cost one forward).
@@ -23,9 +29,12 @@ import json
 import os
 import subprocess
 import sys
-import time
+
+from keras_lk.layers.global_conv_tuning import forward_and_backward, time_call
+from keras_lk.utils.machine import matmul_peak_gflops
 
 SHAPES = [(16, 2048), (32, 1024), (64, 512), (128, 256)]  # (H = W, C) of res-5 .. res-2
+SMOKE_SHAPES = [(4, 32), (8, 16)]  # --smoke: the same code on tiny maps (tests)
 CLASSES = 21
 K = 15
 
@@ -68,90 +77,39 @@ def build_candidates(channels, include_kxk):
     return candidates
 
 
-def time_call(fn, repeats, warmups=2):
-    import numpy as np
-    from keras import ops
-
-    for _ in range(warmups):
-        ops.convert_to_numpy(fn()[0])
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        for value in out:
-            ops.convert_to_numpy(value)
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
-
-
-def forward_and_backward(model, x):
-    """Returns (forward, forward+backward) callables, compiled for the backend."""
+def chosen_formulations(hw, channels, repeats):
+    """Tunes GlobalConv at this shape (train and infer), then returns the formulations
+    "auto" takes for training and the untuned rule's."""
     import keras
 
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
+    from keras_lk.layers import GlobalConv, global_conv_tuning, tune_global_conv
 
-        @tf.function
-        def forward(x):
-            return [model(x)]
-
-        @tf.function
-        def train(x):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                y = model(x)
-                loss = tf.reduce_sum(y * y)
-            return tape.gradient(loss, [x] + model.trainable_weights)
-
-        return (lambda: forward(x)), (lambda: train(x))
-    if backend == "jax":
-        import jax
-        import jax.numpy as jnp
-
-        trainable = [w.value for w in model.trainable_variables]
-        non_trainable = [w.value for w in model.non_trainable_variables]
-
-        def loss_fn(x, trainable):
-            y, _ = model.stateless_call(trainable, non_trainable, x)
-            return jnp.sum(y * y)
-
-        forward = jax.jit(lambda x, t: [model.stateless_call(t, non_trainable, x)[0]])
-        grad = jax.jit(jax.grad(loss_fn, argnums=(0, 1)))
-        return (lambda: forward(x, trainable)), (lambda: jax.tree_util.tree_leaves(grad(x, trainable)))
-    raise ValueError(f"Unsupported backend {backend!r}.")
+    inputs = keras.Input((None, None, channels))
+    layer = GlobalConv(CLASSES, K)
+    tune_global_conv(keras.Model(inputs, layer(inputs)), (hw, hw), batch_size=1,
+                     repeats=repeats)
+    probe = keras.KerasTensor((1, hw, hw, channels))
+    return {"auto_train": layer._resolve_implementation(probe, training=True),
+            "auto_infer": layer._resolve_implementation(probe, training=False),
+            "rule": global_conv_tuning.rule_implementation(hw, hw, channels)}
 
 
-def matmul_peak(repeats):
-    import numpy as np
-    from keras import ops
-
-    a = ops.convert_to_tensor(np.random.default_rng(0).standard_normal((2048, 2048)).astype("float32"))
-    import keras
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        fn = tf.function(lambda: [tf.matmul(a, a)])
-    else:
-        import jax
-
-        jitted = jax.jit(lambda a: a @ a)
-        fn = lambda: [jitted(a)]
-    ms = time_call(fn, repeats)
-    return 2 * 2048**3 / (ms * 1e-3) / 1e9
-
-
-def run(repeats, include_kxk):
+def run(repeats, include_kxk, shapes=SHAPES):
     import keras
     import numpy as np
 
-    peak = matmul_peak(repeats)
-    rows = []
-    for hw, channels in SHAPES:
+    from keras_lk.layers.global_conv_tuning import device_signature, tuning_file
+
+    peak = matmul_peak_gflops(repeats)
+    print(f"[{keras.backend.backend()}] {device_signature()}; tuning file {tuning_file()}",
+          flush=True)
+    rows, choices = [], {}
+    for hw, channels in shapes:
         x = keras.ops.convert_to_tensor(
             np.random.default_rng(0).standard_normal((1, hw, hw, channels)).astype("float32")
         )
+        choices[f"{hw}²×{channels}"] = chosen_formulations(hw, channels, repeats)
+        print(f"  {hw}²×{channels}: auto takes {choices[f'{hw}²×{channels}']}", flush=True)
         for name, (model, kind) in build_candidates(channels, include_kxk).items():
             forward, train = forward_and_backward(model, x)
             fwd_ms = time_call(forward, repeats)
@@ -172,7 +130,8 @@ def run(repeats, include_kxk):
                 }
             )
             print(_format_row(rows[-1], peak), flush=True)
-    return {"backend": keras.backend.backend(), "peak_gflops": peak, "rows": rows}
+    return {"backend": keras.backend.backend(), "device": device_signature(),
+            "peak_gflops": peak, "choices": choices, "rows": rows}
 
 
 def _format_row(row, peak):
@@ -190,8 +149,16 @@ def summarise(result):
         totals.setdefault(row["model"], 0.0)
         totals[row["model"]] += row["train_ms"]
     stock = totals["stock Conv2D pair"]
-    print(f"\n[{result['backend']}] matmul peak {result['peak_gflops']:.0f} GFLOP/s (float32, 2048²)")
-    print(f"[{result['backend']}] forward+backward summed over {len(SHAPES)} shapes:")
+    print(f"\n[{result['backend']}] {result['device']}")
+    print(f"[{result['backend']}] matmul peak {result['peak_gflops']:.0f} GFLOP/s (float32, 2048²)")
+    print(f"[{result['backend']}] forward+backward per shape, against the fastest formulation:")
+    for shape, chosen in result["choices"].items():
+        times = {row["model"].split()[-1]: row["train_ms"] for row in result["rows"]
+                 if row["shape"] == shape and row["model"].startswith("GlobalConv")}
+        best = min(times[name] for name in ("conv", "transpose", "matmul"))
+        print(f"  {shape:>10}: auto ({chosen['auto_train']}) {times['auto'] / best:4.2f}× best, "
+              f"untuned rule ({chosen['rule']}) {times[chosen['rule']] / best:4.2f}× best")
+    print(f"[{result['backend']}] forward+backward summed over {len(result['choices'])} shapes:")
     for name, total in totals.items():
         print(f"  {name:<20} {total:8.1f} ms   {total / stock:5.2f}× stock")
     return totals["GlobalConv auto"] / stock
@@ -202,20 +169,31 @@ def main():
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per measurement (median)")
     parser.add_argument("--quick", action="store_true", help="3 repeats, no k×k conv")
     parser.add_argument("--jax", action="store_true", help="also measure the JAX backend")
+    parser.add_argument("--smoke", action="store_true", help="tiny shapes, 1 repeat (tests)")
     parser.add_argument("--json", help="write the raw results to this file")
+    parser.add_argument("--tuning-file", help="the GlobalConv tuning file to tune into and read "
+                        "(default: a new temporary one, so every run measures afresh)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    repeats = 3 if args.quick else args.repeats
+    repeats = 1 if args.smoke else 3 if args.quick else args.repeats
+    shapes = SMOKE_SHAPES if args.smoke else SHAPES
+    if not args.tuning_file and not args.child:
+        import tempfile
+
+        args.tuning_file = os.path.join(tempfile.mkdtemp(), "global_conv_tuning.json")
+    if args.tuning_file:
+        os.environ["KERAS_LK_TUNING_FILE"] = args.tuning_file
     if args.child:
-        print(json.dumps(run(repeats, include_kxk=False)))
+        print(json.dumps(run(repeats, include_kxk=False, shapes=shapes)))
         return
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    results = [run(repeats, include_kxk=not args.quick)]
+    results = [run(repeats, include_kxk=not (args.quick or args.smoke), shapes=shapes)]
     if args.jax:
         env = dict(os.environ, KERAS_BACKEND="jax")
         child = subprocess.run(
-            [sys.executable, __file__, "--child", "--repeats", str(repeats)],
+            [sys.executable, __file__, "--child", "--repeats", str(repeats),
+             "--tuning-file", args.tuning_file, *(["--smoke"] if args.smoke else [])],
             env=env, capture_output=True, text=True, check=True,
         )
         results.append(json.loads(child.stdout.strip().splitlines()[-1]))

@@ -5,6 +5,7 @@ from keras_lk.layers.boundary_refine import BoundaryRefine
 from keras_lk.layers.conv_stack import ConvStack3x3
 from keras_lk.layers.global_aggregation import ASPP, CGNL, NonLocal, PyramidPooling
 from keras_lk.layers.global_conv import GlobalConv
+from keras_lk.layers.global_conv_tuning import tune_global_conv
 from keras_lk.layers.initializers import BilinearUpsampleInitializer
 from keras_lk.layers.large_kernel_conv import LargeKernelConv
 from keras_lk.layers.local_distribution import LocalDistribution
@@ -47,4 +48,5 @@ __all__ = [
     "norm_layer",
     "normalize_image",
     "preprocess_input",
+    "tune_global_conv",
 ]

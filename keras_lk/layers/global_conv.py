@@ -9,6 +9,7 @@ from keras import ops
 
 from keras_lk.layers._conv_base import ConvWeightsLayer
 from keras_lk.layers._validation import check_choice, check_odd_kernel_size, check_positive_int
+from keras_lk.layers.global_conv_tuning import rule_implementation, tuned_implementation
 
 IMPLEMENTATIONS = ("auto", "conv", "transpose", "matmul")
 
@@ -39,11 +40,13 @@ class GlobalConv(ConvWeightsLayer):
       `x @ [W_left | W_right]` (per-tap outputs), followed by a shift-and-sum
       along H (left) or W (right) done with a diagonal-skew reshape. Fastest
       when the feature map is small and wide (res-5, res-4 of a ResNet).
-    - `"auto"` (default): `"matmul"` when the static spatial size satisfies
-      `H * W <= C_in`; otherwise `"transpose"` on TensorFlow and `"conv"` on
-      other backends (XLA's CPU convolutions have no slow orientation, and the
-      transposes cost more than they save there). See
-      `benchmarks/global_conv.py` for the measurements behind this rule.
+    - `"auto"` (default): the fastest of the three on this machine for this
+      shape, dtype and mode (training or inference), as measured by
+      `keras_lk.layers.tune_global_conv` and recorded in the tuning file
+      (`keras_lk.layers.global_conv_tuning`; `keras_lk.training.train` tunes
+      before training); at an untuned shape, `rule_implementation`: `"matmul"`
+      when `H * W <= C_in`, else on TensorFlow's CPU kernels `"transpose"` with
+      AVX-512 and `"matmul"` without, `"conv"` elsewhere.
 
     Args:
         filters: int, number of output channels (classes for a score map).
@@ -116,13 +119,15 @@ class GlobalConv(ConvWeightsLayer):
         kernel = ops.transpose(self._kernels[name], (1, 0, 2, 3))
         return self._bias(ops.conv(x_t, kernel, padding="same"), name)
 
-    def _resolve_implementation(self, inputs):
+    def _resolve_implementation(self, inputs, training=None):
+        """The formulation of this call: the fixed one, or for `"auto"` the one the
+        tuning file records for this shape, dtype and mode, else `rule_implementation`."""
         if self.implementation != "auto":
             return self.implementation
-        height, width, channels = inputs.shape[1], inputs.shape[2], inputs.shape[3]
-        if height is not None and width is not None and height * width <= channels:
-            return "matmul"
-        return "transpose" if keras.backend.backend() == "tensorflow" else "conv"
+        mode = "train" if training else "infer"
+        tuned = tuned_implementation(tuple(inputs.shape), self.filters, self.kernel_size,
+                                     self.compute_dtype, mode)
+        return tuned or rule_implementation(*inputs.shape[1:4])
 
     # -- the three formulations -------------------------------------------
     def call_conv(self, inputs, convolution=None):
@@ -179,8 +184,8 @@ class GlobalConv(ConvWeightsLayer):
         right = self._conv(right, "right_kx1")
         return left + right
 
-    def call(self, inputs):
-        implementation = self._resolve_implementation(inputs)
+    def call(self, inputs, training=None):
+        implementation = self._resolve_implementation(inputs, training)
         if implementation == "matmul":
             return self._call_matmul(inputs)
         if implementation == "transpose":

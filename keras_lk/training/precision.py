@@ -8,16 +8,13 @@ wraps the optimizer in a `keras.optimizers.LossScaleOptimizer` (dynamic loss sca
 
 from __future__ import annotations
 
+from keras_lk.utils.machine import has_cpu_extension
+
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "auto")
 
 
 def _cpu_has_bfloat16() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return any(flag in flags for flag in ("avx512_bf16", "amx_bf16"))
+    return has_cpu_extension("avx512_bf16") or has_cpu_extension("amx_bf16")
 
 
 def resolve_precision(precision: str) -> str:

@@ -7,7 +7,9 @@ Order of a run:
    the config's `model_options` and the facts of `keras_lk.data.DATASETS`), start it
    from another run's model (`init_from`), freeze the backbone's BatchNorm if asked, and
    compile it with `SegmentationSGD` and the schedule, the loss (the model adds its loss weights
-   and the mIoU metric);
+   and the mIoU metric); time GlobalConv's formulations at the run's shapes where this
+   machine has not yet (`keras_lk.layers.tune_global_conv`; ``KERAS_LK_TUNE_GLOBAL_CONV=0``
+   skips it);
 4. read the backup: a resumed run skips the seeded input pipeline to the backed-up
    global step, so it sees exactly the batches an uninterrupted run would;
 5. `model.fit` for `steps / steps_per_epoch` epochs with the callbacks of
@@ -24,6 +26,7 @@ import dataclasses
 import os
 import shutil
 
+from keras_lk.layers.global_conv_tuning import tune_global_conv, tuning_enabled
 from keras_lk.losses import make_loss
 from keras_lk.models.segmentation_model import LOGITS
 from keras_lk.training.callbacks import (
@@ -167,6 +170,10 @@ def train(config: TrainConfig, strategy=None, allow_config_change=False) -> Trai
     check_batch_fits(model, config.crop_size, config.batch_size,
                      strategy.num_replicas_in_sync)
     check_onednn_pointwise_gradients(model)
+    if tuning_enabled() and not config.jit_compile:  # the tuner times tf.function, not XLA
+        tune_global_conv(model, (config.crop_size, config.crop_size),
+                         config.batch_size // strategy.num_replicas_in_sync, modes=("train",),
+                         verbose=config.verbose > 0)
 
     previous_fields = None
     if os.path.exists(config_path):

@@ -65,11 +65,18 @@ def test_outputs_and_gradients_equal_stock(implementation, shape, k):
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-5 * scale)
 
 
-def test_auto_picks_matmul_for_small_wide_maps_and_transpose_otherwise_on_tensorflow():
+def test_untuned_auto_follows_the_rule_of_the_cpu(monkeypatch):
+    """Matmul for small wide maps; else transpose with AVX-512, matmul without it (the
+    tuner's tests: tests/layers/test_global_conv_tuning.py)."""
+    from keras_lk.layers import global_conv_tuning
+
     layer = GlobalConv(3, kernel_size=3)
-    assert layer._resolve_implementation(keras.KerasTensor((1, 16, 16, 2048))) == "matmul"
-    assert layer._resolve_implementation(keras.KerasTensor((1, 64, 64, 512))) == "transpose"
-    assert layer._resolve_implementation(keras.KerasTensor((1, None, None, 2048))) == "transpose"
+    for avx512, large in ((True, "transpose"), (False, "matmul")):
+        monkeypatch.setattr(global_conv_tuning, "has_cpu_extension",
+                            lambda name, avx512=avx512: avx512 and name == "avx512f")
+        assert layer._resolve_implementation(keras.KerasTensor((1, 16, 16, 2048))) == "matmul"
+        assert layer._resolve_implementation(keras.KerasTensor((1, 64, 64, 512))) == large
+        assert layer._resolve_implementation(keras.KerasTensor((1, None, None, 2048))) == large
 
 
 def test_kernel_larger_than_feature_map_and_dynamic_shapes():

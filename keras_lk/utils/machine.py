@@ -1,0 +1,83 @@
+"""What machine this is: the CPU's model and vector extensions, and the accelerator, so
+that measurements and tuned choices name the hardware they hold for."""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+
+# The vector extensions that decide which kernels a CPU runs fast, in report order.
+VECTOR_EXTENSIONS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
+                     "amx_bf16", "amx_tile", "neon", "asimd", "sve")
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_info() -> dict:
+    """``{"model", "family", "model_number", "vector_extensions", "cores"}`` of this CPU,
+    read from ``/proc/cpuinfo`` (other systems: `platform.processor()` and no extensions).
+    """
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor's block is enough
+                key, _, value = line.partition(":")
+                fields[key.strip()] = value.strip()
+    except OSError:
+        pass
+    flags = set((fields.get("flags") or fields.get("Features") or "").split())
+    return {
+        "model": fields.get("model name") or platform.processor() or platform.machine(),
+        "family": fields.get("cpu family"),
+        "model_number": fields.get("model"),
+        "vector_extensions": [name for name in VECTOR_EXTENSIONS if name in flags],
+        "cores": os.cpu_count(),
+    }
+
+
+def cpu_signature() -> str:
+    """One line that tells CPU types apart: model, family/model numbers and the widest
+    vector extensions, e.g. ``"AMD EPYC (25/17) avx2 fma avx512f avx512_bf16"``."""
+    info = cpu_info()
+    numbers = (f" ({info['family']}/{info['model_number']})"
+               if info["family"] is not None else "")
+    extensions = " ".join(name for name in info["vector_extensions"] if name != "avx")
+    return f"{info['model']}{numbers} {extensions}".strip()
+
+
+def has_cpu_extension(name: str) -> bool:
+    """Whether this CPU has the vector extension `name` (one of `VECTOR_EXTENSIONS`)."""
+    if name not in VECTOR_EXTENSIONS:
+        raise ValueError(f"`name` must be one of {VECTOR_EXTENSIONS}, received {name!r}.")
+    return name in cpu_info()["vector_extensions"]
+
+
+def matmul_peak_gflops(repeats=5, size=2048):
+    """This machine's float32 matrix-product rate in GFLOP/s (median of `repeats` runs of
+    a `size`² product, compiled by the Keras backend: ``tf.function`` or ``jax.jit``), the
+    yardstick of the benchmarks' FLOP rates."""
+    import time
+
+    import keras
+    import numpy as np
+
+    a = keras.ops.convert_to_tensor(
+        np.random.default_rng(0).standard_normal((size, size)).astype("float32"))
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        product = tf.function(lambda: tf.matmul(a, a))
+    else:
+        import jax
+
+        jitted = jax.jit(lambda a: a @ a)
+        product = lambda: jitted(a)
+    times = []
+    for i in range(repeats + 2):  # two warm-up runs
+        start = time.perf_counter()
+        keras.ops.convert_to_numpy(product())
+        if i >= 2:
+            times.append(time.perf_counter() - start)
+    return 2 * size**3 / float(np.median(times)) / 1e9
