@@ -156,8 +156,10 @@ def summarise(result):
         times = {row["model"].split()[-1]: row["train_ms"] for row in result["rows"]
                  if row["shape"] == shape and row["model"].startswith("GlobalConv")}
         best = min(times[name] for name in ("conv", "transpose", "matmul"))
-        print(f"  {shape:>10}: auto ({chosen['auto_train']}) {times['auto'] / best:4.2f}× best, "
-              f"untuned rule ({chosen['rule']}) {times[chosen['rule']] / best:4.2f}× best")
+        auto, rule = chosen["auto_train"], chosen["rule"]
+        print(f"  {shape:>10}: auto takes {auto} ({times[auto] / best:4.2f}× best; timed again "
+              f"as 'auto': {times['auto'] / best:4.2f}×), untuned rule ({rule}) "
+              f"{times[rule] / best:4.2f}× best")
     print(f"[{result['backend']}] forward+backward summed over {len(result['choices'])} shapes:")
     for name, total in totals.items():
         print(f"  {name:<20} {total:8.1f} ms   {total / stock:5.2f}× stock")

@@ -24,7 +24,7 @@ def test_global_conv_benchmark_smoke(tmp_path):
     assert re.search(r"\[tensorflow\] CPU .+", out), out
     assert "matmul peak" in out and "auto takes {'auto_train'" in out, out
     for shape in ("4²×32", "8²×16"):
-        assert re.search(rf"{shape}: auto \((conv|transpose|matmul)\) [\d.]+× best, "
+        assert re.search(rf"{shape}: auto takes (conv|transpose|matmul) \([\d.]+× best; .*"
                          rf"untuned rule \((conv|transpose|matmul)\)", out), out
     assert tuning.exists()  # tuned into the file it was given
     assert "GlobalConv (auto) / stock Conv2D pair" in out
