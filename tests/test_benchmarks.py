@@ -1,27 +1,17 @@
 """The deployment benchmarks run end to end at tiny size (slow: CI's RUN_SLOW=1): every
 exported file is checked against Keras inside them, so a broken export fails here."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
+from tests.scripts import run_script
+
 pytest.importorskip("onnxruntime", reason="needs the optional `export` extra")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run(*args):
-    result = subprocess.run([sys.executable, *args], check=False, cwd=ROOT,
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
 
 
 @pytest.mark.slow
 def test_inference_benchmark_smoke():
-    out = _run("benchmarks/inference.py", "--smoke", "--models", "gcn_r50", "fcrn_r101",
-               "--rewrites", "none", "all", "--profile", "1")
+    out = run_script("benchmarks/inference.py", "--smoke", "--models", "gcn_r50", "fcrn_r101",
+                     "--rewrites", "none", "all", "--profile", "1")
     # A row per rewrite set for each model with rewrites (GCNSeg; FCRN's dilated backbone,
     # and so its dilated bare backbone too); the undilated bare ResNet and Keras: one row.
     for row in ("| gcn_r50 [none] | onnx |", "| gcn_r50 [all] | onnx |",
@@ -38,8 +28,8 @@ def test_inference_benchmark_smoke():
 
 @pytest.mark.slow
 def test_export_fidelity_benchmark_smoke():
-    out = _run("benchmarks/export_fidelity.py", "--backbone", "resnet10_narrow", "--size",
-               "40", "56")
+    out = run_script("benchmarks/export_fidelity.py", "--backbone", "resnet10_narrow",
+                     "--size", "40", "56")
     rows = [line.split("|")[1:-1] for line in out.splitlines()
             if line.startswith(("| GCNSeg", "| GALDNet", "| FCRN"))]
     assert len(rows) == 9, out  # three families × three formats

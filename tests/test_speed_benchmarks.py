@@ -1,26 +1,16 @@
 """The GlobalConv and GCNSeg speed benchmarks run end to end at tiny size and report
 the machine, the tuning and their headline ratios."""
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run(*args):
-    result = subprocess.run([sys.executable, *args], check=False, cwd=ROOT,
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
+from tests.scripts import run_script
 
 
 def test_global_conv_benchmark_smoke(tmp_path):
     tuning = tmp_path / "tuning.json"
-    out = _run("benchmarks/global_conv.py", "--smoke", "--tuning-file", str(tuning))
+    out = run_script("benchmarks/global_conv.py", "--smoke", "--tuning-file", str(tuning))
     assert re.search(r"\[tensorflow\] CPU .+", out), out
     assert "matmul peak" in out and "auto takes {'auto_train'" in out, out
     for shape in ("4²×32", "8²×16"):
@@ -32,7 +22,7 @@ def test_global_conv_benchmark_smoke(tmp_path):
 
 @pytest.mark.slow
 def test_gcn_seg_benchmark_smoke(tmp_path):
-    out = _run("benchmarks/gcn_seg.py", "--size", "64", "--repeats", "1", "--warmup", "1",
+    out = run_script("benchmarks/gcn_seg.py", "--size", "64", "--repeats", "1", "--warmup", "1",
                "--tuning-file", str(tmp_path / "tuning.json"))
     assert "GlobalConv formulations (train, inference): res5_gcn " in out, out
     assert re.search(r"train_flop_rate_ratio: [\d.]+", out), out
