@@ -55,7 +55,6 @@ MOVED = {
     },
     "keras_lk.data.visualization": {
         "colorize_mask": "keras_lk.data.palettes",
-        "voc_palette": "keras_lk.data.palettes",
         "CITYSCAPES_COLORS": "keras_lk.data.palettes",
     },
 }

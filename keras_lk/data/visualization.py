@@ -63,7 +63,6 @@ def plot_segmentation(image, label, prediction=None, path=None, class_names=None
     return figure
 
 
-
 def add_class_legend(figure, class_names, palette="voc", other_color=None,
                      other_name="ignore (255)", fontsize=8):
     """Adds one legend of class colours under `figure`, as `colorize` draws them.
