@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from keras_lk.evaluation import SegmentationMetrics, confusion_matrix, scores_from_confusion
+from keras_lk.losses import SegmentationCrossEntropy
 
 LABELS = np.array([[0, 0, 1, 1], [0, 0, 1, 255], [2, 2, 1, 255]])
 PREDICTIONS = np.array([[0, 1, 1, 1], [0, 0, 2, 0], [2, 0, 1, 2]])
@@ -113,17 +114,17 @@ def test_metric_in_compiled_fit_and_evaluate():
     inputs = keras.Input((8, 8, 3))
     model = keras.Model(inputs, keras.layers.Conv2D(3, 1)(inputs))
     metric = SegmentationMetrics(3, name="seg")
-    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=[metric])
+    model.compile("sgd", SegmentationCrossEntropy(ignore_label=255), metrics=[metric])
     rng = np.random.RandomState(0)
     x = rng.normal(size=(4, 8, 8, 3)).astype("float32")
     y = rng.randint(0, 3, size=(4, 8, 8, 1))
-    y[0, :2] = 255  # Ignored by the metric (the loss ignores nothing, fine for this test).
-    logs = model.evaluate(x, np.where(y == 255, 0, y), batch_size=2, return_dict=True,
-                          verbose=0)
+    y[0, :2] = 255  # ignored by the loss and the metric
+    logs = model.evaluate(x, y, batch_size=2, return_dict=True, verbose=0)
     assert set(logs) >= {"mean_iou", "pixel_accuracy", "mean_class_accuracy"}
     predictions = keras.ops.convert_to_numpy(model(x)).argmax(-1)
-    expected = scores_from_confusion(confusion_matrix(np.where(y == 255, 0, y), predictions, 3))
+    expected = scores_from_confusion(confusion_matrix(y, predictions, 3, ignore_label=255))
+    counted = scores_from_confusion(confusion_matrix(np.where(y == 255, 0, y), predictions, 3))
+    assert expected["pixel_accuracy"] != pytest.approx(counted["pixel_accuracy"])
     assert logs["mean_iou"] == pytest.approx(expected["mean_iou"], rel=1e-5)
     assert logs["pixel_accuracy"] == pytest.approx(expected["pixel_accuracy"], rel=1e-5)
     clone = SegmentationMetrics.from_config(metric.get_config())
