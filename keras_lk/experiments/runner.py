@@ -91,19 +91,30 @@ def _load_results(path, table, scale_name, smoke, fresh):
     return results
 
 
-def evaluate_run(model, config, evaluation) -> dict:
-    """``{split: metrics}`` of a trained model on the scale's splits."""
+def evaluation_examples(config, evaluation) -> dict:
+    """``{split: examples}`` of the scale's evaluation splits. Loading checks each split's
+    files (a folder dataset reads every label), so a run calls this before it trains: a
+    bad file of `val` is an error before the first step, not after the training."""
     from keras_lk import data
-    from keras_lk.evaluation import evaluate_segmentation
 
     info = data.DATASETS[config.dataset].for_data_dir(config.data_dir)
-    metrics = {}
-    for split in evaluation.splits:
-        examples = info.load(split, data_dir=config.data_dir, manual_dir=config.manual_dir,
+    return {split: info.load(split, data_dir=config.data_dir, manual_dir=config.manual_dir,
                              num_images=evaluation.num_images, image_size=config.image_size,
                              allow_subset=config.allow_subset)
+            for split in evaluation.splits}
+
+
+def evaluate_run(model, config, evaluation, examples=None) -> dict:
+    """``{split: metrics}`` of a trained model on the scale's splits (`examples`: those
+    `evaluation_examples` returned, loaded here if None)."""
+    from keras_lk.evaluation import evaluate_segmentation
+
+    if examples is None:
+        examples = evaluation_examples(config, evaluation)
+    metrics = {}
+    for split in evaluation.splits:
         metrics[split] = evaluate_segmentation(
-            model, examples, scales=evaluation.scales, flip=evaluation.flip,
+            model, examples[split], scales=evaluation.scales, flip=evaluation.flip,
             tile=evaluation.tile, overlap=evaluation.overlap, crf=evaluation.crf,
             boundary_distance=evaluation.boundary_distance)
     return metrics
@@ -205,11 +216,12 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
                 continue
             print(f"[{table.table}] {row.name} seed {seed}: training {config.steps} steps "
                   f"({config.model}, {config.backbone}, {config.model_options})", flush=True)
+            examples = evaluation_examples(config, evaluation)  # checked before training
             run_started = time.perf_counter()
             result = train(config)
             train_seconds = time.perf_counter() - run_started
             eval_started = time.perf_counter()
-            metrics = evaluate_run(result.model, config, evaluation)
+            metrics = evaluate_run(result.model, config, evaluation, examples)
             results["runs"].append({
                 "row": row.name, "seed": seed, "config_hash": digest,
                 "commit": results["commit"],  # the file's "commit" is the last invocation's

@@ -147,3 +147,35 @@ def test_committed_runs_keep_their_fingerprints():
         for run in runs:
             config = TrainConfig.from_json(json.dumps(run["config"]))
             assert config.fingerprint() == run["config_hash"], (path, run["row"], run["seed"])
+
+
+def test_a_bad_label_in_an_evaluation_split_stops_the_run_before_training(tmp_path,
+                                                                          monkeypatch):
+    """Every split a run reads is checked before its first step: a label value of 40 in a
+    3-class folder dataset's val split is an error naming the file, and nothing trains."""
+    import sys
+
+    import numpy as np
+    from PIL import Image
+
+    from keras_lk.data import folder_dataset
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "data"))
+    from test_folder import write_folder
+
+    root = write_folder(tmp_path / "data")
+    bad = next(folder_dataset(root, "val").as_numpy_iterator())["file_name"].decode()
+    label_path = root / "labels" / bad.replace(".jpg", ".png")
+    Image.fromarray(np.full((24, 32), 40, np.uint8)).save(label_path)
+    from keras_lk import training
+
+    trained = []
+    monkeypatch.setattr(training, "train", lambda config: trained.append(config))
+    scale = Scale(name="cpu", train={**TINY.train, "dataset": "folder", "data_dir": str(root),
+                                     "image_size": None},
+                  evaluation=Evaluation(splits=("val",)), seeds=(0,), description="folder")
+    table = Table(paper="gcn", table="Table 1", title="tiny", rows=ROWS[:1],
+                  scales={"cpu": scale}, claims=())
+    with pytest.raises(ValueError, match=f"{label_path.name}.*40"):
+        run_table(table, "cpu", output_dir=str(tmp_path / "runs"),
+                  results_path=str(tmp_path / "results.json"))
+    assert trained == []
