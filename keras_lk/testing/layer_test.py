@@ -27,8 +27,9 @@ def run_layer_test(
     the base ones), symbolic and eager output shapes, a `.keras` save/load with
     `safe_mode=True` giving identical outputs, a compiled training step that
     changes every trainable weight, a `jit_compile=True` float32 predict equal
-    to eager, and `mixed_bfloat16` / `mixed_float16` calls that return finite
-    outputs in the compute dtype with float32 weights.
+    to eager, and `mixed_bfloat16` / `mixed_float16` calls that return finite outputs
+    in the compute dtype with float32 weights, within 2e-2 of the float32 output (of its
+    range) on the same weights.
 
     Args:
         layer_cls: the layer class.
@@ -88,11 +89,19 @@ def run_layer_test(
         for old, weight in zip(before, model.trainable_weights):
             assert not np.array_equal(old, np.array(weight)), f"{weight.path} did not change"
 
-    # Mixed precision: compute dtype outputs, float32 variables, finite values.
+    # Mixed precision: compute dtype outputs, float32 variables, and on the float32
+    # layer's weights, values within 2e-2 (of the output's range) of its float32 output.
+    expected = np.asarray(layer(x))
     for policy in ("mixed_bfloat16", "mixed_float16"):
         mixed = layer_cls(**init_kwargs, dtype=policy)
+        mixed(x)
+        mixed.set_weights(layer.get_weights())
         out = mixed(x)
         assert keras.backend.standardize_dtype(out.dtype) == policy.split("_")[1], out.dtype
         assert all(w.dtype == "float32" for w in mixed.weights)
-        assert np.all(np.isfinite(np.asarray(keras.ops.cast(out, "float32"))))
+        out = np.asarray(keras.ops.cast(out, "float32"))
+        assert np.all(np.isfinite(out))
+        np.testing.assert_allclose(out, expected, rtol=0,
+                                   atol=2e-2 * max(np.abs(expected).max(), 1e-6),
+                                   err_msg=f"{layer_cls.__name__} under {policy}")
     return layer
