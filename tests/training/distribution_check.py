@@ -4,9 +4,10 @@
     python tests/training/distribution_check.py default OUT.npz
     TF_CONFIG=... python tests/training/distribution_check.py multi_worker OUT.npz
 
-`mirrored` prints one JSON line: the largest weight difference after one SGD step between
-one device and MirroredStrategy over 2 logical CPU devices (SyncBN, same global batch),
-and the largest weight change of the step (the scale the difference is compared with).
+`mirrored` prints one JSON line: per weight (by path), the largest difference after one
+SGD step between one device and MirroredStrategy over 2 logical CPU devices (SyncBN,
+same global batch), and the largest change of that weight in the step (the scale its
+difference is compared with), plus the largest difference before the step.
 `default` (one device) and `multi_worker` save the weights before and after that same step (for
 `multi_worker`, one worker's view of the replicated weights) to OUT.npz.
 """
@@ -51,23 +52,23 @@ def one_step(strategy, precision="float32"):
     before = [w.numpy().astype(np.float64) for w in model.weights]
     model.fit(x, y, batch_size=len(x), epochs=1, shuffle=False, verbose=0)
     after = [w.numpy().astype(np.float64) for w in model.weights]
-    return before, after
+    return before, after, [w.path for w in model.weights]
 
 
 def mirrored(precision):
     strategy = make_strategy("mirrored", num_cpu_devices=2)
     assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
-    before_1, after_1 = one_step(make_strategy("default"), precision)
-    before_2, after_2 = one_step(strategy, precision)
+    before_1, after_1, paths = one_step(make_strategy("default"), precision)
+    before_2, after_2, _ = one_step(strategy, precision)
     init_diff = max(float(np.abs(a - b).max()) for a, b in zip(before_1, before_2))
-    diff = max(float(np.abs(a - b).max()) for a, b in zip(after_1, after_2))
-    change = max(float(np.abs(a - b).max()) for a, b in zip(after_1, before_1))
-    print(json.dumps({"init_diff": init_diff, "diff": diff, "change": change}))
+    weights = {path: {"diff": float(np.abs(a - b).max()), "change": float(np.abs(a - c).max())}
+               for path, a, b, c in zip(paths, after_1, after_2, before_1)}
+    print(json.dumps({"init_diff": init_diff, "weights": weights}))
 
 
 def save_step(strategy_name, path):
     strategy = make_strategy(strategy_name)
-    before, after = one_step(strategy)
+    before, after, _ = one_step(strategy)
     arrays = {f"before_{i}": w for i, w in enumerate(before)}
     arrays.update({f"after_{i}": w for i, w in enumerate(after)})
     np.savez(path, replicas=strategy.num_replicas_in_sync, **arrays)

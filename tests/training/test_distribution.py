@@ -28,12 +28,23 @@ def mirrored_vs_one_device(precision):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _far_off(weights, tolerance):
+    """Weights whose difference between the two runs is not small beside their own change
+    in the step (each weight against itself: a backbone kernel's update of 1e-5 is not
+    hidden behind a BatchNorm variance's change of 2)."""
+    off = {path: figures for path, figures in weights.items()
+           if figures["diff"] > tolerance * figures["change"] + 1e-7}
+    unchanged = [path for path, figures in weights.items() if figures["change"] == 0]
+    return off, unchanged
+
+
 @pytest.mark.slow
 def test_mirrored_first_step_equals_one_device_float32():
     # SyncBN + the same global batch: only float summation order differs.
     figures = mirrored_vs_one_device("float32")
     assert figures["init_diff"] == 0.0
-    assert figures["diff"] < 1e-4 * figures["change"], figures
+    off, unchanged = _far_off(figures["weights"], 1e-3)
+    assert not off and not unchanged, (off, unchanged)
 
 
 @pytest.mark.slow
@@ -41,7 +52,8 @@ def test_mirrored_first_step_equals_one_device_mixed_bfloat16():
     # bf16 compute rounds differently per replica split: 3 significant bits of 8 can move.
     figures = mirrored_vs_one_device("mixed_bfloat16")
     assert figures["init_diff"] == 0.0
-    assert figures["diff"] < 1e-2 * figures["change"], figures
+    off, unchanged = _far_off(figures["weights"], 5e-2)
+    assert not off and not unchanged, (off, unchanged)
 
 
 def free_port():
