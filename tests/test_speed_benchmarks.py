@@ -26,3 +26,23 @@ def test_gcn_seg_benchmark_smoke(tmp_path):
                "--tuning-file", str(tmp_path / "tuning.json"))
     assert "GlobalConv formulations (train, inference): res5_gcn " in out, out
     assert re.search(r"train_flop_rate_ratio: [\d.]+", out), out
+
+
+def test_gpu_check_says_it_skips_without_a_gpu():
+    import tensorflow as tf
+
+    out = run_script("benchmarks/gpu_check.py")
+    if tf.config.list_physical_devices("GPU"):
+        assert "passed, 0 failed" in out, out
+    else:
+        assert "no GPU on this machine: skipped" in out, out
+
+
+@pytest.mark.slow
+def test_gpu_check_smoke_runs_every_check_on_this_device():
+    out = run_script("benchmarks/gpu_check.py", "--smoke")
+    for check in ("| train gcn | mixed_float16, XLA off |", "| train gald | float32, XLA on |",
+                  "| train fcrn | mixed_bfloat16, XLA off |", "| img/s gcn resnet10_narrow |",
+                  "| img/s bare resnet10_narrow OS32 |", "| GlobalConv 8²×16 → 21, k 15 |"):
+        assert check in out, out
+    assert "22 passed, 0 failed" in out, out
