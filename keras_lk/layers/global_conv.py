@@ -9,7 +9,7 @@ from keras import ops
 
 from keras_lk.layers._conv_base import ConvWeightsLayer
 from keras_lk.layers._validation import check_choice, check_odd_kernel_size, check_positive_int
-from keras_lk.layers.global_conv_tuning import rule_implementation, tuned_implementation
+from keras_lk.layers.global_conv_choice import rule_implementation, tuned_implementation
 
 IMPLEMENTATIONS = ("auto", "conv", "transpose", "matmul")
 
@@ -43,7 +43,7 @@ class GlobalConv(ConvWeightsLayer):
     - `"auto"` (default): the fastest of the three on this machine for this
       shape, dtype and mode (training or inference), as measured by
       `keras_lk.layers.tune_global_conv` and recorded in the tuning file
-      (`keras_lk.layers.global_conv_tuning`; `keras_lk.training.train` tunes
+      (`keras_lk.layers.global_conv_choice`; `keras_lk.training.train` tunes
       before training); at an untuned shape, `rule_implementation`: `"matmul"`
       when `H * W <= C_in`, else on TensorFlow's CPU kernels `"transpose"` with
       AVX-512 and `"matmul"` without, `"conv"` elsewhere.

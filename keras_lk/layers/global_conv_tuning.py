@@ -13,7 +13,7 @@ tuning file:
   measured again. `keras_lk.training.train` runs it before training (unless
   ``KERAS_LK_TUNE_GLOBAL_CONV=0``).
 - A GlobalConv traced at a shape of the file takes the recorded formulation; at any
-  other shape, `rule_implementation`.
+  other shape, `rule_implementation` (`keras_lk.layers.global_conv_choice`).
 - The tuning file is ``$KERAS_LK_TUNING_FILE``, else
   ``$XDG_CACHE_HOME/keras_lk/global_conv_tuning.json`` (``~/.cache/...``). Its keys name
   the backend and its version, the device (the CPU's model and vector extensions, or
@@ -27,7 +27,6 @@ changes speed, not results; a run is deterministic for a given tuning file.
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import os
 import tempfile
@@ -35,126 +34,33 @@ import time
 
 import keras
 
-from keras_lk.utils.machine import cpu_signature, has_cpu_extension
+from keras_lk.layers.global_conv import GlobalConv
+from keras_lk.layers.global_conv_choice import (
+    _FORMAT_VERSION,
+    FORMULATIONS,
+    MODES,
+    TUNING_FILE_ENV,
+    device_signature,
+    read_tuning,
+    rule_implementation,
+    tuning_file,
+    tuning_key,
+)
 
-TUNING_FILE_ENV = "KERAS_LK_TUNING_FILE"
 TUNE_ENV = "KERAS_LK_TUNE_GLOBAL_CONV"
-FORMULATIONS = ("conv", "transpose", "matmul")
-MODES = ("train", "infer")
-_FORMAT_VERSION = 1
-_CACHE = {"path": None, "mtime": None, "entries": {}}
 
-
-def tuning_file() -> str:
-    """The path of the tuning file (see the module docstring)."""
-    if os.environ.get(TUNING_FILE_ENV):
-        return os.path.expanduser(os.environ[TUNING_FILE_ENV])
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "keras_lk", "global_conv_tuning.json")
+# The tuner's names, and the choice's (re-exported so that one import serves a tuner's
+# user: benchmarks, tests).
+__all__ = ["FORMULATIONS", "MODES", "TUNE_ENV", "TUNING_FILE_ENV", "device_signature",
+           "forward_and_backward", "global_conv_calls", "measure_formulations", "read_tuning",
+           "rule_implementation", "time_call", "tune_global_conv", "tuning_enabled",
+           "tuning_file", "tuning_key"]
 
 
 def tuning_enabled() -> bool:
     """Whether `keras_lk.training.train` tunes before training (``KERAS_LK_TUNE_GLOBAL_CONV``,
     on unless ``0``, ``false`` or ``off``)."""
     return os.environ.get(TUNE_ENV, "1").strip().lower() not in ("0", "false", "off", "no")
-
-
-@functools.lru_cache(maxsize=1)
-def device_signature() -> str:
-    """The device a formulation's speed was measured on: ``"CPU <model> <extensions>"``,
-    or the accelerator's kind."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            details = tf.config.experimental.get_device_details(gpus[0])
-            return f"GPU {details.get('device_name', gpus[0].name)}"
-    elif backend == "jax":
-        import jax
-
-        device = jax.devices()[0]
-        if device.platform != "cpu":
-            return f"{device.platform.upper()} {device.device_kind}"
-    return f"CPU {cpu_signature()}"
-
-
-@functools.lru_cache(maxsize=1)
-def _backend_version() -> str:
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return f"tensorflow {tf.__version__}"
-    if backend == "jax":
-        import jax
-
-        return f"jax {jax.__version__}"
-    return backend
-
-
-def tuning_key(shape, filters, kernel_size, dtype, mode) -> str:
-    """The tuning file's key of a GlobalConv call: backend, device, dtype, mode and the
-    input shape ``(batch, height, width, channels)`` (batch None: any)."""
-    if mode not in MODES:
-        raise ValueError(f"`mode` must be one of {MODES}, received {mode!r}.")
-    batch, height, width, channels = shape
-    return (f"{_backend_version()} | {device_signature()} | {dtype} | {mode} | "
-            f"{'?' if batch is None else batch}x{height}x{width}x{channels} -> {filters} "
-            f"k{kernel_size}")
-
-
-def read_tuning(path=None) -> dict:
-    """The entries of the tuning file at `path` (default `tuning_file()`), ``{key:
-    {"implementation", "milliseconds", "measured"}}``; ``{}`` if there is none. Read once
-    per process and again when the file changes."""
-    path = tuning_file() if path is None else os.fspath(path)
-    try:
-        mtime = os.stat(path).st_mtime_ns
-    except FileNotFoundError:
-        return {}
-    if _CACHE["path"] == path and _CACHE["mtime"] == mtime:
-        return _CACHE["entries"]
-    try:
-        with open(path) as f:
-            content = json.load(f)
-        entries = content["entries"]
-        if content.get("version") != _FORMAT_VERSION or not isinstance(entries, dict):
-            raise ValueError(f"version {content.get('version')!r}")
-        for key, entry in entries.items():
-            if entry.get("implementation") not in FORMULATIONS:
-                raise ValueError(f"entry {key!r} has implementation "
-                                 f"{entry.get('implementation')!r}")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ValueError(
-            f"the GlobalConv tuning file {path!r} is not a keras_lk tuning file "
-            f"(version {_FORMAT_VERSION}: {error}); delete it to tune again, or point "
-            f"{TUNING_FILE_ENV} at another file.") from None
-    _CACHE.update(path=path, mtime=mtime, entries=entries)
-    return entries
-
-
-def tuned_implementation(shape, filters, kernel_size, dtype, mode):
-    """The recorded fastest formulation of this call, or None if it was not tuned here."""
-    entry = read_tuning().get(tuning_key(shape, filters, kernel_size, dtype, mode))
-    if entry is None and shape[0] is not None:  # a shape tuned for any batch size
-        entry = read_tuning().get(tuning_key((None, *shape[1:]), filters, kernel_size,
-                                             dtype, mode))
-    return None if entry is None else entry["implementation"]
-
-
-def rule_implementation(height, width, channels) -> str:
-    """The formulation of an untuned call: ``"matmul"`` when the static map is no larger
-    than its channels (``H·W ≤ C``, res-5 and res-4 of a ResNet), else on TensorFlow's
-    CPU kernels ``"transpose"`` with AVX-512 and ``"matmul"`` without it, and ``"conv"``
-    elsewhere (XLA and accelerators have no slow orientation). Measured on an AVX-512
-    and an AVX2 CPU only: tuning is what holds on other machines."""
-    if height is not None and width is not None and height * width <= channels:
-        return "matmul"
-    if keras.backend.backend() != "tensorflow" or not device_signature().startswith("CPU"):
-        return "conv"
-    return "transpose" if has_cpu_extension("avx512f") else "matmul"
 
 
 def _write_entries(path, new_entries):
@@ -234,8 +140,6 @@ def measure_formulations(shape, filters, kernel_size, dtype="float32", modes=MOD
     """
     import numpy as np
 
-    from keras_lk.layers.global_conv import GlobalConv
-
     policy = keras.dtype_policies.get(dtype)
     x = keras.ops.convert_to_tensor(
         np.random.default_rng(0).standard_normal(shape).astype("float32"),
@@ -255,8 +159,6 @@ def measure_formulations(shape, filters, kernel_size, dtype="float32", modes=MOD
 def global_conv_calls(model, input_size, batch_size=1):
     """``[(layer, input shape)]`` of every `GlobalConv` of the functional `model` at
     images of `input_size` ``(height, width)``, without computing anything."""
-    from keras_lk.layers.global_conv import GlobalConv
-
     layers = [layer for layer in model._flatten_layers(include_self=False)
               if isinstance(layer, GlobalConv)]
     if not layers:

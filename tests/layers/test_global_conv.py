@@ -68,11 +68,11 @@ def test_outputs_and_gradients_equal_stock(implementation, shape, k):
 def test_untuned_auto_follows_the_rule_of_the_cpu(monkeypatch):
     """Matmul for small wide maps; else transpose with AVX-512, matmul without it (the
     tuner's tests: tests/layers/test_global_conv_tuning.py)."""
-    from keras_lk.layers import global_conv_tuning
+    from keras_lk.layers import global_conv_choice
 
     layer = GlobalConv(3, kernel_size=3)
     for avx512, large in ((True, "transpose"), (False, "matmul")):
-        monkeypatch.setattr(global_conv_tuning, "has_cpu_extension",
+        monkeypatch.setattr(global_conv_choice, "has_cpu_extension",
                             lambda name, avx512=avx512: avx512 and name == "avx512f")
         assert layer._resolve_implementation(keras.KerasTensor((1, 16, 16, 2048))) == "matmul"
         assert layer._resolve_implementation(keras.KerasTensor((1, 64, 64, 512))) == large
