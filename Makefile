@@ -1,6 +1,7 @@
 # keras_lk: the two set-up commands of the README.
 #   make demo   set up .venv and run the main job on the built-in data
-#   make test   set up .venv and run the test suite (RUN_SLOW=1 adds the slow tests)
+#   make test   set up .venv and run the test suite (RUN_SLOW=1 adds the slow tests;
+#               PYTEST_ARGS passes more options to pytest, e.g. --durations=25)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,7 +20,7 @@ demo: $(STAMP)
 	@$(PY) -m keras_lk.demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q $(if $(RUN_SLOW),,-m "not slow") tests
+	$(PY) -m pytest -q $(if $(RUN_SLOW),,-m "not slow") $(PYTEST_ARGS) tests
 
 lint: $(STAMP)
 	$(PY) -m ruff check keras_lk tests benchmarks recipes notebooks
