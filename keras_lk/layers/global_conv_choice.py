@@ -121,9 +121,9 @@ def tuned_implementation(shape, filters, kernel_size, dtype, mode):
 def rule_implementation(height, width, channels) -> str:
     """The formulation of an untuned call: ``"matmul"`` when the static map is no larger
     than its channels (``H·W ≤ C``, res-5 and res-4 of a ResNet), else on TensorFlow's
-    CPU kernels ``"transpose"`` with AVX-512 and ``"matmul"`` without it, and ``"conv"``
-    elsewhere (XLA and accelerators have no slow orientation). Measured on an AVX-512
-    and an AVX2 CPU only: tuning is what holds on other machines."""
+    CPU kernels ``"transpose"`` with AVX-512 and ``"matmul"`` without it, and the stock
+    ``"conv"`` elsewhere (XLA's CPU kernels have no slow orientation; accelerators are
+    unmeasured). Measured on AVX-512 and AVX2 CPUs only: on other machines, tune."""
     if height is not None and width is not None and height * width <= channels:
         return "matmul"
     if keras.backend.backend() != "tensorflow" or not device_signature().startswith("CPU"):

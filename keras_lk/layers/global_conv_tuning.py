@@ -3,7 +3,7 @@
 `GlobalConv` computes one function in three formulations (``"conv"``, ``"transpose"``,
 ``"matmul"``) whose speed depends on the shape, the dtype, training or inference, and the
 hardware: on one AVX-512 CPU ``"transpose"`` is fastest for large maps, on an AVX2 CPU
-``"matmul"`` is 2-3× faster at the same shapes (benchmarks/README.md). No rule written
+``"matmul"`` was up to 3× faster at the same shapes (benchmarks/README.md). No rule written
 once is right on every machine, so ``implementation="auto"`` looks its shape up in a
 tuning file:
 
