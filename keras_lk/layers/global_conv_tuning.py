@@ -9,8 +9,9 @@ tuning file:
 
 - `tune_global_conv(model, input_size, batch_size)` times every formulation at each
   GlobalConv shape of `model` (forward for inference, forward and backward for
-  training), and records the fastest in the tuning file; shapes already there are not
-  measured again. `keras_lk.training.train` runs it before training (unless
+  training), and records the fastest in the tuning file, unless it beats the untuned
+  rule's choice by no more than `MARGIN` (then the rule's: near-ties do not flip between
+  tunings); shapes already there are not measured again. `keras_lk.training.train` runs it before training (unless
   ``KERAS_LK_TUNE_GLOBAL_CONV=0``).
 - A GlobalConv traced at a shape of the file takes the recorded formulation; at any
   other shape, `rule_implementation` (`keras_lk.layers.global_conv_choice`).
@@ -48,13 +49,15 @@ from keras_lk.layers.global_conv_choice import (
 )
 
 TUNE_ENV = "KERAS_LK_TUNE_GLOBAL_CONV"
+# A formulation replaces the untuned rule's only if it is faster by more than this share.
+MARGIN = 0.1
 
 # The tuner's names, and the choice's (re-exported so that one import serves a tuner's
 # user: benchmarks, tests).
-__all__ = ["FORMULATIONS", "MODES", "TUNE_ENV", "TUNING_FILE_ENV", "device_signature",
-           "forward_and_backward", "global_conv_calls", "measure_formulations", "read_tuning",
-           "rule_implementation", "time_call", "tune_global_conv", "tuning_enabled",
-           "tuning_file", "tuning_key"]
+__all__ = ["FORMULATIONS", "MARGIN", "MODES", "TUNE_ENV", "TUNING_FILE_ENV",
+           "chosen_formulation", "device_signature", "forward_and_backward",
+           "global_conv_calls", "measure_formulations", "read_tuning", "rule_implementation",
+           "time_call", "tune_global_conv", "tuning_enabled", "tuning_file", "tuning_key"]
 
 
 def tuning_enabled() -> bool:
@@ -156,6 +159,15 @@ def measure_formulations(shape, filters, kernel_size, dtype="float32", modes=MOD
     return times
 
 
+def chosen_formulation(milliseconds, rule):
+    """The formulation recorded for one call: the fastest of `milliseconds` (formulation →
+    ms) if it beats the untuned `rule`'s by more than `MARGIN`, else the rule's. Near-ties
+    keep the rule, so that timing noise does not flip a machine's choice (and with it the
+    float rounding of its runs) from one tuning to the next."""
+    fastest = min(milliseconds, key=milliseconds.get)
+    return fastest if milliseconds[fastest] < (1 - MARGIN) * milliseconds[rule] else rule
+
+
 def global_conv_calls(model, input_size, batch_size=1):
     """``[(layer, input shape)]`` of every `GlobalConv` of the functional `model` at
     images of `input_size` ``(height, width)``, without computing anything."""
@@ -215,8 +227,9 @@ def tune_global_conv(model, input_size, batch_size=1, modes=MODES, repeats=5, pa
             continue
         times = measure_formulations(shape, layer.filters, layer.kernel_size,
                                      layer.dtype_policy, todo, repeats)
+        rule = rule_implementation(*shape[1:4])
         for mode in todo:
-            best = min(times[mode], key=times[mode].get)
+            best = chosen_formulation(times[mode], rule)
             entry = {"implementation": best,
                      "milliseconds": {k: round(v, 3) for k, v in times[mode].items()},
                      "measured": datetime.date.today().isoformat()}

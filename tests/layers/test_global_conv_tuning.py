@@ -101,3 +101,10 @@ def test_train_tunes_the_run_shapes_when_enabled(tuning_file, monkeypatch, tmp_p
     assert len(calls) == 4 and all(shape[0] == 2 for shape in calls)
     entries = json.loads(tuning_file.read_text())["entries"]
     assert all(" | train | 2x" in key for key in entries)
+
+
+def test_a_near_tie_keeps_the_rule_so_choices_do_not_flip_with_noise():
+    choose = global_conv_tuning.chosen_formulation
+    assert choose({"conv": 9.5, "transpose": 10.0, "matmul": 30.0}, "transpose") == "transpose"
+    assert choose({"conv": 8.9, "transpose": 10.0, "matmul": 30.0}, "transpose") == "conv"
+    assert choose({"conv": 12.0, "transpose": 10.0, "matmul": 30.0}, "transpose") == "transpose"
