@@ -43,8 +43,7 @@ def mixture(name, parts, evaluation, description):
                 f"label {info.ignore_label}, {first.name!r} {first.num_classes} and "
                 f"{first.ignore_label}; the parts must agree.")
 
-    def load(split, *, num_images, allow_subset=False, **kwargs):
-        kwargs["allow_subset"] = allow_subset
+    def load(split, *, num_images, **kwargs):  # kwargs: `DatasetInfo.load`'s, allow_subset too
         if split == "val":
             return evaluation.dataset.load(evaluation.split, num_images=num_images, **kwargs)
         mixed = _sample_by_size([part.dataset.load(part.split, **kwargs) for part in parts],

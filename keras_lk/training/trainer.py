@@ -170,10 +170,6 @@ def train(config: TrainConfig, strategy=None, allow_config_change=False) -> Trai
     check_batch_fits(model, config.crop_size, config.batch_size,
                      strategy.num_replicas_in_sync)
     check_onednn_pointwise_gradients(model)
-    if tuning_enabled() and not config.jit_compile:  # the tuner times tf.function, not XLA
-        tune_global_conv(model, (config.crop_size, config.crop_size),
-                         config.batch_size // strategy.num_replicas_in_sync, modes=("train",),
-                         verbose=config.verbose > 0)
 
     previous_fields = None
     if os.path.exists(config_path):
@@ -192,6 +188,11 @@ def train(config: TrainConfig, strategy=None, allow_config_change=False) -> Trai
     if initial_epoch and config.verbose:
         print(f"keras-lk: resuming from the backup at step {initial_step} "
               f"(epoch {initial_epoch}/{config.epochs}).", flush=True)
+    # Once the run is known to start (a refused resume costs no timing).
+    if tuning_enabled() and not config.jit_compile:  # the tuner times tf.function, not XLA
+        tune_global_conv(model, (config.crop_size, config.crop_size),
+                         config.batch_size // strategy.num_replicas_in_sync, modes=("train",),
+                         verbose=config.verbose > 0)
     dataset = train_dataset(config, model, skip_steps=initial_step)
     prepare_multi_worker_fit(model, strategy, dataset.element_spec)
     callbacks = make_callbacks(output_dir, config.checkpoint_every, config.tensorboard,
