@@ -235,6 +235,10 @@ def test_export_refuses_other_models(tmp_path):
 @pytest.mark.parametrize("module_name", ["tf2onnx", "onnx"])
 def test_missing_converter_names_the_export_extra(module_name, family_models, tmp_path,
                                                   monkeypatch):
+    if module_name == "onnx":
+        # tf2onnx imports onnx itself: import it first, so that the check of onnx (not of
+        # tf2onnx) is the one that fails, whichever tests ran before in this process.
+        import tf2onnx  # noqa: F401
     monkeypatch.setitem(sys.modules, module_name, None)  # makes `import` fail
     with pytest.raises(ImportError, match=rf"`{module_name}`.*keras_lk\[export\]"):
         export.export_model(family_models["gcn"], str(tmp_path / "m.onnx"), format="onnx")
