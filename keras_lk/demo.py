@@ -39,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 from keras_lk.experiments.settings import GCN_SCENES
+from keras_lk.experiments.statistics import Greater
 from keras_lk.papers import gcn
 
 BOUNDARY_DISTANCE = 7  # GCN Sec. 4.1.1: "distance ≤ 7"
@@ -64,15 +65,16 @@ def train_config(train_fields, model_options, output_dir, seed):
 
 
 def recipe_spread(path=RECIPE_RESULTS):
-    """The recipe's per-seed GCN − Baseline gains on test, or None without its results."""
+    """The recipe's GCN − Baseline gain on test over its seeds (`Greater.evaluate`:
+    mean, std, n, 95 % t-interval, uncorrected verdict), recomputed from its runs; None
+    without its results."""
     if not os.path.exists(path):
         return None
     with open(path) as f:
         results = json.load(f)
-    for claim in results.get("claims", []):
-        if claim["statement"] == "GCN > Baseline (mIoU)":
-            return claim
-    return None
+    splits = results["evaluation"]["splits"]
+    return Greater("GCN > Baseline (mIoU)", "GCN", "Baseline").evaluate(
+        results["runs"], splits[-1], splits[0])
 
 
 def evaluate(model, images, masks):
@@ -222,9 +224,11 @@ def verdict(gain, spread):
         return ("One seed, and no recipe results to compare with: run "
                 "`python recipes/gcn/table5_boundary_refinement.py --scale cpu` for the spread "
                 "over seeds before reading anything into this gain.")
+    interval = ("" if spread.get("low") is None else
+                f", 95 % interval [{spread['low']:+.1f}, {spread['high']:+.1f}]")
     line = (f"The recipe (recipes/gcn/table5_boundary_refinement.py --scale cpu) measured "
             f"{spread['effect']:+.1f} ± {spread['std']:.1f} points over {spread['n']} seeds "
-            f"on test: {spread['verdict']} with the paper ")
+            f"on test{interval}: {spread['verdict']} with the paper ")
     if spread["verdict"] == "agrees" and spread["effect"] > 2 * spread["std"]:
         line += "(gain above twice its seed std). "
     else:

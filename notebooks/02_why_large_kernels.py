@@ -201,4 +201,4 @@ plt.show()
 # 15×15 window of res-5 positions (stride 32), so its gradient spreads over much more of
 # the object, which is what lets it name a large object from its outline (GCN Fig. 3).
 # The trained extents depend on the seed and the training length: the CPU-scale recipe
-# `recipes/gcn/table1_kernel_size.py --scale cpu` measures the mIoU side with 3 seeds.
+# `recipes/gcn/table1_kernel_size.py --scale cpu` measures the mIoU side over 5-10 seeds.

@@ -137,7 +137,7 @@ plt.show()
 # square, drawn small only) than on the large shapes and the background, i.e. less of
 # the over-smoothed global feature where patterns are small. A short training run may or
 # may not show it; the recipe `recipes/gald/table1b_local_distribution.py --scale cpu`
-# measures the mIoU side over 3 seeds.
+# measures the mIoU side over 5-10 seeds.
 
 # %%
 stride = IMAGE_SIZE // features.shape[1]

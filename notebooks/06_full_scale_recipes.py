@@ -48,6 +48,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_lk.data.builders import voc_sbd
+from keras_lk.experiments import report
+from keras_lk.experiments.statistics import format_p
 
 REPO = os.path.abspath(os.path.join(os.getcwd()))
 if not os.path.isdir(os.path.join(REPO, "recipes")):  # run from notebooks/
@@ -146,9 +148,13 @@ print("a single run of the engine, the same: keras-lk train --output-dir runs/gc
 #
 # Each recipe appends to `recipes/<paper>/results/<table>_<scale>.json`: the paper's
 # figures per row, every run (config, fingerprint, seed, scores per split), a summary
-# (mean, std, n per row and metric), the paper's claims judged seed by seed, and the
-# versions, devices and git commit. The READMEs' tables are generated from these files
-# (`python -m keras_lk.experiments.report recipes/gcn`).
+# (mean, std, n per row and metric), and the versions, devices and git commit. The
+# READMEs' tables are generated from these files
+# (`python -m keras_lk.experiments.report recipes/gcn`). The paper's claims are tested
+# there from the runs, seed by seed: a 95 % t-interval per claim, and one
+# Benjamini–Hochberg correction over all of a paper's comparisons at one scale, each
+# comparison counted once even where several tables show it
+# (`keras_lk.experiments.report.paper_verdicts`).
 
 # %%
 paths = sorted(glob.glob(os.path.join(REPO, "recipes", "*", "results", "*.json")))
@@ -158,10 +164,16 @@ for path in paths:
     print(f"{os.path.relpath(path, REPO)}: {results['paper']} {results['table']} "
           f"({results['scale']}), {len(results['runs'])} runs, finished "
           f"{results.get('finished', '?')}")
-    for claim in results.get("claims", []):
-        effect = "n/a" if claim["effect"] is None else (
-            f"{claim['effect']:+.1f} ± {claim['std']:.1f} {claim['unit']}")
-        print(f"    {claim['statement']:<40} {effect:>22} (n={claim['n']}): {claim['verdict']}")
+for paper in ("gcn", "gald", "fcrn"):
+    correction = report.paper_verdicts(os.path.join(REPO, "recipes", paper), "cpu")
+    print(f"\n{paper.upper()} at CPU scale: {correction['m']} comparisons tested, "
+          f"{correction['rejections']} rejected (BH, q = {correction['q']})")
+    for entry in correction["comparisons"]:
+        interval = "n/a" if entry["low"] is None else (
+            f"[{entry['low']:+.1f}, {entry['high']:+.1f}]")
+        print(f"  C{entry['number']:<3} {entry['statement'][:40]:<40} {interval:>16} "
+              f"(n={entry['n']}, p={format_p(entry['p'])}, adjusted "
+              f"{format_p(entry['p_adjusted'])}): {entry['verdict']}")
 
 # %%
 with open(os.path.join(REPO, "recipes", "gcn", "results", "table_5_cpu.json")) as f:

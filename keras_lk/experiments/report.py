@@ -10,6 +10,15 @@ command, results file), then every results file's table, generated from the reci
     python -m keras_lk.experiments.report --check recipes/gcn   # exit 1 if out of date
 
 so a figure in a README is always one a results file holds.
+
+Claims are recomputed from each file's runs with the claims its recipe declares now
+(`keras_lk.experiments.statistics`), never read from the file's stored ``claims``
+(older files stored another rule's verdicts), and corrected over the paper: every
+results file of one paper and scale is one Benjamini–Hochberg family
+(`paper_verdicts`), each comparison counted once. A table's claims show the corrected
+verdict beside their uncorrected 95 % t-interval; a "Claims, corrected" table lists
+each comparison once with the tables that show it. The console report of one run
+(`format_results`) knows one table only: its verdicts are uncorrected.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ import json
 import os
 import sys
 
-from keras_lk.experiments.statistics import format_claim
+from keras_lk.experiments.statistics import FDR, LEVEL, correct_claims, format_claim, format_p
 
 BEGIN, END = "<!-- results: begin -->", "<!-- results: end -->"
 
@@ -97,21 +106,69 @@ def rows_table(results, markdown=False) -> list[str]:
     return ["  ".join(str(c).ljust(w) for c, w in zip(cells, widths)) for cells in lines]
 
 
-def format_results(results) -> str:
-    """The console report: settings, the table, the claims."""
+def format_results(results, claims=None) -> str:
+    """The console report: settings, the table, the claims (`claims`, default the
+    file's, as `Greater.evaluate` returns them) with their uncorrected t-intervals."""
     split = results["evaluation"]["splits"][-1]
     lines = [f"{results['paper'].upper()} {results['table']}: {results['title']}",
              (f"scale {results['scale']}{' (smoke)' if results['smoke'] else ''}: "
              f"{results['scale_description']}"),
              f"reported on {split}; metric values in %, mean ± std over seeds", ""]
     lines += rows_table(results)
-    if results.get("claims"):
-        lines += ["", f"Claims of the paper, tested on {split} (paired by seed):"]
-        lines += ["  " + format_claim(claim) for claim in results["claims"]]
+    claims = results.get("claims") if claims is None else claims
+    if claims:
+        lines += ["", (f"Claims of the paper, tested on {split} (paired by seed, "
+                       f"{100 * LEVEL:.0f} % t-intervals). Verdicts uncorrected for the "
+                       "paper's other claims: the README's are corrected (Benjamini–Hochberg "
+                       f"over the paper's comparisons, python -m keras_lk.experiments.report "
+                       f"recipes/{results['paper']}):")]
+        lines += ["  " + format_claim(claim) for claim in claims]
     return "\n".join(lines)
 
 
-def markdown_section(results, results_file) -> str:
+def _number(value, digits=2, sign=True):
+    return "—" if value is None else f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+
+
+def _interval(low, high):
+    return "—" if low is None else f"[{low:+.2f}, {high:+.2f}]"
+
+
+def _t(claim):
+    if claim.get("t") is not None:
+        return f"{claim['t']:+.2f}"
+    return "±∞" if claim.get("p") == 0.0 else "—"
+
+
+def _verdict_cell(claim):
+    cell = f"**{claim['verdict']}**"
+    if claim.get("untestable"):
+        cell += f" ({claim['untestable']})"
+    elif claim.get("corrected") and claim["verdict_uncorrected"] != claim["verdict"]:
+        cell += f" (uncorrected: {claim['verdict_uncorrected']})"
+    return cell
+
+
+def claims_table(claims) -> list[str]:
+    """A markdown table of a table's claims: statement, verdict (corrected where the
+    paper-level correction ran), effect mean ± std, the uncorrected 95 % t-interval, n,
+    t, p, the BH-adjusted p and the comparison's number in the paper's corrected table."""
+    lines = [("| claim | verdict | effect (mean ± std) | 95 % t-interval | n | t | p | "
+              "BH-adjusted p | comparison |"), "|---|---|---|---|---|---|---|---|---|"]
+    for claim in claims:
+        effect = "—" if claim["effect"] is None else (
+            f"{claim['effect']:+.2f} ± {claim['std']:.2f} {claim['unit']}")
+        comparison = f"C{claim['comparison']}" if claim.get("comparison") else "—"
+        lines.append(f"| {claim['statement']} | {_verdict_cell(claim)} | {effect} | "
+                     f"{_interval(claim.get('low'), claim.get('high'))} | {claim['n']} | "
+                     f"{_t(claim)} | {format_p(claim.get('p'))} | "
+                     f"{format_p(claim.get('p_adjusted'))} | {comparison} |")
+    return lines
+
+
+def markdown_section(results, results_file, claims=None) -> str:
+    """A results file's README section: settings, the table, its claims (`claims`: the
+    corrected results `paper_verdicts` gives for this file; default the file's own)."""
     split = results["evaluation"]["splits"][-1]
     seeds = sorted({run["seed"] for run in results["runs"]})
     seconds = sum(run["train_seconds"] + run["eval_seconds"] for run in results["runs"])
@@ -120,22 +177,66 @@ def markdown_section(results, results_file) -> str:
              f"{seeds}; {len(results['runs'])} runs, {seconds / 60:.0f} min of training and "
              f"evaluation on {results['machine']['cpu_count']} CPU cores"
              f" ({results['machine']['processor'] or results['machine']['platform']})."), ""]
+    if results.get("seed_rule"):
+        lines[-2] += f" Seeds declared before the runs: {results['seed_rule']['rule']}."
     lines += rows_table(results, markdown=True)
-    if results.get("claims"):
-        lines += ["", "| claim | verdict | effect (mean ± std) | seeds | standard errors |",
-                  "|---|---|---|---|---|"]
-        for claim in results["claims"]:
-            errors = claim["standard_errors"]
-            effect = "—" if claim["effect"] is None else (
-                f"{claim['effect']:+.2f} ± {claim['std']:.2f} {claim['unit']}")
-            lines.append(f"| {claim['statement']} | **{claim['verdict']}** | {effect} | "
-                         f"{claim['n']} | {'—' if errors is None else f'{errors:+.1f}'} |")
+    claims = results.get("claims") if claims is None else claims
+    if claims:
+        corrected = all(claim.get("corrected") for claim in claims)
+        lines += ["", (f"Claims on `{split}`, paired by seed: effect, its "
+                       f"{100 * LEVEL:.0f} % t-interval (uncorrected), t and p with n − 1 "
+                       "degrees of freedom; " + (
+                           "the verdict and the adjusted p are Benjamini–Hochberg's over "
+                           "the paper's comparisons (see \"Claims, corrected\")." if corrected
+                           else "verdicts uncorrected.")), ""]
+        lines += claims_table(claims)
     commit = (results.get("commit") or "?")[:10]
     lines += ["", (f"Command: `{results['command']}` (commit `{commit}`, TensorFlow "
               f"{results['versions']['tensorflow']}, Keras {results['versions']['keras']}); "
               f"results: [`{results_file}`]({results_file}).")]
     if results.get("notes"):
         lines += ["", results["notes"]]
+    return "\n".join(lines)
+
+
+def corrected_table(correction, scale) -> str:
+    """The paper's "Claims, corrected" section at one scale: each comparison once."""
+    m, rejections, q = correction["m"], correction["rejections"], correction["q"]
+    level = correction["fcr_level"]
+    lines = [f"#### Claims, corrected ({scale} scale)", "",
+             (f"Each comparison once, with the tables that show it (a comparison is the rows' "
+              "training configurations without seed and output folder, their evaluation "
+              "protocol, the metric and the split), tested on the table with the most paired "
+              f"seeds, in its first claim's direction. Benjamini–Hochberg at q = {q:g} over the "
+              f"m = {m} testable comparisons ({rejections} rejected); the FCR-adjusted "
+              "interval (Benjamini–Yekutieli) has level 1 − max(R, 1)·q/m"
+              + ("" if level is None else f" = {100 * level:.2f} %")
+              + ": it excludes 0 exactly for the rejected comparisons. Comparisons not testable "
+              "here, or with fewer than 2 seeds, are left out of the family "
+              "(`keras_lk/experiments/statistics.py`)."), "",
+             ("| # | comparison | tables | metric (split) | effect (mean ± std) | n | "
+              "95 % t-interval | p | BH-adjusted p | FCR interval | verdict |"),
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for entry in correction["comparisons"]:
+        statement = " / ".join(entry["statements"])
+        effect = "—" if entry["effect"] is None else (
+            f"{entry['effect']:+.2f} ± {entry['std']:.2f}")
+        tables = ", ".join(f"**{t}**" if t == entry["source"] and len(entry["tables"]) > 1
+                           else t for t in entry["tables"])
+        lines.append(f"| C{entry['number']} | {statement} | {tables} | {entry['metric']} "
+                     f"({entry['split']}) | {effect} | {entry['n']} | "
+                     f"{_interval(entry['low'], entry['high'])} | {format_p(entry['p'])} | "
+                     f"{format_p(entry['p_adjusted'])} | "
+                     f"{_interval(entry['fcr_low'], entry['fcr_high'])} | "
+                     f"{_verdict_cell(entry)} |")
+    notes = []
+    if any(len(entry["tables"]) > 1 for entry in correction["comparisons"]):
+        notes.append("In bold: the table a comparison shown in several was tested on.")
+    if correction["not_run"]:
+        notes.append(f"Not listed: {len(correction['not_run'])} claims whose rows do not run "
+                     f"at {scale} scale (shown with their tables, comparison \"—\").")
+    if notes:
+        lines += ["", " ".join(notes)]
     return "\n".join(lines)
 
 
@@ -215,16 +316,68 @@ def readme_section(paper_dir) -> str:
             f"{results}")
 
 
-def results_section(paper_dir) -> str:
-    """The generated README section of every results file of `paper_dir`."""
-    # The paper's tables first, in order, then experiments of ours (the regime sweep).
+def _results_files(paper_dir) -> list:
+    """``[(path, results)]`` of `paper_dir`'s results files: the paper's tables first, in
+    order, then experiments of ours (the regime sweep)."""
     paths = sorted(glob.glob(os.path.join(paper_dir, "results", "*.json")),
                    key=lambda p: (not os.path.basename(p).startswith("table"), p))
-    sections = []
+    found = []
     for path in paths:
         with open(path) as f:
-            results = json.load(f)
-        sections.append(markdown_section(results, os.path.relpath(path, paper_dir)))
+            found.append((path, json.load(f)))
+    return found
+
+
+def recipe_tables(paper_dir) -> dict:
+    """``{table name: Table}`` of the recipes in `paper_dir` (their claims are the ones
+    a results file is judged by)."""
+    from keras_lk.experiments import coverage
+
+    paper = os.path.basename(os.path.normpath(paper_dir))
+    tables = {}
+    for path in sorted(glob.glob(os.path.join(paper_dir, "*.py"))):
+        module = coverage.load_recipe(path)
+        for table in [getattr(module, "TABLE", None), *getattr(module, "TABLES", {}).values()]:
+            if table is not None and hasattr(table, "claims") and table.paper == paper:
+                tables.setdefault(table.table, table)
+    return tables
+
+
+def _corrections(paper_dir, files) -> dict:
+    """``{scale: correct_claims(...)}`` over `files` whose recipe is found."""
+    tables = recipe_tables(paper_dir)
+    families = {}
+    for _, results in files:
+        table = tables.get(results["table"])
+        if table is not None:
+            families.setdefault(results["scale"], []).append(
+                (results["table"], results, table.claims))
+    return {scale: correct_claims(family, q=FDR) for scale, family in families.items()}
+
+
+def paper_verdicts(paper_dir, scale) -> dict:
+    """The corrected claims of every results file of `paper_dir` at `scale`: one
+    Benjamini–Hochberg family (`keras_lk.experiments.statistics.correct_claims`), with
+    each file's claims recomputed from its runs and its recipe's claims."""
+    files = [(path, results) for path, results in _results_files(paper_dir)
+             if results["scale"] == scale]
+    return _corrections(paper_dir, files).get(scale) or correct_claims([])
+
+
+def results_section(paper_dir) -> str:
+    """The generated README section of every results file of `paper_dir`, each scale's
+    corrected claims first."""
+    files = _results_files(paper_dir)
+    corrections = _corrections(paper_dir, files)
+    sections = [corrected_table(correction, scale) for scale, correction
+                in sorted(corrections.items()) if correction["comparisons"]]
+    for path, results in files:
+        correction = corrections.get(results["scale"], {"claims": {}})
+        claims = correction["claims"].get(results["table"])
+        if claims is None and results.get("claims"):
+            results = {**results, "notes": (results.get("notes", "") + "\n\n(Claims as the "
+                       "file stored them: no recipe declares this table now.)").strip()}
+        sections.append(markdown_section(results, os.path.relpath(path, paper_dir), claims))
         plot = os.path.splitext(path)[0] + ".png"
         if os.path.exists(plot):
             sections[-1] += f"\n\n![{results['table']}]({os.path.relpath(plot, paper_dir)})"

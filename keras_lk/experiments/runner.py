@@ -5,7 +5,9 @@ seed of the scale through `keras_lk.training.train` (so it resumes after a kill,
 the run's backup), evaluates it on the scale's splits with
 `keras_lk.evaluation.evaluate_segmentation`, and appends it to the results file at
 once: a rerun skips the (row, seed) pairs already there, and refuses to mix runs whose
-configuration differs from the file's (``--fresh`` starts over).
+configuration differs from the file's (``--fresh`` starts over). A scale with a
+`SeedRule` (`keras_lk.experiments.statistics`) then adds the seeds its rule declares for
+the rows of claims undecided on the selection split (val); `--seeds` overrides it.
 """
 
 from __future__ import annotations
@@ -129,7 +131,9 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
         table: a `keras_lk.experiments.Table`.
         scale_name: a key of ``table.scales``.
         rows: row names or keys to run (None: every row of the scale).
-        seeds: seeds (None: the scale's; ``smoke`` keeps the first).
+        seeds: seeds (None: the scale's, and those its `seed_rule` adds for the rows
+            of claims undecided on the selection split; ``smoke`` keeps the first seed
+            and no rule). Given seeds override the rule.
         smoke: the scale's `smoke` overrides (a few steps, same code path).
         output_dir: where runs train (``<output_dir>/<row>/seed_<s>``).
         results_path: the results JSON (appended to after every run).
@@ -149,6 +153,7 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
         raise ValueError(f"unknown run settings {unknown}; expected some of {RUN_FIELDS}.")
     scale = table.scales[scale_name]
     scale = scale.smoked() if smoke else scale
+    rule = scale.seed_rule if seeds is None else None  # `--seeds` overrides the rule
     seeds = tuple(scale.seeds if seeds is None else seeds)
     chosen = table.rows_at(scale_name, rows)
     selected = tuple(row for row in table.rows if row in chosen)  # stages in order
@@ -178,68 +183,88 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     results.update(environment())
     results["results_path"] = os.path.abspath(results_path)
     results["command"] = command or " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])
+    if rule is not None:
+        results["seed_rule"] = {**dataclasses.asdict(rule), "rule": rule.describe()}
     started = time.perf_counter()
-    for row in selected:
+
+    def run_one(row, seed):
+        """Trains (or reuses) `row` with `seed`, evaluates it and writes the file."""
         evaluation = row.evaluation_at(scale)
-        for seed in seeds:
-            fields = merge_train(scale.train, row.train)
-            if smoke:  # a row naming a large backbone still smokes with the tiny one
-                fields = merge_train(fields, table.scales[scale_name].smoke)
-            fields.update(settings, strategy=strategy, precision=precision, seed=seed,
-                          output_dir=os.path.join(output_dir, row.key, f"seed_{seed}"))
-            if row.init_from is not None:
-                fields["init_from"] = _initial_model(table, row, seed, output_dir, selected,
-                                                     init_from)
-            config = TrainConfig(**fields)
-            digest = config.fingerprint()
-            done = [r for r in results["runs"] if r["row"] == row.name and r["seed"] == seed]
-            if done:
-                if done[0]["config_hash"] != digest:
-                    raise ValueError(
-                        f"{results_path} has row {row.name!r} seed {seed} trained with another "
-                        "configuration; pass --fresh to start over or --results for a new "
-                        "file.")
-                print(f"[{table.table}] {row.name} seed {seed}: done before, kept", flush=True)
-                continue
-            protocol = _as_json(dataclasses.asdict(evaluation))
-            shared = (_same_run_in_table(results, digest, seed, evaluation, config)
-                      or _shared_run(results_path, digest, protocol))
-            if shared is not None and table.measure and "measurements" not in shared[0]:
-                shared = _measure_shared(table, config, *shared)
-            if shared is not None:
-                run, source = shared
-                results["runs"].append({**run, "row": row.name, "reused_from": source})
-                print(f"[{table.table}] {row.name} seed {seed}: the same configuration was "
-                      f"trained for {source} (row {run['row']!r}); its run is reused", flush=True)
-                _summarize(table, results)
-                _write_json(results_path, results)
-                continue
-            print(f"[{table.table}] {row.name} seed {seed}: training {config.steps} steps "
-                  f"({config.model}, {config.backbone}, {config.model_options})", flush=True)
-            examples = evaluation_examples(config, evaluation)  # checked before training
-            run_started = time.perf_counter()
-            result = train(config)
-            train_seconds = time.perf_counter() - run_started
-            eval_started = time.perf_counter()
-            metrics = evaluate_run(result.model, config, evaluation, examples)
-            results["runs"].append({
-                "row": row.name, "seed": seed, "config_hash": digest,
-                "commit": results["commit"],  # the file's "commit" is the last invocation's
-                "config": json.loads(config.to_json()), "steps": result.step,
-                "params": int(result.model.count_params()),
-                "train_seconds": round(train_seconds, 1),
-                "eval_seconds": round(time.perf_counter() - eval_started, 1),
-                "final_training_miou": _last(result.history.get("miou")),
-                "metrics": metrics,
-                **({"evaluation": protocol} if row.evaluation else {}),
-                **({"measurements": table.measure(result.model, config)}
-                   if table.measure else {}),
-            })
-            line = "  ".join(f"{split} mIoU {100 * m['miou']:.1f}" for split, m in metrics.items())
-            print(f"[{table.table}] {row.name} seed {seed}: {line} "
-                  f"({train_seconds:.0f} s)", flush=True)
+        fields = merge_train(scale.train, row.train)
+        if smoke:  # a row naming a large backbone still smokes with the tiny one
+            fields = merge_train(fields, table.scales[scale_name].smoke)
+        fields.update(settings, strategy=strategy, precision=precision, seed=seed,
+                      output_dir=os.path.join(output_dir, row.key, f"seed_{seed}"))
+        if row.init_from is not None:
+            fields["init_from"] = _initial_model(table, row, seed, output_dir, selected,
+                                                 init_from)
+        config = TrainConfig(**fields)
+        digest = config.fingerprint()
+        done = [r for r in results["runs"] if r["row"] == row.name and r["seed"] == seed]
+        if done:
+            if done[0]["config_hash"] != digest:
+                raise ValueError(
+                    f"{results_path} has row {row.name!r} seed {seed} trained with another "
+                    "configuration; pass --fresh to start over or --results for a new "
+                    "file.")
+            print(f"[{table.table}] {row.name} seed {seed}: done before, kept", flush=True)
+            return
+        protocol = _as_json(dataclasses.asdict(evaluation))
+        shared = (_same_run_in_table(results, digest, seed, evaluation, config)
+                  or _shared_run(results_path, digest, protocol))
+        if shared is not None and table.measure and "measurements" not in shared[0]:
+            shared = _measure_shared(table, config, *shared)
+        if shared is not None:
+            run, source = shared
+            results["runs"].append({**run, "row": row.name, "reused_from": source})
+            print(f"[{table.table}] {row.name} seed {seed}: the same configuration was "
+                  f"trained for {source} (row {run['row']!r}); its run is reused", flush=True)
             _summarize(table, results)
             _write_json(results_path, results)
+            return
+        print(f"[{table.table}] {row.name} seed {seed}: training {config.steps} steps "
+              f"({config.model}, {config.backbone}, {config.model_options})", flush=True)
+        examples = evaluation_examples(config, evaluation)  # checked before training
+        run_started = time.perf_counter()
+        result = train(config)
+        train_seconds = time.perf_counter() - run_started
+        eval_started = time.perf_counter()
+        metrics = evaluate_run(result.model, config, evaluation, examples)
+        results["runs"].append({
+            "row": row.name, "seed": seed, "config_hash": digest,
+            "commit": results["commit"],  # the file's "commit" is the last invocation's
+            "config": json.loads(config.to_json()), "steps": result.step,
+            "params": int(result.model.count_params()),
+            "train_seconds": round(train_seconds, 1),
+            "eval_seconds": round(time.perf_counter() - eval_started, 1),
+            "final_training_miou": _last(result.history.get("miou")),
+            "metrics": metrics,
+            **({"evaluation": protocol} if row.evaluation else {}),
+            **({"measurements": table.measure(result.model, config)}
+               if table.measure else {}),
+        })
+        line = "  ".join(f"{split} mIoU {100 * m['miou']:.1f}" for split, m in metrics.items())
+        print(f"[{table.table}] {row.name} seed {seed}: {line} "
+              f"({train_seconds:.0f} s)", flush=True)
+        _summarize(table, results)
+        _write_json(results_path, results)
+
+    # The scale's seeds for every selected row; with a seed rule, then the seeds it adds
+    # for the rows of claims undecided on the selection split (see `SeedRule`).
+    plan = {row.name: seeds for row in selected}
+    for _ in range(3):  # the rule's two rounds, and a last call that finds nothing to add
+        for row in selected:
+            for seed in plan.get(row.name, ()):
+                run_one(row, seed)
+        if rule is None:
+            break
+        plan = _with_stages(table, selected, rule.seeds_to_run(
+            table.claims, results["runs"], scale.evaluation.splits[0],
+            [row.name for row in selected]))
+        if not plan:
+            break
+        print(f"[{table.table}] seed rule ({rule.describe()}): adding seeds "
+              + "; ".join(f"{name} {list(s)}" for name, s in plan.items()), flush=True)
     results["wall_seconds_this_invocation"] = round(time.perf_counter() - started, 1)
     results["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds")
@@ -250,6 +275,19 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     print(report.format_results(results))
     print(f"\nResults: {results_path}")
     return results
+
+
+def _with_stages(table, selected, plan):
+    """`plan` (``{row: seeds}``) with, for each staged row, the same seeds of the
+    selected rows it starts from (a stage needs its previous stage's model)."""
+    plan = {name: list(seeds) for name, seeds in plan.items()}
+    by_name = {row.name: row for row in table.rows}
+    for row in reversed(selected):
+        source = by_name[row.name].init_from
+        if row.name in plan and source is not None and by_name[source] in selected:
+            plan.setdefault(source, [])
+            plan[source] += [s for s in plan[row.name] if s not in plan[source]]
+    return {name: tuple(sorted(seeds)) for name, seeds in plan.items() if seeds}
 
 
 def _initial_model(table, row, seed, output_dir, selected, init_from):
@@ -335,7 +373,9 @@ def _summarize(table, results):
     results["summary"] = {split: statistics.row_summaries(
         runs, [n for n in names if any(r["row"] == n for r in runs)], table.metrics, split)
         for split in splits}
-    results["claims"] = [claim.evaluate(runs, splits[-1]) for claim in table.claims]
+    # Uncorrected: the paper-level correction needs every table of the paper
+    # (`keras_lk.experiments.report` applies it; the README shows the corrected verdicts).
+    results["claims"] = [claim.evaluate(runs, splits[-1], splits[0]) for claim in table.claims]
     results["claims_on_selection_split"] = (
         [claim.evaluate(runs, splits[0]) for claim in table.claims] if len(splits) > 1 else [])
 
@@ -353,8 +393,10 @@ def build_parser(table, description) -> argparse.ArgumentParser:
     epilog = ["scales:"]
     for name, scale in table.scales.items():
         hours = f"; ~{scale.gpu_hours:g} GPU-hours per row and seed" if scale.gpu_hours else ""
-        epilog.append(f"  {name}: {scale.description} ({len(scale.seeds)} seed(s): "
-                      f"{list(scale.seeds)}; evaluation: {scale.evaluation.describe()} on "
+        seeds = (f"{len(scale.seeds)} seed(s): {list(scale.seeds)}" if scale.seed_rule is None
+                 else f"seeds: {scale.seed_rule.describe()}")
+        epilog.append(f"  {name}: {scale.description} ({seeds}; evaluation: "
+                      f"{scale.evaluation.describe()} on "
                       f"{'/'.join(scale.evaluation.splits)}{hours})")
     epilog.append("rows:")
     for row in table.rows:
@@ -368,7 +410,9 @@ def build_parser(table, description) -> argparse.ArgumentParser:
     parser.add_argument("--smoke", action="store_true",
                         help="a few steps of the same code path (CI)")
     parser.add_argument("--rows", nargs="+", help="rows to run (names or keys; default all)")
-    parser.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the scale's)")
+    parser.add_argument("--seeds", nargs="+", type=int,
+                        help="seeds (default: the scale's, with its seed rule); given seeds "
+                        "override the rule")
     parser.add_argument("--output-dir", help="where the runs train (default runs/recipes/...)")
     parser.add_argument("--results", help="results JSON (default recipes/<paper>/results/)")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing results file")

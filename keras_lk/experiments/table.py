@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from keras_lk.experiments.statistics import SeedRule
+
 
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
@@ -61,7 +63,10 @@ class Scale:
             with each row's).
         evaluation: the test-time protocol.
         seeds: the seeds every row is trained with (the same seeds for every row, so
-            rows are compared seed by seed).
+            rows are compared seed by seed); with a `seed_rule`, its initial seeds.
+        seed_rule: a `keras_lk.experiments.statistics.SeedRule` declaring how many
+            seeds each row gets and when more are added (CPU scales: 5, up to 10 for
+            the rows of a claim undecided on val), or None: `seeds` and no more.
         smoke: `TrainConfig` fields that `--smoke` overrides (a few steps, a tiny
             backbone); the rest of the code path is the same.
         smoke_evaluation: the `Evaluation` fields that `--smoke` overrides.
@@ -77,12 +82,19 @@ class Scale:
     smoke_evaluation: dict = dataclasses.field(default_factory=dict)
     description: str = ""
     gpu_hours: float | None = None
+    seed_rule: SeedRule | None = None
+
+    def __post_init__(self):
+        if self.seed_rule is not None and tuple(self.seeds) != self.seed_rule.initial_seeds:
+            raise ValueError(f"scale {self.name!r}: `seeds` must be its seed rule's initial "
+                             f"seeds {self.seed_rule.initial_seeds}, received {self.seeds}.")
 
     def smoked(self) -> Scale:
-        """This scale with the `smoke` overrides (model options merged)."""
+        """This scale with the `smoke` overrides (model options merged), one seed."""
         train = merge_train(self.train, self.smoke)
         evaluation = dataclasses.replace(self.evaluation, **self.smoke_evaluation)
-        return dataclasses.replace(self, train=train, evaluation=evaluation, seeds=self.seeds[:1])
+        return dataclasses.replace(self, train=train, evaluation=evaluation,
+                                   seeds=self.seeds[:1], seed_rule=None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,7 +178,9 @@ class Table:
                                  f"{row.init_from!r}, which is not an earlier row.")
             earlier.add(row.name)
         for claim in self.claims:
-            missing = [name for name in claim.rows if name not in names]
+            needed = list(claim.rows) + [name for precondition in claim.preconditions
+                                         for name in precondition.rows]
+            missing = [name for name in dict.fromkeys(needed) if name not in names]
             if missing:
                 raise ValueError(f"{self.table}: claim {claim.statement!r} names unknown "
                                  f"rows {missing}; rows are {sorted(names)}.")

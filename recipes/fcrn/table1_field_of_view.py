@@ -10,7 +10,7 @@ beats 50; at a similar FoV the 1/8 resolution beats 1/16; mIoU rises with the Fo
 392, the best at every depth.
 
     python recipes/fcrn/table1_field_of_view.py            # the paper's run (21 rows)
-    python recipes/fcrn/table1_field_of_view.py --scale cpu   # built-in scenes, 4 rows, 3 seeds
+    python recipes/fcrn/table1_field_of_view.py --scale cpu   # built-in scenes, 4 rows, 5-10 seeds
     python recipes/fcrn/table1_field_of_view.py --rows "101 1/8 k5 d12" --smoke   # CI
 
 Full scale (`FCRN_VOC` in `keras_lk/experiments/settings.py`): FCRN gives no SGD

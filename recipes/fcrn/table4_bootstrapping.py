@@ -10,7 +10,7 @@ beat depth 101 on VOC (75.90 against 75.45).
 
     python recipes/fcrn/table4_bootstrapping.py                          # VOC rows
     python recipes/fcrn/table4_bootstrapping.py --dataset cityscapes     # Cityscapes rows
-    python recipes/fcrn/table4_bootstrapping.py --scale cpu              # built-in scenes, 3 seeds
+    python recipes/fcrn/table4_bootstrapping.py --scale cpu              # built-in scenes, 5-10 seeds
     python recipes/fcrn/table4_bootstrapping.py --rows "101 512/T" --smoke   # CI
 
 Design: the two datasets need two scales (`FCRN_VOC`, `FCRN_CITYSCAPES`), and a `Table`

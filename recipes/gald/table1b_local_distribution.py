@@ -8,7 +8,7 @@ module followed by LD ("+PSP + LD" ... "+CGNL + LD", arrangement "gald", Fig. 3
 improves the FCN (+3.8), and LD improves every GA module (Δb +1.2 to +2.7).
 
     python recipes/gald/table1b_local_distribution.py               # the paper's run
-    python recipes/gald/table1b_local_distribution.py --scale cpu   # built-in scenes, 3 seeds
+    python recipes/gald/table1b_local_distribution.py --scale cpu   # built-in scenes, 5-10 seeds
     python recipes/gald/table1b_local_distribution.py --smoke       # CI
 
 Full scale: `GALD_CITYSCAPES`. Ambiguity: two printed Δa disagree with the mIoU column

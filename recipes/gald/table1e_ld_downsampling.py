@@ -7,7 +7,7 @@ claim: only the learnable depth-wise convolution helps (+1.4 over CGNL); bilinea
 (−0.6) and average pooling (−1.7) even hurt: the per-channel filters matter.
 
     python recipes/gald/table1e_ld_downsampling.py               # the paper's run
-    python recipes/gald/table1e_ld_downsampling.py --scale cpu   # built-in scenes, 3 seeds
+    python recipes/gald/table1e_ld_downsampling.py --scale cpu   # built-in scenes, 5-10 seeds
     python recipes/gald/table1e_ld_downsampling.py --smoke       # CI
 
 Full scale: `GALD_CITYSCAPES`. "FCN + CGNL" is Table 1(a)'s "+CGNL" and the

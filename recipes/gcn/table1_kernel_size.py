@@ -6,7 +6,7 @@ The paper's claim: mIoU rises with k (69.0 → 74.5 on VOC 2012 val), because a 
 kernel covers more of a large object than the backbone's valid receptive field does.
 
     python recipes/gcn/table1_kernel_size.py                 # the paper's run (VOC, ResNet-152)
-    python recipes/gcn/table1_kernel_size.py --scale cpu     # built-in scenes, 3 seeds, CPU
+    python recipes/gcn/table1_kernel_size.py --scale cpu     # built-in scenes, 5-10 seeds, CPU
     python recipes/gcn/table1_kernel_size.py --smoke         # CI: a few steps, same path
 
 At CPU scale the rows k = 5, 9 and 13 are left out (time); the trend claim is fitted

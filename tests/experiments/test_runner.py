@@ -179,3 +179,55 @@ def test_a_bad_label_in_an_evaluation_split_stops_the_run_before_training(tmp_pa
         run_table(table, "cpu", output_dir=str(tmp_path / "runs"),
                   results_path=str(tmp_path / "results.json"))
     assert trained == []
+
+
+def test_run_table_applies_the_scales_seed_rule(tmp_path, monkeypatch):
+    """With `SeedRule(5, 10)`: every row gets seeds 0-4; the rows of the claim undecided
+    on val (A > base: interval straddles 0, |t| = 1.6) get seeds 5-9; the decided claim's
+    other row (C) keeps 5 seeds, although its claim is undecided on test. `seeds` given
+    on the command line override the rule."""
+    import types
+
+    from keras_lk import training
+    from keras_lk.experiments import SeedRule, runner
+
+    straddles, decided = [3.0, -1.0, 2.0, 0.5, 1.0] * 2, [5.0, 5.2, 4.8, 5.1, 4.9] * 2
+    gains = {"base": ([0.0] * 10, [0.0] * 10), "a": (straddles, decided),
+             "c": (decided, straddles)}  # (val, test) points over base, per seed
+    trained = []
+
+    def fake_train(config):
+        trained.append((os.path.basename(os.path.dirname(config.output_dir)), config.seed))
+        return types.SimpleNamespace(model=types.SimpleNamespace(count_params=lambda: 1),
+                                     step=config.steps, history={"miou": [0.5]})
+
+    def fake_evaluate(model, config, evaluation, examples=None):
+        row, seed = trained[-1]
+        val, test = (0.30 + gain[seed] / 100 for gain in gains[row])
+        return {"val": {"miou": val}, "test": {"miou": test}}
+
+    monkeypatch.setattr(training, "train", fake_train)
+    monkeypatch.setattr(runner, "evaluation_examples", lambda config, evaluation: None)
+    monkeypatch.setattr(runner, "evaluate_run", fake_evaluate)
+    rule = SeedRule(initial=5, maximum=10, min_abs_t=1.0)
+    scale = Scale(name="cpu", train=TINY.train, evaluation=TINY.evaluation,
+                  seeds=rule.initial_seeds, seed_rule=rule, description="tiny")
+    rows = (ROWS[0], Row("A", {"model_options": {"head": "gcn", "k": 3}}),
+            Row("C", {"model_options": {"head": "gcn", "k": 5}}))
+    table = Table(paper="gcn", table="Table 1", title="tiny", rows=rows, scales={"cpu": scale},
+                  claims=(Greater("A > base", "A", "base"), Greater("C > base", "C", "base")))
+    results = run_table(table, "cpu", output_dir=str(tmp_path / "runs"),
+                        results_path=str(tmp_path / "results.json"))
+    seeds = {row.name: sorted(r["seed"] for r in results["runs"] if r["row"] == row.name)
+             for row in rows}
+    assert seeds == {"base": list(range(10)), "A": list(range(10)), "C": list(range(5))}
+    assert results["seed_rule"]["maximum"] == 10
+    # A rerun trains nothing more: the rule's decision is taken on the initial seeds.
+    count = len(trained)
+    run_table(table, "cpu", output_dir=str(tmp_path / "runs"),
+              results_path=str(tmp_path / "results.json"))
+    assert len(trained) == count
+    # Given seeds override the rule.
+    other = run_table(table, "cpu", seeds=[0, 1], output_dir=str(tmp_path / "runs2"),
+                      results_path=str(tmp_path / "results2.json"))
+    assert sorted({r["seed"] for r in other["runs"]}) == [0, 1] and "seed_rule" not in other
