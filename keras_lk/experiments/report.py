@@ -328,7 +328,7 @@ def _results_files(paper_dir) -> list:
     return found
 
 
-def recipe_tables(paper_dir) -> dict:
+def paper_tables(paper_dir) -> dict:
     """``{table name: Table}`` of the recipes in `paper_dir` (their claims are the ones
     a results file is judged by)."""
     from keras_lk.experiments import coverage
@@ -345,7 +345,7 @@ def recipe_tables(paper_dir) -> dict:
 
 def _corrections(paper_dir, files) -> dict:
     """``{scale: correct_claims(...)}`` over `files` whose recipe is found."""
-    tables = recipe_tables(paper_dir)
+    tables = paper_tables(paper_dir)
     families = {}
     for _, results in files:
         table = tables.get(results["table"])
