@@ -78,8 +78,9 @@ GCN_SCENES = Scale(
 # Table 1 is evaluated on val with the "single-scale crop test" (a 769² sliding window).
 # Not in the paper, chosen here from GALD's public training script (`train_distribute.py`
 # of GALD-DGCNet): weight decay 5e-4 (PSPNet's own is 1e-4), random scale 0.7-2.1 +
-# flip, OHEM "gald" rule with threshold 0.7 and min_kept 100,000 per image (one image per
-# GPU there), aux loss 0.4 (`keras_lk.models.gald_net.AUX_LOSS_WEIGHT`); sliding-window
+# flip, L2 on every parameter (its `optim.SGD(model.parameters(), weight_decay=...)`:
+# BatchNorm scales and biases too, `l2_on="all"`), OHEM "gald" rule with threshold 0.7
+# and min_kept 100,000 per image (one image per GPU there), aux loss 0.4 (`keras_lk.models.gald_net.AUX_LOSS_WEIGHT`); sliding-window
 # overlap 1/3 (its `eval.py`). OHEM mines the main output; the aux output takes plain
 # cross-entropy, as GALD's script (`keras_lk.training.trainer.compile_model`).
 # gpu_hours: an estimate (ResNet-50; ResNet-101 ~1.4×) on one recent GPU, not measured.
@@ -89,6 +90,7 @@ GALD_CITYSCAPES = Scale(
            "dataset": "cityscapes_train_ids/fine", "crop_size": 769, "scale_range": (0.7, 2.1),
            "flip": True, "batch_size": 8, "steps": 50_000, "steps_per_epoch": 1000,
            "optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "l2": 5e-4,
+           "l2_on": "all",
            "schedule": "poly", "poly_power": 0.9, "use_sync_bn": True, "loss": "ohem",
            "ohem_mode": "gald", "ohem_threshold": 0.7, "ohem_min_kept": 100_000,
            "model_options": {"ga": "cgnl", "ld": True, "arrangement": "gald",

@@ -6,7 +6,11 @@ from keras_lk.layers.conv_stack import ConvStack3x3
 from keras_lk.layers.global_aggregation import ASPP, CGNL, NonLocal, PyramidPooling
 from keras_lk.layers.global_conv import GlobalConv
 from keras_lk.layers.global_conv_tuning import tune_global_conv
-from keras_lk.layers.initializers import BilinearUpsampleInitializer
+from keras_lk.layers.initializers import (
+    TORCH_BATCH_NORM,
+    BilinearUpsampleInitializer,
+    TorchConvUniform,
+)
 from keras_lk.layers.large_kernel_conv import LargeKernelConv
 from keras_lk.layers.local_distribution import LocalDistribution
 from keras_lk.layers.normalization import NORMS, conv_norm_act, norm_activation, norm_layer
@@ -29,6 +33,7 @@ __all__ = [
     "CGNL",
     "NORMALIZATIONS",
     "NORMS",
+    "TORCH_BATCH_NORM",
     "BilinearUpsampleInitializer",
     "BoundaryRefine",
     "CaffePreprocessing",
@@ -43,6 +48,7 @@ __all__ = [
     "PyramidPooling",
     "ResizeToMatch",
     "ShiftImage",
+    "TorchConvUniform",
     "conv_norm_act",
     "norm_activation",
     "norm_layer",

@@ -19,6 +19,7 @@ from keras import layers, ops
 
 from keras_lk.layers._resize import bilinear_neighbours
 from keras_lk.layers._validation import check_choice, check_positive_int
+from keras_lk.layers.initializers import INITIALIZATIONS, conv_initializers, norm_options
 from keras_lk.layers.normalization import NORMS, conv_norm_act_block, norm_layer
 
 
@@ -67,6 +68,9 @@ class CGNL(layers.Layer):
         groups: number of channel groups (8 in GALD); must divide `inter_filters` and
             the input channels.
         use_scale: divide the affinity by ``sqrt(C_g·H·W)``.
+        initialization: ``"keras"`` (Keras's initializers and norm defaults) or
+            ``"torch"`` (PyTorch's, as GALD's public code builds this module:
+            `keras_lk.layers.initializers.INITIALIZATIONS`).
 
     Call arguments:
         inputs: ``(batch, H, W, C)``.
@@ -82,13 +86,16 @@ class CGNL(layers.Layer):
         Yue et al., "Compact Generalized Non-local Network", NeurIPS 2018.
     """
 
-    def __init__(self, inter_filters=None, groups=8, use_scale=True, **kwargs):
+    def __init__(self, inter_filters=None, groups=8, use_scale=True, initialization="keras",
+                 **kwargs):
         super().__init__(**kwargs)
         check_positive_int("inter_filters", inter_filters, allow_none=True)
         check_positive_int("groups", groups)
+        check_choice("initialization", initialization, INITIALIZATIONS)
         self.inter_filters = inter_filters
         self.groups = groups
         self.use_scale = use_scale
+        self.initialization = initialization
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -99,13 +106,17 @@ class CGNL(layers.Layer):
                 f"`inter_filters` ({inter})."
             )
         self._inter = inter
-        self.theta = layers.Conv2D(inter, 1, use_bias=False, name="theta")
-        self.phi = layers.Conv2D(inter, 1, use_bias=False, name="phi")
-        self.g = layers.Conv2D(inter, 1, use_bias=False, name="g")
+        init = conv_initializers(self.initialization)
+        self.theta = layers.Conv2D(inter, 1, use_bias=False, name="theta", **init)
+        self.phi = layers.Conv2D(inter, 1, use_bias=False, name="phi", **init)
+        self.g = layers.Conv2D(inter, 1, use_bias=False, name="g", **init)
         # `z` holds W_z's kernel (a grouped Conv2D's: path "z/kernel", its initializer);
         # `call` applies it with `_grouped_pointwise`, not by calling the Conv2D.
-        self.z = layers.Conv2D(channels, 1, groups=self.groups, use_bias=False, name="z")
-        self.norm = layers.GroupNormalization(groups=self.groups, name="norm")
+        self.z = layers.Conv2D(channels, 1, groups=self.groups, use_bias=False, name="z",
+                               **init)
+        epsilon = norm_options(self.initialization).get("epsilon", 1e-3)
+        self.norm = layers.GroupNormalization(groups=self.groups, epsilon=epsilon,
+                                              name="norm")
         for layer in (self.theta, self.phi, self.g):
             layer.build(input_shape)
         self.z.build((*input_shape[:-1], inter))
@@ -148,7 +159,8 @@ class CGNL(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "inter_filters": self.inter_filters,
-                "groups": self.groups, "use_scale": self.use_scale}
+                "groups": self.groups, "use_scale": self.use_scale,
+                "initialization": self.initialization}
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -159,6 +171,9 @@ class NonLocal(layers.Layer):
         inter_filters: channels of θ/φ/g; default half the input channels.
         norm: ``"batch_norm"`` or ``"sync_batch_norm"`` (see
             `keras_lk.layers.normalization`).
+        initialization: ``"keras"`` (Keras's initializers and norm defaults) or
+            ``"torch"`` (PyTorch's, as GALD's public code builds this module:
+            `keras_lk.layers.initializers.INITIALIZATIONS`).
 
     Call arguments:
         inputs: ``(batch, H, W, C)``; memory grows as ``(H·W)²``.
@@ -175,23 +190,29 @@ class NonLocal(layers.Layer):
         Wang et al., "Non-local Neural Networks", CVPR 2018, Eq. (1)-(6).
     """
 
-    def __init__(self, inter_filters=None, norm="batch_norm", **kwargs):
+    def __init__(self, inter_filters=None, norm="batch_norm", initialization="keras",
+                 **kwargs):
         super().__init__(**kwargs)
         check_positive_int("inter_filters", inter_filters, allow_none=True)
         check_choice("norm", norm, NORMS)
+        check_choice("initialization", initialization, INITIALIZATIONS)
         self.inter_filters = inter_filters
         self.norm_type = norm
+        self.initialization = initialization
 
     def build(self, input_shape):
         channels = input_shape[-1]
         inter = self.inter_filters or max(channels // 2, 1)
         self._inter = inter
-        self.theta = layers.Conv2D(inter, 1, name="theta")
-        self.phi = layers.Conv2D(inter, 1, name="phi")
-        self.g = layers.Conv2D(inter, 1, name="g")
-        self.z = layers.Conv2D(channels, 1, use_bias=False, name="z")
+        init = conv_initializers(self.initialization, fan_in=channels)
+        self.theta = layers.Conv2D(inter, 1, name="theta", **init)
+        self.phi = layers.Conv2D(inter, 1, name="phi", **init)
+        self.g = layers.Conv2D(inter, 1, name="g", **init)
+        self.z = layers.Conv2D(channels, 1, use_bias=False, name="z",
+                               **conv_initializers(self.initialization))
         # Zero-initialised BN scale: the block starts as the identity (Wang et al.).
-        self.norm = norm_layer(self.norm_type, "norm", gamma_initializer="zeros")
+        self.norm = norm_layer(self.norm_type, "norm", gamma_initializer="zeros",
+                               **norm_options(self.initialization))
         for layer in (self.theta, self.phi, self.g):
             layer.build(input_shape)
         self.z.build((*input_shape[:-1], inter))
@@ -216,7 +237,7 @@ class NonLocal(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "inter_filters": self.inter_filters,
-                "norm": self.norm_type}
+                "norm": self.norm_type, "initialization": self.initialization}
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -230,6 +251,9 @@ class PyramidPooling(layers.Layer):
         branch_filters: channels of each level; default ``C / len(bins)``.
         filters: output channels; default the input channels.
         norm: ``"batch_norm"`` or ``"sync_batch_norm"``.
+        initialization: ``"keras"`` (Keras's initializers and norm defaults) or
+            ``"torch"`` (PyTorch's, as GALD's public code builds this module:
+            `keras_lk.layers.initializers.INITIALIZATIONS`).
 
     Call arguments:
         inputs: ``(batch, H, W, C)``.
@@ -247,26 +271,29 @@ class PyramidPooling(layers.Layer):
     """
 
     def __init__(self, bins=(1, 2, 3, 6), branch_filters=None, filters=None,
-                 norm="batch_norm", **kwargs):
+                 norm="batch_norm", initialization="keras", **kwargs):
         super().__init__(**kwargs)
         self.bins = _check_int_tuple("bins", bins)
         check_positive_int("branch_filters", branch_filters, allow_none=True)
         check_positive_int("filters", filters, allow_none=True)
         check_choice("norm", norm, NORMS)
+        check_choice("initialization", initialization, INITIALIZATIONS)
         self.branch_filters = branch_filters
         self.filters = filters
         self.norm = norm
+        self.initialization = initialization
 
     def build(self, input_shape):
         channels = input_shape[-1]
         branch = self.branch_filters or max(channels // len(self.bins), 1)
         self._filters = self.filters or channels
-        self.branches = [conv_norm_act_block(branch, 1, name=f"pool{b}", norm=self.norm)
+        options = {"norm": self.norm, "norm_options": norm_options(self.initialization),
+                   **conv_initializers(self.initialization)}
+        self.branches = [conv_norm_act_block(branch, 1, name=f"pool{b}", **options)
                          for b in self.bins]
         for block in self.branches:
             block.build((input_shape[0], None, None, channels))
-        self.bottleneck = conv_norm_act_block(self._filters, 3, name="bottleneck",
-                                              norm=self.norm)
+        self.bottleneck = conv_norm_act_block(self._filters, 3, name="bottleneck", **options)
         self.bottleneck.build((*input_shape[:-1], channels + branch * len(self.bins)))
 
     def call(self, inputs, training=None):
@@ -289,7 +316,7 @@ class PyramidPooling(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "bins": self.bins,
                 "branch_filters": self.branch_filters, "filters": self.filters,
-                "norm": self.norm}
+                "norm": self.norm, "initialization": self.initialization}
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -303,6 +330,9 @@ class ASPP(layers.Layer):
         branch_filters: channels of each branch; default 256.
         filters: output channels; default the input channels.
         norm: ``"batch_norm"`` or ``"sync_batch_norm"``.
+        initialization: ``"keras"`` (Keras's initializers and norm defaults) or
+            ``"torch"`` (PyTorch's, as GALD's public code builds this module:
+            `keras_lk.layers.initializers.INITIALIZATIONS`).
 
     Call arguments:
         inputs: ``(batch, H, W, C)``.
@@ -321,21 +351,25 @@ class ASPP(layers.Layer):
     """
 
     def __init__(self, rates=(12, 24, 36), branch_filters=256, filters=None,
-                 norm="batch_norm", **kwargs):
+                 norm="batch_norm", initialization="keras", **kwargs):
         super().__init__(**kwargs)
         self.rates = _check_int_tuple("rates", rates)
         check_positive_int("branch_filters", branch_filters)
         check_positive_int("filters", filters, allow_none=True)
         check_choice("norm", norm, NORMS)
+        check_choice("initialization", initialization, INITIALIZATIONS)
         self.branch_filters = branch_filters
         self.filters = filters
         self.norm = norm
+        self.initialization = initialization
 
     def build(self, input_shape):
         channels = input_shape[-1]
         def conv_block(filters, kernel_size, name, dilation_rate=1):
             return conv_norm_act_block(filters, kernel_size, name=name, norm=self.norm,
-                                       dilation_rate=dilation_rate)
+                                       norm_options=norm_options(self.initialization),
+                                       dilation_rate=dilation_rate,
+                                       **conv_initializers(self.initialization))
 
         self.branches = [conv_block(self.branch_filters, 1, "conv1x1")] + [
             conv_block(self.branch_filters, 3, f"atrous{rate}", dilation_rate=rate)
@@ -361,4 +395,4 @@ class ASPP(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "rates": self.rates,
                 "branch_filters": self.branch_filters, "filters": self.filters,
-                "norm": self.norm}
+                "norm": self.norm, "initialization": self.initialization}

@@ -13,13 +13,11 @@ from keras_lk.layers._validation import (
     check_known_channels,
     check_odd_kernel_size,
 )
+from keras_lk.layers.initializers import TORCH_BATCH_NORM, TorchConvUniform
 from keras_lk.layers.normalization import NORMS, norm_layer
 
 DOWNSAMPLERS = ("depthwise", "bilinear", "average")
 VARIANTS = ("paper", "official")
-# The official module's BatchNorm2d defaults (PyTorch momentum 0.1 = Keras 0.9).
-OFFICIAL_BN_EPSILON = 1e-5
-OFFICIAL_BN_MOMENTUM = 0.9
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -41,15 +39,13 @@ class LocalDistribution(keras.layers.Layer):
     - `variant="paper"` (default, any downsampler): "same"-padded depthwise
       convolutions without bias, half-pixel bilinear upsampling
       (`tf.image.resize`). `batch_norm=True` and
-      `relu=True` add a batch norm (Keras epsilon 1e-3) and a ReLU after each
-      convolution, the *structure* of the official code but not its numbers
-      (padding, bias, epsilon and upsampling differ, so official weights give
-      other outputs).
+      `relu=True` add a batch norm and a ReLU after each convolution, the
+      *structure* of the official code but not its numbers (padding, bias and
+      upsampling differ, so official weights give other outputs).
     - `variant="official"` (with `batch_norm=True, relu=True`, required): the
       official `LocalAttenModule` exactly: each stage is a depthwise k×k
       stride-2 convolution *with bias* and *no padding* (a 33×47 map becomes
-      16×23, 7×11, 3×5 for d = 8, k = 3), BatchNorm with epsilon 1e-5 (momentum
-      0.9, PyTorch's 0.1) and ReLU; the mask is upsampled bilinearly with
+      16×23, 7×11, 3×5 for d = 8, k = 3), BatchNorm and ReLU; the mask is upsampled bilinearly with
       `align_corners=True`; F' = M ⊙ F + F as in Eq. (2). Inputs must be at
       least 15×15 for d = 8, k = 3. PyTorch weights load as
       `depthwise{i}_kernel = weight.permute(2, 3, 0, 1)` (C×1×k×k → k×k×C×1),
@@ -58,6 +54,13 @@ class LocalDistribution(keras.layers.Layer):
 
     In the official code the last ReLU precedes the sigmoid, so its mask lives
     in [0.5, 1) instead of the paper's [0, 1].
+
+    Training dynamics follow the official (PyTorch) code in both variants, since the
+    paper is silent on them: depth-wise kernels (and the official variant's biases)
+    start from PyTorch's default U(±1/√(k·k)) (`TorchConvUniform`: Keras's own
+    initializers would count the fan-in as k·k·C and start the mask's input C times
+    smaller in variance, so the mask would sit at 0.5 everywhere), and every
+    BatchNorm has PyTorch's epsilon 1e-5 and momentum 0.1 (Keras 0.9).
 
     Args:
         downsample_rate: int power of two >= 2, the rate d (8 in GALD Table 1e).
@@ -69,8 +72,9 @@ class LocalDistribution(keras.layers.Layer):
         relu: bool, ReLU after each depthwise conv (official code; makes
             M >= 0.5; required by `variant="official"`).
         norm: ``"batch_norm"`` or ``"sync_batch_norm"``, the norm of `batch_norm`.
-        depthwise_initializer, depthwise_regularizer: for the depthwise kernels
-            (the official variant's biases start at zero).
+        depthwise_initializer, depthwise_regularizer: for the depthwise kernels;
+            None: PyTorch's default, `TorchConvUniform(depthwise=True)` (the official
+            variant's biases start from PyTorch's default too).
         variant: ``"paper"`` or ``"official"``, see above; `"official"` needs
             `downsample="depthwise"`.
         **kwargs: base `keras.layers.Layer` arguments.
@@ -104,7 +108,7 @@ class LocalDistribution(keras.layers.Layer):
         batch_norm=False,
         relu=False,
         norm="batch_norm",
-        depthwise_initializer="glorot_uniform",
+        depthwise_initializer=None,
         depthwise_regularizer=None,
         variant="paper",
         **kwargs,
@@ -145,17 +149,15 @@ class LocalDistribution(keras.layers.Layer):
         self.batch_norm = batch_norm
         self.relu = relu
         self.norm = norm
-        self.depthwise_initializer = keras.initializers.get(depthwise_initializer)
+        self.depthwise_initializer = (
+            TorchConvUniform(depthwise=True) if depthwise_initializer is None
+            else keras.initializers.get(depthwise_initializer))
         self.depthwise_regularizer = keras.regularizers.get(depthwise_regularizer)
         self.variant = variant
         self.input_spec = keras.layers.InputSpec(ndim=4)
         self.num_stages = downsample_rate.bit_length() - 1 if downsample == "depthwise" else 0
-        norm_options = (
-            {"epsilon": OFFICIAL_BN_EPSILON, "momentum": OFFICIAL_BN_MOMENTUM}
-            if variant == "official" else {}
-        )
         self.norms = [
-            norm_layer(norm, f"bn{i + 1}", dtype=self.dtype_policy, **norm_options)
+            norm_layer(norm, f"bn{i + 1}", dtype=self.dtype_policy, **TORCH_BATCH_NORM)
             for i in range(self.num_stages if batch_norm else 0)
         ]
 
@@ -170,10 +172,10 @@ class LocalDistribution(keras.layers.Layer):
             )
             for i in range(self.num_stages)
         ]
-        # The official convolutions have a bias (PyTorch's Conv2d default).
+        # The official convolutions have a bias (PyTorch's Conv2d default, and its init).
         self.depthwise_biases = [
             self.add_weight(name=f"depthwise{i + 1}_bias", shape=(channels,),
-                            initializer="zeros")
+                            initializer=TorchConvUniform(fan_in=self.kernel_size ** 2))
             for i in range(self.num_stages if self.variant == "official" else 0)
         ]
         if self.variant == "official":

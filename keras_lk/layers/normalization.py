@@ -46,7 +46,7 @@ def _activation(activation, name):
 
 
 def conv_norm_act(x, filters, kernel_size, *, name, norm="batch_norm", activation="relu",
-                  epsilon=1e-3, use_bias=False, **conv_kwargs):
+                  epsilon=1e-3, momentum=0.99, use_bias=False, **conv_kwargs):
     """``Conv2D`` (``{name}_conv``) → norm (``{name}_bn``) → activation, functional.
 
     Args:
@@ -58,6 +58,8 @@ def conv_norm_act(x, filters, kernel_size, *, name, norm="batch_norm", activatio
         activation: a Keras activation name, or None for none (layer
             ``{name}_{activation}``).
         epsilon: the norm's epsilon (1.001e-5 in the ImageNet ResNets).
+        momentum: the norm's moving-average momentum (Keras's 0.99; PyTorch's
+            default 0.1 is Keras's 0.9).
         use_bias: bias of the convolution (False: the norm has a shift).
 
     Returns:
@@ -66,21 +68,24 @@ def conv_norm_act(x, filters, kernel_size, *, name, norm="batch_norm", activatio
     conv_kwargs.setdefault("padding", "same")
     x = layers.Conv2D(filters, kernel_size, use_bias=use_bias, name=f"{name}_conv",
                       **conv_kwargs)(x)
-    return norm_activation(x, name=name, norm=norm, activation=activation, epsilon=epsilon)
+    return norm_activation(x, name=name, norm=norm, activation=activation, epsilon=epsilon,
+                           momentum=momentum)
 
 
-def norm_activation(x, *, name, norm="batch_norm", activation="relu", epsilon=1e-3):
+def norm_activation(x, *, name, norm="batch_norm", activation="relu", epsilon=1e-3,
+                    momentum=0.99):
     """Norm (``{name}_bn``) → activation (``{name}_{activation}``) after any convolution."""
-    x = norm_layer(norm, f"{name}_bn", epsilon=epsilon)(x)
+    x = norm_layer(norm, f"{name}_bn", epsilon=epsilon, momentum=momentum)(x)
     act = _activation(activation, f"{name}_{activation}")
     return x if act is None else act(x)
 
 
 def conv_norm_act_block(filters, kernel_size, *, name, norm="batch_norm", activation="relu",
-                        **conv_kwargs):
-    """``Conv2D`` (no bias, 'same') → norm → activation as one ``keras.Sequential``."""
+                        norm_options=None, **conv_kwargs):
+    """``Conv2D`` (no bias, 'same') → norm → activation as one ``keras.Sequential``;
+    `norm_options` (epsilon, momentum) go to the norm."""
     conv_kwargs.setdefault("padding", "same")
     parts = [layers.Conv2D(filters, kernel_size, use_bias=False, name="conv", **conv_kwargs),
-             norm_layer(norm, "bn")]
+             norm_layer(norm, "bn", **(norm_options or {}))]
     act = _activation(activation, str(activation))
     return keras.Sequential(parts + ([] if act is None else [act]), name=name)

@@ -26,7 +26,9 @@ instead of the paper's Eq. (3), for CGNL + LD in the GALD arrangement::
 so its GA-LD block returns M ⊙ G + 2G (the paper's F_GALD = M ⊙ G + G plus the block's
 own residual), a 3×3 convolution follows it, the main head has no dropout, CGNL's
 affinity is unscaled (``use_scale=False``), every BatchNorm has PyTorch's epsilon 1e-5
-and momentum 0.1, and every upsampling aligns corners. The official backbone (a ResNet
+and momentum 0.1, and every upsampling aligns corners. Both variants' heads (GA and LD
+modules included) start as the public code's does: PyTorch's default initialisation and
+BatchNorm/GroupNorm settings (`INITIALIZATION`). The official backbone (a ResNet
 with a three-convolution stem) is not part of the variant: pass any backbone.
 
 Reference:
@@ -40,6 +42,12 @@ from keras import layers
 from keras_lk import layers as lk_layers
 from keras_lk.backbones import get_backbone
 from keras_lk.layers._validation import check_choice, check_positive_int
+from keras_lk.layers.initializers import (
+    TORCH_BATCH_NORM,
+    TorchConvUniform,
+    conv_initializers,
+    norm_options,
+)
 from keras_lk.layers.local_distribution import DOWNSAMPLERS
 from keras_lk.layers.normalization import conv_norm_act, norm_activation, norm_name
 from keras_lk.layers.spatial import CropToMatch, ResizeToMatch
@@ -48,14 +56,21 @@ from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
 AUX_LOSS_WEIGHT = 0.4
 AUX_LOGITS = "aux_logits"
 
+# The head starts as GALD's public (PyTorch) code starts it, in both variants: PyTorch's
+# default convolution initialisation (depth-wise fan-in k·k, biases included) and
+# BatchNorm/GroupNorm epsilon 1e-5, momentum 0.1 (`keras_lk.layers.initializers`).
+INITIALIZATION = "torch"
+TORCH_NORM = norm_options(INITIALIZATION)
+
 
 def _on_downsampled(module):
     """CGNL and Non-local run on a 2x depthwise-downsampled map, as GALD's code does."""
 
     def apply(x, norm, cgnl_groups):
         y = layers.DepthwiseConv2D(3, strides=2, padding="same", use_bias=False,
+                                   depthwise_initializer=TorchConvUniform(depthwise=True),
                                    name="ga_downsample_conv")(x)
-        y = norm_activation(y, name="ga_downsample", norm=norm)
+        y = norm_activation(y, name="ga_downsample", norm=norm, **TORCH_NORM)
         y = module(norm, cgnl_groups)(y)
         y = layers.UpSampling2D(2, interpolation="bilinear", name="ga_upsample")(y)
         return CropToMatch(name="ga_crop")([y, x])
@@ -68,11 +83,15 @@ def _on_downsampled(module):
 # line here.
 GA_MODULES = {
     "cgnl": _on_downsampled(
-        lambda norm, groups: lk_layers.CGNL(groups=groups, name="ga_cgnl")),
+        lambda norm, groups: lk_layers.CGNL(groups=groups, initialization=INITIALIZATION,
+                                            name="ga_cgnl")),
     "nonlocal": _on_downsampled(
-        lambda norm, groups: lk_layers.NonLocal(norm=norm, name="ga_nonlocal")),
-    "psp": lambda x, norm, groups: lk_layers.PyramidPooling(norm=norm, name="ga_psp")(x),
-    "aspp": lambda x, norm, groups: lk_layers.ASPP(norm=norm, name="ga_aspp")(x),
+        lambda norm, groups: lk_layers.NonLocal(norm=norm, initialization=INITIALIZATION,
+                                                name="ga_nonlocal")),
+    "psp": lambda x, norm, groups: lk_layers.PyramidPooling(
+        norm=norm, initialization=INITIALIZATION, name="ga_psp")(x),
+    "aspp": lambda x, norm, groups: lk_layers.ASPP(
+        norm=norm, initialization=INITIALIZATION, name="ga_aspp")(x),
 }
 
 # === The arrangements of GALD Table 1(c), by name: `arrange(x, ga, ld) -> x` ===
@@ -84,14 +103,22 @@ ARRANGEMENTS = {
 
 
 VARIANTS = ("paper", "official")
-# PyTorch's BatchNorm2d defaults, the official code's (momentum 0.1 = Keras 0.9).
-OFFICIAL_BN = {"epsilon": 1e-5, "momentum": 0.9}
+def _classifier(x, num_classes, name):
+    """The 1×1 classifier (with bias, PyTorch-initialised)."""
+    return layers.Conv2D(num_classes, 1, name=name,
+                         **conv_initializers(INITIALIZATION, fan_in=x.shape[-1]))(x)
+
+
+def _depthwise_initializers(kernel_size):
+    return {"depthwise_initializer": TorchConvUniform(depthwise=True),
+            "bias_initializer": TorchConvUniform(fan_in=kernel_size * kernel_size)}
 
 
 def _official_conv_bn_relu(x, filters, kernel_size, name, norm, use_bias=False):
+    fan_in = kernel_size * kernel_size * x.shape[-1]
     x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias,
-                      name=f"{name}_conv")(x)
-    x = lk_layers.norm_layer(norm, f"{name}_bn", **OFFICIAL_BN)(x)
+                      name=f"{name}_conv", **conv_initializers(INITIALIZATION, fan_in))(x)
+    x = lk_layers.norm_layer(norm, f"{name}_bn", **TORCH_BATCH_NORM)(x)
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
@@ -100,10 +127,11 @@ def _official_head(features, inputs, num_classes, head_channels, cgnl_groups, no
     """GALD's public ``GALDHead`` (+ its ``dsn`` auxiliary head), see the module doc."""
     x = _official_conv_bn_relu(features["res5"], head_channels, 3, "head_reduce", norm)
     g = layers.DepthwiseConv2D(3, strides=2, padding="valid", use_bias=True,
-                               name="ga_downsample_conv")(x)
-    g = lk_layers.norm_layer(norm, "ga_downsample_bn", **OFFICIAL_BN)(g)
+                               **_depthwise_initializers(3), name="ga_downsample_conv")(x)
+    g = lk_layers.norm_layer(norm, "ga_downsample_bn", **TORCH_BATCH_NORM)(g)
     g = layers.Activation("relu", name="ga_downsample_relu")(g)
-    g = lk_layers.CGNL(groups=cgnl_groups, use_scale=False, name="ga_cgnl")(g)
+    g = lk_layers.CGNL(groups=cgnl_groups, use_scale=False, initialization=INITIALIZATION,
+                       name="ga_cgnl")(g)
     g = ResizeToMatch(align_corners=True, name="ga_upsample")([g, x])
     x = lk_layers.LocalDistribution(variant="official", batch_norm=True, relu=True,
                                     norm=norm, name="ld")(g)
@@ -111,14 +139,14 @@ def _official_head(features, inputs, num_classes, head_channels, cgnl_groups, no
     x = _official_conv_bn_relu(x, head_channels, 3, "head_convb", norm)
     x = layers.Concatenate(name="head_concat")([features["res5"], x])
     x = _official_conv_bn_relu(x, head_channels, 3, "head_fuse", norm)
-    x = layers.Conv2D(num_classes, 1, name="classifier")(x)
+    x = _classifier(x, num_classes, "classifier")
     logits = _resize_logits(x, inputs, LOGITS)
     if not aux_head:
         return logits
     aux = _official_conv_bn_relu(features["res4"], head_channels, 3, "aux", norm,
                                  use_bias=True)
     aux = layers.SpatialDropout2D(0.1, name="aux_dropout")(aux)
-    aux = layers.Conv2D(num_classes, 1, name="aux_classifier")(aux)
+    aux = _classifier(aux, num_classes, "aux_classifier")
     return {LOGITS: logits, AUX_LOGITS: _resize_logits(aux, inputs, AUX_LOGITS)}
 
 
@@ -136,7 +164,9 @@ def _upsample_logits(x, factor, reference, name):
 def _paper_head(features, inputs, num_classes, ga, ld, arrangement, ld_downsample,
                 ld_downsample_rate, aux_head, head_channels, cgnl_groups, output_stride, norm):
     """The head of the module doc's first diagram (GALD Eq. 3)."""
-    x = conv_norm_act(features["res5"], head_channels, 3, name="head_reduce", norm=norm)
+    torch = {**conv_initializers(INITIALIZATION), **TORCH_NORM}
+    x = conv_norm_act(features["res5"], head_channels, 3, name="head_reduce", norm=norm,
+                      **torch)
 
     def global_aggregation(t):
         return GA_MODULES[ga](t, norm, cgnl_groups)
@@ -155,15 +185,15 @@ def _paper_head(features, inputs, num_classes, ga, ld, arrangement, ld_downsampl
         x = local_distribution(x)
 
     x = layers.Concatenate(name="head_concat")([features["res5"], x])
-    x = conv_norm_act(x, head_channels, 3, name="head_fuse", norm=norm)
+    x = conv_norm_act(x, head_channels, 3, name="head_fuse", norm=norm, **torch)
     x = layers.Dropout(0.1, name="head_dropout")(x)
-    x = layers.Conv2D(num_classes, 1, name="classifier")(x)
+    x = _classifier(x, num_classes, "classifier")
     outputs = _upsample_logits(x, output_stride, inputs, LOGITS)
     if aux_head:
         aux = conv_norm_act(features["res4"], head_channels // 2, 3, name="aux",
-                            norm=norm)
+                            norm=norm, **torch)
         aux = layers.Dropout(0.1, name="aux_dropout")(aux)
-        aux = layers.Conv2D(num_classes, 1, name="aux_classifier")(aux)
+        aux = _classifier(aux, num_classes, "aux_classifier")
         aux = _upsample_logits(aux, min(output_stride, 16), inputs, AUX_LOGITS)
         outputs = {LOGITS: outputs, AUX_LOGITS: aux}
     return outputs

@@ -14,7 +14,7 @@ import json
 from typing import ClassVar
 
 from keras_lk.losses import LOSSES
-from keras_lk.training.optimizers import OPTIMIZERS
+from keras_lk.training.optimizers import L2_TARGETS, OPTIMIZERS
 from keras_lk.training.precision import PRECISIONS
 from keras_lk.training.schedules import SCHEDULES
 from keras_lk.training.strategy import STRATEGIES
@@ -30,7 +30,7 @@ def choices() -> dict:
         "model": MODELS.names(), "backbone": _BackboneChoices(BACKBONES.names()),
         "dataset": DATASETS.names(),
         "schedule": tuple(SCHEDULES), "loss": LOSSES, "optimizer": tuple(OPTIMIZERS),
-        "precision": PRECISIONS, "strategy": STRATEGIES,
+        "precision": PRECISIONS, "strategy": STRATEGIES, "l2_on": tuple(L2_TARGETS),
     }
 
 
@@ -63,7 +63,8 @@ class TrainConfig:
             against its signature.
         backbone: backbone of `keras_lk.backbones.BACKBONES`, or ``"keras_hub:<preset>"``
             (a keras-hub preset name or directory, `keras_lk.backbones.hub`).
-        backbone_weights: None, "imagenet" or the path of a weights file
+        backbone_weights: None, "imagenet", "scenes" (packaged, see
+            `keras_lk.backbones.PACKAGED_WEIGHT_NAMES`) or the path of a weights file
             (.weights.h5, or a legacy .h5 loaded by layer name) to start the backbone from.
         init_from: a trained model (.keras file or run directory) to start every weight
             from: a later stage of a staged schedule (GCN's VOC and Cityscapes stages);
@@ -92,7 +93,10 @@ class TrainConfig:
             head_lr_multiplier: set l2 to 0).
         learning_rate: base learning rate.
         momentum: SGD momentum (GCN 0.99, GALD/FCRN 0.9).
-        l2: L2 weight decay on kernels only (GCN 5e-4).
+        l2: L2 weight decay (GCN 5e-4), added to the gradient (Caffe/PyTorch style).
+        l2_on: the variables `l2` decays: ``"kernels"`` (convolution kernels only, as
+            Caffe and MXNet prototxts) or ``"all"`` (every trainable variable, as
+            PyTorch's `SGD(weight_decay=...)`: GALD's public code).
         schedule: learning-rate schedule: poly, step or constant.
         poly_power: power of the poly schedule.
         step_size: steps between decays of the step schedule.
@@ -141,6 +145,7 @@ class TrainConfig:
     learning_rate: float = 0.001
     momentum: float = 0.9
     l2: float = 5e-4
+    l2_on: str = "kernels"
     schedule: str = "poly"
     poly_power: float = 0.9
     step_size: int = 1000
@@ -230,7 +235,7 @@ class TrainConfig:
     # defaults, so that the runs (results files, backups) recorded before keep their
     # fingerprints. A field added later belongs here.
     LATER_FIELDS: ClassVar[dict] = {"init_from": None, "freeze_batch_norm": False,
-                                    "allow_subset": False}
+                                    "allow_subset": False, "l2_on": "kernels"}
 
     def fingerprint(self) -> str:
         """A hash of `training_fields`: two configs train the same run iff they agree."""

@@ -121,12 +121,20 @@ class SegmentationSGD(keras.optimizers.SGD):
         return config
 
 
+# The variables `TrainConfig.l2` decays, by `TrainConfig.l2_on`, as `decay_pattern`s:
+# "kernels" as Caffe/MXNet prototxts do (biases and BatchNorm scales and shifts have a
+# decay multiplier of 0), "all" as PyTorch's `SGD(weight_decay=...)` over every
+# parameter does (GALD's public training script).
+L2_TARGETS = {"kernels": "kernel", "all": "."}
+
+
 def _sgd(config):
     multipliers = {}
     if config.head_lr_multiplier != 1.0:
         # Everything that is not a backbone variable is a (new) head.
         multipliers[f"^(?!{BACKBONE_PATTERN[1:]})"] = config.head_lr_multiplier
     return SegmentationSGD(make_schedule(config), momentum=config.momentum, l2=config.l2,
+                           decay_pattern=L2_TARGETS[config.l2_on],
                            lr_multipliers=multipliers)
 
 
