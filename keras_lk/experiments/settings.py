@@ -80,8 +80,8 @@ GCN_SCENES = Scale(
 # of GALD-DGCNet): weight decay 5e-4 (PSPNet's own is 1e-4), random scale 0.7-2.1 +
 # flip, L2 on every parameter (its `optim.SGD(model.parameters(), weight_decay=...)`:
 # BatchNorm scales and biases too, `l2_on="all"`), OHEM "gald" rule with threshold 0.7
-# and min_kept 100,000 per image (one image per GPU there), aux loss 0.4 (`keras_lk.models.gald_net.AUX_LOSS_WEIGHT`); sliding-window
-# overlap 1/3 (its `eval.py`). OHEM mines the main output; the aux output takes plain
+# and min_kept 100,000 per image (one image per GPU there), aux loss 0.4
+# (`keras_lk.models.gald_net.AUX_LOSS_WEIGHT`); sliding-window overlap 1/3 (its `eval.py`). OHEM mines the main output; the aux output takes plain
 # cross-entropy, as GALD's script (`keras_lk.training.trainer.compile_model`).
 # gpu_hours: an estimate (ResNet-50; ResNet-101 ~1.4×) on one recent GPU, not measured.
 GALD_CITYSCAPES = Scale(
