@@ -319,7 +319,8 @@ def readme_section(paper_dir) -> str:
 def _results_files(paper_dir) -> list:
     """``[(path, results)]`` of `paper_dir`'s results files: the paper's tables first, in
     order, then experiments of ours (the regime sweep)."""
-    paths = sorted(glob.glob(os.path.join(paper_dir, "results", "*.json")),
+    paths = sorted((path for path in glob.glob(os.path.join(paper_dir, "results", "*.json"))
+                    if not os.path.basename(path).startswith("plateau_")),
                    key=lambda p: (not os.path.basename(p).startswith("table"), p))
     found = []
     for path in paths:
@@ -364,13 +365,37 @@ def paper_verdicts(paper_dir, scale) -> dict:
     return _corrections(paper_dir, files).get(scale) or correct_claims([])
 
 
+def plateau_section(path) -> str:
+    """The training budget a scale's plateau rule chose (`keras_lk.experiments.plateau`):
+    the rule, the mean val mIoU of each budget tried, the decision."""
+    with open(path) as f:
+        state = json.load(f)
+    decision = state.get("decision")
+    selection = state["evaluation"]["splits"][0]
+    lines = [f"#### Training budget of the {state['scale']} scale (plateau rule)", "",
+             f"Rule, declared before any run: {state['rule']['text']}.", ""]
+    if decision is None:
+        return "\n".join(lines + ["Not decided yet (the decision was interrupted)."])
+    lines += [f"| steps | mean {selection} mIoU of the reference runs |", "|---|---|"]
+    lines += [f"| {steps} | {mean:.1f} |" for steps, mean in decision["means"].items()]
+    seconds = sum(run["train_seconds"] for run in state["runs"])
+    reached = ("reached" if decision["reached"] else
+               "**not reached** (claims that need it are not testable here)")
+    lines += ["", (f"Budget: **{decision['steps']} steps**, plateau {reached}; "
+              f"{len(state['runs'])} reference runs, {seconds / 60:.0f} min of training; "
+              f"file: [`{os.path.basename(path)}`](results/{os.path.basename(path)}).")]
+    return "\n".join(lines)
+
+
 def results_section(paper_dir) -> str:
     """The generated README section of every results file of `paper_dir`, each scale's
     corrected claims first."""
     files = _results_files(paper_dir)
     corrections = _corrections(paper_dir, files)
-    sections = [corrected_table(correction, scale) for scale, correction
-                in sorted(corrections.items()) if correction["comparisons"]]
+    sections = [plateau_section(path) for path in
+                sorted(glob.glob(os.path.join(paper_dir, "results", "plateau_*.json")))]
+    sections += [corrected_table(correction, scale) for scale, correction
+                 in sorted(corrections.items()) if correction["comparisons"]]
     for path, results in files:
         correction = corrections.get(results["scale"], {"claims": {}})
         claims = correction["claims"].get(results["table"])
@@ -449,9 +474,8 @@ def main(argv=None):
     stale = []
     for paper_dir in args.paper_dirs:
         if args.plots:
-            for path in sorted(glob.glob(os.path.join(paper_dir, "results", "*.json"))):
-                with open(path) as f:
-                    plot_results(json.load(f), os.path.splitext(path)[0] + ".png")
+            for path, results in _results_files(paper_dir):
+                plot_results(results, os.path.splitext(path)[0] + ".png")
         if not update_readme(paper_dir, check=args.check):
             stale.append(paper_dir)
     if args.check and stale:

@@ -17,13 +17,14 @@ import dataclasses
 import datetime
 import glob
 import json
+import math
 import os
 import platform
 import subprocess
 import sys
 import time
 
-from keras_lk.experiments import statistics
+from keras_lk.experiments import plateau, statistics
 from keras_lk.experiments.table import merge_train
 
 # Fields a user may set from the command line for every row; the rest come from the
@@ -187,14 +188,28 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
         results["seed_rule"] = {**dataclasses.asdict(rule), "rule": rule.describe()}
     started = time.perf_counter()
 
-    def run_one(row, seed):
-        """Trains (or reuses) `row` with `seed`, evaluates it and writes the file."""
-        evaluation = row.evaluation_at(scale)
-        fields = merge_train(scale.train, row.train)
+    def fields_of(row_train, seed, run_dir):
+        """The `TrainConfig` fields of a row (its `train` over the scale's) and seed."""
+        fields = merge_train(scale.train, row_train)
         if smoke:  # a row naming a large backbone still smokes with the tiny one
             fields = merge_train(fields, table.scales[scale_name].smoke)
         fields.update(settings, strategy=strategy, precision=precision, seed=seed,
-                      output_dir=os.path.join(output_dir, row.key, f"seed_{seed}"))
+                      output_dir=run_dir)
+        return fields
+
+    plateau_record = None
+    if scale.plateau is not None:
+        decision = decide_plateau(scale, scale_name, results_path, output_dir, fields_of,
+                                  table.paper)
+        plateau_record = plateau.record(decision, scale.plateau)
+        results["plateau"] = plateau_record
+
+    def run_one(row, seed):
+        """Trains (or reuses) `row` with `seed`, evaluates it and writes the file."""
+        evaluation = row.evaluation_at(scale)
+        fields = fields_of(row.train, seed, os.path.join(output_dir, row.key, f"seed_{seed}"))
+        if plateau_record is not None:
+            fields.update(_budget(fields, plateau_record["steps"]))
         if row.init_from is not None:
             fields["init_from"] = _initial_model(table, row, seed, output_dir, selected,
                                                  init_from)
@@ -216,7 +231,8 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
             shared = _measure_shared(table, config, *shared)
         if shared is not None:
             run, source = shared
-            results["runs"].append({**run, "row": row.name, "reused_from": source})
+            results["runs"].append({**run, "row": row.name, "reused_from": source,
+                                    **({"plateau": plateau_record} if plateau_record else {})})
             print(f"[{table.table}] {row.name} seed {seed}: the same configuration was "
                   f"trained for {source} (row {run['row']!r}); its run is reused", flush=True)
             _summarize(table, results)
@@ -239,6 +255,7 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
             "eval_seconds": round(time.perf_counter() - eval_started, 1),
             "final_training_miou": _last(result.history.get("miou")),
             "metrics": metrics,
+            **({"plateau": plateau_record} if plateau_record is not None else {}),
             **({"evaluation": protocol} if row.evaluation else {}),
             **({"measurements": table.measure(result.model, config)}
                if table.measure else {}),
@@ -275,6 +292,86 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     print(report.format_results(results))
     print(f"\nResults: {results_path}")
     return results
+
+
+def _budget(fields, steps) -> dict:
+    """`steps` and a `steps_per_epoch` that divides them (the scale's, or less)."""
+    return {"steps": steps, "steps_per_epoch": math.gcd(steps, fields["steps_per_epoch"])}
+
+
+def decide_plateau(scale, scale_name, results_path, output_dir, fields_of, paper) -> dict:
+    """The scale's training budget by its `PlateauRule` (`keras_lk.experiments.plateau`):
+    read from ``plateau_<scale>.json`` beside `results_path`, or decided now by training
+    the rule's reference rows (each run written to the file as it ends, so a killed
+    decision resumes). Returns ``{"steps", "reached", "means"}``."""
+    from keras_lk.training import TrainConfig, train
+
+    rule = scale.plateau
+    protocol = _as_json(dataclasses.asdict(scale.evaluation))
+    base = fields_of({}, 0, "")
+    key = plateau.settings_key(rule, {k: v for k, v in base.items()
+                                      if k not in ("output_dir", "verbose")}, protocol)
+    path = plateau.plateau_path(results_path, scale_name)
+    state = None
+    if os.path.exists(path):
+        with open(path) as f:
+            state = json.load(f)
+        if state.get("key") != key:
+            print(f"[plateau {scale_name}] {path} was decided for other settings; deciding "
+                  "again", flush=True)
+            state = None
+    if state is None:
+        state = {"paper": paper, "scale": scale_name, "key": key,
+                 "rule": {**_as_json(dataclasses.asdict(rule)), "text": rule.describe()},
+                 "evaluation": protocol, "runs": []}
+    if state.get("decision"):
+        return state["decision"]
+    run_root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(output_dir))),
+                            f"plateau_{scale_name}")
+    selection = scale.evaluation.splits[0]
+    means = {}
+    for steps in rule.budgets():
+        values = []
+        for name, row_train in rule.rows.items():
+            for seed in rule.seeds:
+                done = [r for r in state["runs"]
+                        if (r["row"], r["seed"], r["steps"]) == (name, seed, steps)]
+                if not done:
+                    row_dir = "".join(c if c.isalnum() else "_" for c in name.lower())
+                    fields = fields_of(row_train, seed, os.path.join(
+                        run_root, row_dir, f"steps_{steps}", f"seed_{seed}"))
+                    fields.update(_budget(fields, steps))
+                    config = TrainConfig(**fields)
+                    print(f"[plateau {scale_name}] {name} seed {seed}: {steps} steps",
+                          flush=True)
+                    started = time.perf_counter()
+                    result = train(config)
+                    train_seconds = time.perf_counter() - started
+                    started = time.perf_counter()
+                    metrics = evaluate_run(result.model, config, scale.evaluation)
+                    state["runs"].append({
+                        "row": name, "seed": seed, "steps": steps,
+                        "config_hash": config.fingerprint(),
+                        "config": json.loads(config.to_json()),
+                        "params": int(result.model.count_params()),
+                        "train_seconds": round(train_seconds, 1),
+                        "eval_seconds": round(time.perf_counter() - started, 1),
+                        "final_training_miou": _last(result.history.get("miou")),
+                        "metrics": metrics})
+                    _write_json(path, state)
+                    done = state["runs"][-1:]
+                values.append(100 * done[0]["metrics"][selection]["miou"])
+        means[steps] = sum(values) / len(values)
+        print(f"[plateau {scale_name}] {steps} steps: mean {selection} mIoU "
+              f"{means[steps]:.1f}", flush=True)
+        decision = rule.decide(means)
+        if decision is not None:
+            break
+    state["decision"] = {**decision, "means": {str(s): round(m, 2) for s, m in means.items()}}
+    _write_json(path, state)
+    print(f"[plateau {scale_name}] budget {decision['steps']} steps (plateau "
+          f"{'reached' if decision['reached'] else 'NOT reached'})", flush=True)
+    return state["decision"]
 
 
 def _with_stages(table, selected, plan):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from keras_lk.experiments.plateau import PlateauRule
 from keras_lk.experiments.statistics import SeedRule
 
 
@@ -67,6 +68,9 @@ class Scale:
         seed_rule: a `keras_lk.experiments.statistics.SeedRule` declaring how many
             seeds each row gets and when more are added (CPU scales: 5, up to 10 for
             the rows of a claim undecided on val), or None: `seeds` and no more.
+        plateau: a `keras_lk.experiments.plateau.PlateauRule` that chooses the scale's
+            training steps on val before its rows run (their `steps` are replaced by
+            its budget), or None: the scale's `steps`.
         smoke: `TrainConfig` fields that `--smoke` overrides (a few steps, a tiny
             backbone); the rest of the code path is the same.
         smoke_evaluation: the `Evaluation` fields that `--smoke` overrides.
@@ -83,6 +87,7 @@ class Scale:
     description: str = ""
     gpu_hours: float | None = None
     seed_rule: SeedRule | None = None
+    plateau: PlateauRule | None = None
 
     def __post_init__(self):
         if self.seed_rule is not None and tuple(self.seeds) != self.seed_rule.initial_seeds:
@@ -93,8 +98,9 @@ class Scale:
         """This scale with the `smoke` overrides (model options merged), one seed."""
         train = merge_train(self.train, self.smoke)
         evaluation = dataclasses.replace(self.evaluation, **self.smoke_evaluation)
-        return dataclasses.replace(self, train=train, evaluation=evaluation,
-                                   seeds=self.seeds[:1], seed_rule=None)
+        return dataclasses.replace(
+            self, train=train, evaluation=evaluation, seeds=self.seeds[:1], seed_rule=None,
+            plateau=None if self.plateau is None else self.plateau.smoked())
 
 
 @dataclasses.dataclass(frozen=True)
