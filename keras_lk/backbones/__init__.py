@@ -1,11 +1,14 @@
 """Backbones: dilated ResNet v1 (10-narrow/18/50/101/152) and ResNet50-GCN, their
-registry `BACKBONES` (name → builder, input normalization, ImageNet weights), and any
+registry `BACKBONES` (name → builder, input normalization, ImageNet weights, weights that
+ship with keras_lk: ``weights="scenes"``), and any
 keras-hub backbone with pyramid outputs (`keras_lk.backbones.hub`)."""
 
 from keras_lk._moved import moved_attributes
 from keras_lk.backbones import hub
 from keras_lk.backbones.registry import (
     BACKBONES,
+    PACKAGED_WEIGHT_NAMES,
+    PACKAGED_WEIGHTS_DIR,
     BackboneInfo,
     backbone_normalization,
     get_backbone,
@@ -23,6 +26,8 @@ from keras_lk.backbones.resnet import (
 
 __all__ = [
     "BACKBONES",
+    "PACKAGED_WEIGHTS_DIR",
+    "PACKAGED_WEIGHT_NAMES",
     "BackboneInfo",
     "ResNet10Local",
     "ResNet10Narrow",

@@ -10,10 +10,19 @@ Adding a backbone: write its builder (a function returning a model whose output 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 
 from keras_lk.backbones import hub, resnet
 from keras_lk.registry import Registry
+
+PACKAGED_WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
+"""Where weights that ship with keras_lk live: ``<backbone>_<name>.weights.h5`` beside
+``<backbone>_<name>.json``, their provenance (the recipe and run that made them)."""
+
+PACKAGED_WEIGHT_NAMES = ("scenes",)
+"""Names of packaged weights: ``"scenes"``, pretrained on the built-in scenes' pretext
+task (`keras_lk.experiments.scenes_pretext`), the CPU-scale stand-in for ImageNet."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +36,8 @@ class BackboneInfo:
         normalization: the input normalization its weights expect (a name of
             `keras_lk.data.NORMALIZATIONS`; ``"caffe"`` for the Keras ImageNet ResNets).
         imagenet_weights: whether ``weights="imagenet"`` exists for it.
+        packaged_weights: names of `PACKAGED_WEIGHT_NAMES` that ship for it (loaded by
+            name: ``weights="scenes"``).
         description: one line for ``--help`` and the README.
     """
 
@@ -34,16 +45,29 @@ class BackboneInfo:
     builder: Callable
     normalization: str = "caffe"
     imagenet_weights: bool = False
+    packaged_weights: tuple = ()
     description: str = ""
 
-    def build(self, **kwargs):
-        return self.builder(**kwargs)
+    def weights_file(self, name) -> str:
+        """The path of this backbone's packaged weights `name` (``"scenes"``)."""
+        if name not in self.packaged_weights:
+            having = [info.name for info in BACKBONES.entries() if name in info.packaged_weights]
+            raise ValueError(
+                f"No packaged {name!r} weights exist for backbone {self.name!r}; they exist "
+                f"for {having or 'no backbone'}."
+            )
+        return os.path.join(PACKAGED_WEIGHTS_DIR, f"{self.name}_{name}.weights.h5")
+
+    def build(self, weights=None, **kwargs):
+        if isinstance(weights, str) and weights in PACKAGED_WEIGHT_NAMES:
+            weights = self.weights_file(weights)
+        return self.builder(weights=weights, **kwargs)
 
 
 BACKBONES = Registry("backbone", [
     BackboneInfo("resnet10_narrow", resnet.ResNet10Narrow,
                  description="ResNet-10 at 1/4 width (~0.3 M parameters), CPU-minute runs"),
-    BackboneInfo("resnet10_local", resnet.ResNet10Local,
+    BackboneInfo("resnet10_local", resnet.ResNet10Local, packaged_weights=("scenes",),
                  description="ResNet-10-narrow with one spatial conv per stage: res-5 sees "
                              "67 px (CPU-scale runs with objects larger than that)"),
     BackboneInfo("resnet18", resnet.ResNet18, description="ResNet-18 v1, small, for tests"),

@@ -19,5 +19,6 @@ DATASETS = Registry("dataset", [
     *mixtures.DATASETS,
     scenes.SMALL_OBJECTS_DATASET,
     scenes.RARE_CLASSES_DATASET,
+    scenes.PRETEXT_DATASET,
     folder.DATASET,
 ])

@@ -454,18 +454,29 @@ RARE_CLASS_SCENES = SceneConfig(
 )
 
 
-def _scene_loader(preset, default_size):
+# The pretext task of the "scenes" backbone weights (`keras_lk.experiments.scenes_pretext`),
+# the CPU-scale stand-in for ImageNet: segmentation of all seven shapes, small to large
+# (radius 0.06-0.45: 15-115 px across at 128²), 1-4 objects per image, drawn from the
+# random stream of base seed `PRETEXT_SEED`. Every other dataset of this module draws
+# from base seed 0, so no pretext image is an image of their train, val or test splits.
+PRETEXT_SCENES = SceneConfig(
+    num_classes=8, radius_range=(0.06, 0.45), objects_per_image=(1, 4),
+)
+PRETEXT_SEED = 1
+
+
+def _scene_loader(preset, default_size, seed=0):
     """The registry loader of the scenes generated with `preset` at `image_size`."""
 
     def load(split, *, data_dir, manual_dir, num_images, image_size, shuffle_files):
         del data_dir, manual_dir, shuffle_files  # generated in memory; the pipeline shuffles
         config = dataclasses.replace(preset, image_size=image_size or default_size)
-        return large_object_scenes(split, num_images=num_images, config=config)
+        return large_object_scenes(split, num_images=num_images, seed=seed, config=config)
 
     return load
 
 
-def _dataset(name, preset, default_size, description):
+def _dataset(name, preset, default_size, description, seed=0):
     return DatasetInfo(
         name=name,
         num_classes=preset.num_classes,
@@ -473,7 +484,7 @@ def _dataset(name, preset, default_size, description):
         splits=tuple(DEFAULT_SPLIT_SIZES),
         train_split="train",
         eval_split="val",
-        loader=_scene_loader(preset, default_size),
+        loader=_scene_loader(preset, default_size, seed),
         ignore_label=preset.ignore_label,
         palette=voc_colors(preset.num_classes),
         needs_data_dir=False,
@@ -494,6 +505,12 @@ RARE_CLASSES_DATASET = _dataset(
     "scenes_rare_classes", RARE_CLASS_SCENES, 128,
     "built-in scenes with two rare, small classes (disc, square) among common large "
     "shapes (FCRN's bootstrapping regime; image_size default 128)")
+
+PRETEXT_DATASET = _dataset(
+    "scenes_pretext", PRETEXT_SCENES, 128,
+    "built-in scenes of all seven shapes, 15-115 px across, from a random stream no other "
+    "scene dataset uses: the pretext task of the 'scenes' backbone weights (image_size "
+    "default 128)", seed=PRETEXT_SEED)
 
 
 __getattr__ = moved_attributes(__name__)
