@@ -5,10 +5,9 @@ import types
 import pytest
 
 from keras_lk import training
-from keras_lk.experiments import Greater, Row, Scale, Table, report, runner
+from keras_lk.experiments import Greater, Scale, Table, report, runner
 from keras_lk.experiments.plateau import PlateauRule, settings_key
 from keras_lk.experiments.statistics import Plateau
-
 from tests.experiments.test_runner import ROWS, TINY
 
 RULE = PlateauRule(rows={"base": {"model_options": {"head": "conv1x1", "k": 1}}},
