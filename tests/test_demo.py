@@ -20,9 +20,26 @@ def test_quick_demo_trains_both_heads_and_writes_its_outputs(tmp_path):
         assert (tmp_path / name).is_file(), name
 
 
-def test_verdict_reads_the_recipe_spread():
-    spread = {"effect": 5.0, "std": 1.0, "n": 3, "verdict": "agrees"}
-    assert "above twice its seed std" in demo.verdict(4.0, spread)
-    noisy = {"effect": 1.0, "std": 3.0, "n": 3, "verdict": "inconclusive"}
-    assert "does not show the paper's effect reliably" in demo.verdict(4.0, noisy)
+def test_verdict_says_what_the_recipe_found_in_plain_words():
+    agrees = {"effect": 5.0, "std": 1.0, "n": 5, "low": 3.8, "high": 6.2, "verdict": "agrees"}
+    line = demo.verdict(4.0, agrees)
+    assert "+5.0 points" in line and "[+3.8, +6.2]" in line and "as the paper says" in line
+    assert line.endswith("This run's gain: +4.0.")
+    noisy = {"effect": 1.0, "std": 3.0, "n": 5, "low": -2.7, "high": 4.7,
+             "verdict": "inconclusive"}
+    assert "too small to tell apart" in demo.verdict(4.0, noisy)
+    worse = {**agrees, "effect": -5.0, "low": -6.2, "high": -3.8, "verdict": "disagrees"}
+    assert "worse here, against the paper" in demo.verdict(4.0, worse)
+    untestable = {**noisy, "verdict": "not testable here",
+                  "untestable": "plateau reached by every run of k = 15, base: ..."}
+    assert "not testable here (plateau reached" in demo.verdict(4.0, untestable)
     assert "no recipe results" in demo.verdict(4.0, None)
+
+
+def test_demo_trains_for_the_plateau_budget(tmp_path, monkeypatch):
+    path = tmp_path / "plateau_cpu.json"
+    path.write_text('{"decision": {"steps": 1600, "reached": true}}')
+    monkeypatch.setattr(demo, "PLATEAU", str(path))
+    train, images = demo.demo_settings(quick=False)
+    assert train["steps"] == 1600 and 1600 % train["steps_per_epoch"] == 0
+    assert train["backbone_weights"] == "scenes" and images == 1000

@@ -131,6 +131,7 @@ def pretrain_on_scenes(config: ScenesPretextConfig, command: str | None = None) 
     from keras_lk.training.callbacks import write_text_atomically
 
     train_config = config.train_config()
+    run_environment = environment()  # the code as it was when the run started
     result = train(train_config)
     metrics = evaluate_run(result.model, train_config,
                            Evaluation(splits=("val",), num_images=config.num_val_images))
@@ -149,7 +150,7 @@ def pretrain_on_scenes(config: ScenesPretextConfig, command: str | None = None) 
                                             round(float(result.history["miou"][-1]), 4))},
         "config": dataclasses.asdict(config),
         "steps": result.step,
-        **environment(),
+        **run_environment,
     }
     write_text_atomically(os.path.join(config.output_dir, f"{name}.json"),
                           json.dumps(provenance, indent=1) + "\n")

@@ -302,10 +302,22 @@ class ThinBoundary:
 PRECONDITIONS = (Plateau, OverfitGap, BaselineLearns, ThinBoundary)
 
 
+def preconditions_of(claim, runs) -> tuple:
+    """`claim.preconditions`, and `Plateau()` when its rows were trained at a scale with
+    a plateau rule (their runs record ``"plateau"``): there every claim needs it."""
+    rows = set(claim.rows)
+    implied = any("plateau" in run for run in runs if run["row"] in rows)
+    declared = tuple(claim.preconditions)
+    if implied and not any(isinstance(p, Plateau) for p in declared):
+        return (Plateau(), *declared)
+    return declared
+
+
 def failed_precondition(claim, runs, split):
-    """The first of `claim.preconditions` that fails on `runs` (evaluated on `split`,
-    the selection split), as "what it requires: why it fails"; None if all hold."""
-    for precondition in claim.preconditions:
+    """The first of the claim's preconditions (`preconditions_of`) that fails on `runs`
+    (evaluated on `split`, the selection split), as "what it requires: why it fails";
+    None if all hold."""
+    for precondition in preconditions_of(claim, runs):
         reason = precondition.check(runs, split, claim.rows)
         if reason is not None:
             return f"{precondition.describe(claim.rows)}: {reason}"
@@ -325,8 +337,7 @@ def _metric(run, metric, split):
 
 
 def _evaluate(claim, runs, split, selection_split, unit):
-    untestable = (failed_precondition(claim, runs, selection_split or split)
-                  if claim.preconditions else None)
+    untestable = failed_precondition(claim, runs, selection_split or split)
     result = {"statement": claim.statement, "metric": claim.metric, "split": split,
               "unit": unit, **judge(claim.effects(runs, split)), "untestable": untestable}
     if untestable is not None:
@@ -480,7 +491,7 @@ class SeedRule:
         first = [run for run in runs if run["seed"] in self.initial_seeds]
         found = []
         for claim in claims:
-            if claim.preconditions and failed_precondition(claim, first, split):
+            if failed_precondition(claim, first, split):
                 continue
             test = t_interval(claim.effects(first, split), self.level)
             if test["p"] is None or test["t"] is None:

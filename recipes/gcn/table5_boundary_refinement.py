@@ -21,7 +21,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from keras_lk.experiments import Greater, Row, Table, main
+from keras_lk.experiments import Greater, Row, Table, ThinBoundary, main
 from keras_lk.experiments.settings import GCN_SCENES, GCN_VOC
 from keras_lk.papers import gcn
 
@@ -44,7 +44,10 @@ TABLE = Table(
     claims=(
         Greater("GCN > Baseline (mIoU)", "GCN", "Baseline"),
         Greater("GCN > Baseline on the interior", "GCN", "Baseline", "internal_accuracy"),
-        Greater("GCN + BR > GCN on the boundary", "GCN + BR", "GCN", "boundary_accuracy"),
+        # A boundary claim needs a thin band, as the paper's 7 px at VOC's ~500 px: at
+        # most a fifth of the labelled pixels (declared before any run).
+        Greater("GCN + BR > GCN on the boundary", "GCN + BR", "GCN", "boundary_accuracy",
+                preconditions=(ThinBoundary(0.2),)),
         Greater("GCN + BR > GCN (mIoU)", "GCN + BR", "GCN"),
     ),
     metrics=("miou", "boundary_accuracy", "internal_accuracy"),

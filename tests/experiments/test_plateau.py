@@ -71,8 +71,7 @@ def _plateau_table(rule=RULE):
     scale = Scale(name="cpu", train=TINY.train, evaluation=TINY.evaluation, seeds=(0, 1),
                   plateau=rule, description="tiny")
     return Table(paper="gcn", table="Table 1", title="tiny", rows=ROWS, scales={"cpu": scale},
-                 claims=(Greater("k = 3 > base", "k = 3", "base",
-                                 preconditions=(Plateau(),)),))
+                 claims=(Greater("k = 3 > base", "k = 3", "base"),))
 
 
 def test_run_table_trains_every_row_for_the_chosen_budget(tmp_path, monkeypatch):
@@ -129,6 +128,17 @@ def test_changed_settings_decide_the_budget_again(tmp_path, monkeypatch):
     runner.run_table(_plateau_table(other), "cpu", output_dir=str(tmp_path / "b" / "cpu"),
                      results_path=str(tmp_path / "results" / "other.json"))
     assert len(trained) > first  # the rule changed: the pilot ran again
+
+
+def test_plateau_is_implied_where_runs_record_it_and_only_there():
+    from keras_lk.experiments.statistics import preconditions_of
+
+    claim = Greater("k = 3 > base", "k = 3", "base")
+    recorded = [{"row": "base", "seed": 0, "plateau": {"reached": True}}]
+    assert [type(p) for p in preconditions_of(claim, recorded)] == [Plateau]
+    assert preconditions_of(claim, [{"row": "base", "seed": 0}]) == ()
+    declared = Greater("k = 3 > base", "k = 3", "base", preconditions=(Plateau(("base",)),))
+    assert preconditions_of(declared, recorded) == declared.preconditions
 
 
 def test_smoke_scales_run_a_two_budget_rule():

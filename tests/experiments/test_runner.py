@@ -139,7 +139,8 @@ def test_committed_runs_keep_their_fingerprints():
     from keras_lk.training import TrainConfig
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    paths = sorted(glob.glob(os.path.join(root, "recipes", "*", "results", "*.json")))
+    paths = sorted(glob.glob(os.path.join(root, "recipes", "*", "results", "**", "*.json"),
+                             recursive=True))
     assert paths
     for path in paths:
         with open(path) as f:

@@ -56,8 +56,10 @@ def test_table1_cpu_smoke(tmp_path, capsys):
     assert module.main(module.TABLE, ["--scale", "cpu", "--smoke", "--rows", "base", "k = 15",
                                       "--output-dir", str(tmp_path), "--verbose", "0"]) == 0
     out = capsys.readouterr().out
-    assert "GCN Table 1" in out and "GCN k = 15 > base: inconclusive" in out
-    assert (tmp_path / "results.json").is_file()
+    assert "GCN Table 1" in out and "GCN k = 15 > base: " in out
+    # The smoke scale's plateau rule (1 and 2 steps) ran first, into its own file.
+    assert "[plateau cpu] base seed 0: 1 steps" in out
+    assert (tmp_path / "results.json").is_file() and (tmp_path / "plateau_cpu.json").is_file()
 
 
 @pytest.mark.parametrize("first, first_row, second, second_row", [
