@@ -25,7 +25,7 @@ import os
 SMOKE = os.environ.get("KERAS_LK_NOTEBOOK_SMOKE") == "1"
 
 IMAGE_SIZE = 32 if SMOKE else 128
-TRAIN_STEPS = 2 if SMOKE else 200          # about 1-2 minutes on 2 cores
+TRAIN_STEPS = 2 if SMOKE else 300          # about 1-2 minutes on 2 cores
 STEPS_PER_EPOCH = 2 if SMOKE else 100
 BATCH_SIZE = 2 if SMOKE else 16
 NUM_TRAIN_IMAGES = 8 if SMOKE else 1200
@@ -108,9 +108,23 @@ plt.show()
 # We first train that FCRN briefly with plain cross-entropy on the scenes with rare,
 # small classes (FCRN's regime: the rare classes' hard pixels drown among the easy
 # pixels of large regions).
+#
+# As FCRN fine-tunes ResNets pretrained on ImageNet, the backbone starts from weights
+# pretrained on a dense pretext task on other scenes (`backbone_weights="scenes"`,
+# `keras_lk.experiments.scenes_pretext`), with its BatchNorm statistics fixed at their
+# pretrained values (FCRN Sec. 3.2); the classifier is new. The starting weights and the
+# SGD settings are those of the CPU-scale FCRN recipe, read from
+# `keras_lk.experiments.settings.FCRN_SCENES` (the cell prints them); the recipe trains
+# for more steps.
 
 # %%
+from keras_lk.experiments.settings import FCRN_SCENES
 from keras_lk.training import TrainConfig, train
+
+RECIPE_FIELDS = ("backbone_weights", "optimizer", "learning_rate", "head_lr_multiplier",
+                 "momentum", "l2", "l2_on", "schedule", "freeze_batch_norm")
+recipe = {name: value for name, value in FCRN_SCENES.train.items() if name in RECIPE_FIELDS}
+print("from FCRN_SCENES:", recipe)
 
 config = TrainConfig(
     output_dir=os.path.join(WORK_DIR, "fcrn"), model="fcrn",
@@ -118,8 +132,8 @@ config = TrainConfig(
                    "dilation": DILATION},
     backbone="resnet10_local", dataset="scenes_rare_classes", image_size=IMAGE_SIZE,
     num_train_images=NUM_TRAIN_IMAGES, crop_size=IMAGE_SIZE, batch_size=BATCH_SIZE,
-    steps=TRAIN_STEPS, steps_per_epoch=STEPS_PER_EPOCH, optimizer="adam",
-    learning_rate=2e-3, l2=0.0, tensorboard=False, verbose=2)
+    steps=TRAIN_STEPS, steps_per_epoch=STEPS_PER_EPOCH, tensorboard=False, verbose=2,
+    **recipe)
 model = train(config).model
 print(f"{model.name}: field of view {model.field_of_view} px")
 

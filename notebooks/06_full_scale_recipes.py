@@ -161,6 +161,11 @@ paths = sorted(glob.glob(os.path.join(REPO, "recipes", "*", "results", "*.json")
 for path in paths:
     with open(path) as f:
         results = json.load(f)
+    if "table" not in results:  # plateau_<scale>.json: the pilot runs of a plateau rule
+        steps = (results.get("decision") or {}).get("steps", "not decided yet")
+        print(f"{os.path.relpath(path, REPO)}: {results['paper']} plateau rule "
+              f"({results['scale']}), {len(results['runs'])} pilot runs, steps: {steps}")
+        continue
     print(f"{os.path.relpath(path, REPO)}: {results['paper']} {results['table']} "
           f"({results['scale']}), {len(results['runs'])} runs, finished "
           f"{results.get('finished', '?')}")
