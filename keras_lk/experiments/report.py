@@ -375,9 +375,19 @@ def plateau_section(path) -> str:
     lines = [f"#### Training budget of the {state['scale']} scale (plateau rule)", "",
              f"Rule, declared before any run: {state['rule']['text']}.", ""]
     if decision is None:
-        return "\n".join(lines + ["Not decided yet (the decision was interrupted)."])
+        by_steps = {}
+        for run in state["runs"]:
+            by_steps.setdefault(run["steps"], []).append(100 * run["metrics"][selection]["miou"])
+        expected = len(state["rule"]["rows"]) * len(state["rule"]["seeds"])
+        means = {(str(steps) if len(v) == expected else f"{steps} ({len(v)} of {expected} "
+                  "runs)"): sum(v) / len(v) for steps, v in sorted(by_steps.items())}
+    else:
+        means = decision["means"]
     lines += [f"| steps | mean {selection} mIoU of the reference runs |", "|---|---|"]
-    lines += [f"| {steps} | {mean:.1f} |" for steps, mean in decision["means"].items()]
+    lines += [f"| {steps} | {mean:.1f} |" for steps, mean in means.items()]
+    if decision is None:
+        return "\n".join(lines + ["", f"Not decided yet: {len(state['runs'])} reference runs "
+                                   "so far (the decision resumes where it stopped)."])
     seconds = sum(run["train_seconds"] for run in state["runs"])
     reached = ("reached" if decision["reached"] else
                "**not reached** (claims that need it are not testable here)")
