@@ -386,8 +386,9 @@ def plateau_section(path) -> str:
     lines += [f"| steps | mean {selection} mIoU of the reference runs |", "|---|---|"]
     lines += [f"| {steps} | {mean:.1f} |" for steps, mean in means.items()]
     if decision is None:
-        return "\n".join(lines + ["", f"Not decided yet: {len(state['runs'])} reference runs "
-                                   "so far (the decision resumes where it stopped)."])
+        waiting = (f"Not decided yet: {len(state['runs'])} reference runs so far (the "
+                   "decision resumes where it stopped).")
+        return "\n".join([*lines, "", waiting])
     seconds = sum(run["train_seconds"] for run in state["runs"])
     reached = ("reached" if decision["reached"] else
                "**not reached** (claims that need it are not testable here)")
