@@ -144,7 +144,7 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
             from (`Row.init_from`) is not run now (e.g. a stage-2 model for stage 3).
         run_settings: `RUN_FIELDS` of every `TrainConfig` (data_dir, strategy, ...).
     """
-    from keras_lk.training import TrainConfig, train
+    from keras_lk.training import TrainConfig
 
     if scale_name not in table.scales:
         raise ValueError(f"`scale` must be one of {tuple(table.scales)}, received "
@@ -241,20 +241,12 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
         print(f"[{table.table}] {row.name} seed {seed}: training {config.steps} steps "
               f"({config.model}, {config.backbone}, {config.model_options})", flush=True)
         examples = evaluation_examples(config, evaluation)  # checked before training
-        run_started = time.perf_counter()
-        result = train(config)
-        train_seconds = time.perf_counter() - run_started
-        eval_started = time.perf_counter()
-        metrics = evaluate_run(result.model, config, evaluation, examples)
+        result, record = _train_and_evaluate(config, evaluation, examples)
+        metrics, train_seconds = record["metrics"], record["train_seconds"]
         results["runs"].append({
-            "row": row.name, "seed": seed, "config_hash": digest,
+            "row": row.name, "seed": seed,
             "commit": results["commit"],  # the file's "commit" is the last invocation's
-            "config": json.loads(config.to_json()), "steps": result.step,
-            "params": int(result.model.count_params()),
-            "train_seconds": round(train_seconds, 1),
-            "eval_seconds": round(time.perf_counter() - eval_started, 1),
-            "final_training_miou": _last(result.history.get("miou")),
-            "metrics": metrics,
+            **record,
             **({"plateau": plateau_record} if plateau_record is not None else {}),
             **({"evaluation": protocol} if row.evaluation else {}),
             **({"measurements": table.measure(result.model, config)}
@@ -294,6 +286,25 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     return results
 
 
+def _train_and_evaluate(config, evaluation, examples=None):
+    """Trains `config` and evaluates it by `evaluation`: ``(result, record)``, where the
+    record is what a results file keeps of the run (configuration and its hash, steps,
+    parameters, seconds, final training mIoU, metrics)."""
+    from keras_lk.training import train
+
+    started = time.perf_counter()
+    result = train(config)
+    train_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    metrics = evaluate_run(result.model, config, evaluation, examples)
+    return result, {
+        "config_hash": config.fingerprint(), "config": json.loads(config.to_json()),
+        "steps": result.step, "params": int(result.model.count_params()),
+        "train_seconds": round(train_seconds, 1),
+        "eval_seconds": round(time.perf_counter() - started, 1),
+        "final_training_miou": _last(result.history.get("miou")), "metrics": metrics}
+
+
 def _budget(fields, steps) -> dict:
     """`steps` and a `steps_per_epoch` that divides them (the scale's, or less)."""
     return {"steps": steps, "steps_per_epoch": math.gcd(steps, fields["steps_per_epoch"])}
@@ -304,7 +315,7 @@ def decide_plateau(scale, scale_name, results_path, output_dir, fields_of, paper
     read from ``plateau_<scale>.json`` beside `results_path`, or decided now by training
     the rule's reference rows (each run written to the file as it ends, so a killed
     decision resumes). Returns ``{"steps", "reached", "means"}``."""
-    from keras_lk.training import TrainConfig, train
+    from keras_lk.training import TrainConfig
 
     rule = scale.plateau
     protocol = _as_json(dataclasses.asdict(scale.evaluation))
@@ -344,20 +355,9 @@ def decide_plateau(scale, scale_name, results_path, output_dir, fields_of, paper
                     config = TrainConfig(**fields)
                     print(f"[plateau {scale_name}] {name} seed {seed}: {steps} steps",
                           flush=True)
-                    started = time.perf_counter()
-                    result = train(config)
-                    train_seconds = time.perf_counter() - started
-                    started = time.perf_counter()
-                    metrics = evaluate_run(result.model, config, scale.evaluation)
-                    state["runs"].append({
-                        "row": name, "seed": seed, "steps": steps,
-                        "config_hash": config.fingerprint(),
-                        "config": json.loads(config.to_json()),
-                        "params": int(result.model.count_params()),
-                        "train_seconds": round(train_seconds, 1),
-                        "eval_seconds": round(time.perf_counter() - started, 1),
-                        "final_training_miou": _last(result.history.get("miou")),
-                        "metrics": metrics})
+                    _, record = _train_and_evaluate(config, scale.evaluation)
+                    state["runs"].append({"row": name, "seed": seed, **record,
+                                          "steps": steps})
                     _write_json(path, state)
                     done = state["runs"][-1:]
                 values.append(100 * done[0]["metrics"][selection]["miou"])
