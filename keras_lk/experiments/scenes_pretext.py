@@ -25,9 +25,10 @@ the pretext's val mIoU, the commit, versions and machine, the file's SHA-256).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
+
+from keras_lk.utils.hashing import file_sha256
 
 PRETEXT_DATASET = "scenes_pretext"
 # The plain FCN-32s pretext head: a 1×1 classifier on res-5, output stride 32.
@@ -114,14 +115,6 @@ def export_backbone_weights(model, backbone: str, path: str) -> int:
     return copied
 
 
-def sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def pretrain_on_scenes(config: ScenesPretextConfig, command: str | None = None) -> dict:
     """Trains the pretext, writes the backbone weights and their provenance; returns the
     provenance (``weights`` is the weights file's path)."""
@@ -140,7 +133,7 @@ def pretrain_on_scenes(config: ScenesPretextConfig, command: str | None = None) 
     export_backbone_weights(result.model, config.backbone, weights)
     provenance = {
         "weights": os.path.basename(weights),
-        "sha256": sha256(weights),
+        "sha256": file_sha256(weights),
         "command": command,
         "pretext": {"dataset": PRETEXT_DATASET, "model": "fcrn",
                     "model_options": PRETEXT_MODEL_OPTIONS,

@@ -29,7 +29,6 @@ that one unrecorded file would not be).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import math
@@ -39,6 +38,8 @@ import time
 import warnings
 
 import keras
+
+from keras_lk.utils.hashing import file_sha256
 
 
 class TrainingDivergedError(RuntimeError):
@@ -193,13 +194,7 @@ def trim_training_log(output_dir, epochs):
 
 
 def _sha256(path):
-    if not os.path.exists(path):
-        return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path) if os.path.exists(path) else None
 
 
 def _file_hashes(backup_dir, suffix=""):

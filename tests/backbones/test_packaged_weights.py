@@ -8,7 +8,7 @@ import pytest
 
 import keras_lk
 from keras_lk.backbones import BACKBONES, PACKAGED_WEIGHTS_DIR, get_backbone
-from keras_lk.experiments.scenes_pretext import sha256
+from keras_lk.utils.hashing import file_sha256
 
 WEIGHTS = os.path.join(PACKAGED_WEIGHTS_DIR, "resnet10_local_scenes.weights.h5")
 PROVENANCE = os.path.join(PACKAGED_WEIGHTS_DIR, "resnet10_local_scenes.json")
@@ -40,7 +40,7 @@ def test_weights_are_small_and_match_their_provenance():
     assert os.path.getsize(WEIGHTS) <= 2 * 1024 * 1024
     with open(PROVENANCE) as f:
         provenance = json.load(f)
-    assert provenance["sha256"] == sha256(WEIGHTS)
+    assert provenance["sha256"] == file_sha256(WEIGHTS)
     assert provenance["command"].startswith("python recipes/scenes_backbone.py")
     assert provenance["commit"] and provenance["versions"]["tensorflow"]
     assert provenance["pretext"]["dataset"] == "scenes_pretext"

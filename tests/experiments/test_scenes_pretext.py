@@ -12,8 +12,8 @@ from keras_lk.experiments.scenes_pretext import (
     ScenesPretextConfig,
     export_backbone_weights,
     pretrain_on_scenes,
-    sha256,
 )
+from keras_lk.utils.hashing import file_sha256
 
 
 def test_pretext_scenes_are_no_image_of_the_segmentation_splits():
@@ -39,7 +39,7 @@ def test_pretrain_on_scenes_writes_loadable_weights_and_provenance(tmp_path):
     weights = provenance["weights"]
     assert weights.endswith("resnet10_local_scenes.weights.h5")
     saved = json.loads((tmp_path / "resnet10_local_scenes.json").read_text())
-    assert saved["sha256"] == sha256(weights) and saved["steps"] == 2
+    assert saved["sha256"] == file_sha256(weights) and saved["steps"] == 2
     assert saved["command"] == "test" and 0 <= saved["pretext"]["val_miou"] <= 1
     backbone = get_backbone("resnet10_local", weights=weights, input_shape=(None, None, 3))
     fresh = get_backbone("resnet10_local", weights=None, input_shape=(None, None, 3))

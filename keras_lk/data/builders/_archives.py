@@ -3,7 +3,6 @@ official archives a user puts in a TFDS `manual_dir`."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tarfile
 import warnings
@@ -12,6 +11,8 @@ import zlib
 from pathlib import Path
 
 import tensorflow_datasets as tfds
+
+from keras_lk.utils.hashing import file_sha256
 
 
 class ArchiveBuilder(tfds.core.GeneratorBasedBuilder):
@@ -107,11 +108,7 @@ def require_archive(manual_dir, file_name: str, kind: str, source: str) -> Path:
 
 def archive_checksum(path) -> str:
     """SHA-256 of a file (the key of its extraction)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path)
 
 
 def extract_tar(dl_manager, archive) -> Path:
