@@ -77,8 +77,8 @@ def cpu_plateau(rows) -> PlateauRule:
 # layers ×10 (FCN/DeepLab practice; GCN gives no learning rate) 47.6; 0.01 ×10 diverged
 # in its first 20 steps, and 0.003 ×10 reached 53.8 at 1,600 steps but diverged at 3,200
 # (GCN k = 15, step 37); 0.001 ×10 reached no plateau by 3,200 steps (mean val mIoU of the
-# plateau rule's runs 41.6, 46.6, 51.0, 54.5 at 400-3,200 steps). With a 100-step warm-up: 0.003 ×10 51.9, 0.01 ×10 50.5,
-# 0.01 ×3 52.3 (chosen). Weight decay 5e-4 and the boundary band scaled to the image: the
+# plateau rule's runs 41.6, 46.6, 51.0, 54.5 at 400-3,200 steps). With a 100-step linear
+# warm-up: 0.003 ×10 51.9, 0.01 ×10 50.5, 0.01 ×3 52.3 (chosen). Weight decay 5e-4 and the boundary band scaled to the image: the
 # paper's 7 px at VOC's ~500 px is 2 px at 128².
 GCN_SCENES = Scale(
     name="cpu",
@@ -86,8 +86,8 @@ GCN_SCENES = Scale(
            "dataset": "scenes", "image_size": 128, "num_train_images": 1200,
            "crop_size": 128, "batch_size": 16, "steps": 3200, "steps_per_epoch": 200,
            "optimizer": "sgd", "learning_rate": 1e-2, "head_lr_multiplier": 3.0,
-           "warmup_steps": 100, "momentum": 0.9, "l2": 5e-4, "schedule": "poly", "precision": "float32",
-           "tensorboard": False, "model_options": {"boundary_refine": False}},
+           "warmup_steps": 100, "momentum": 0.9, "l2": 5e-4, "schedule": "poly",
+           "precision": "float32", "tensorboard": False, "model_options": {"boundary_refine": False}},
     evaluation=Evaluation(splits=("val", "test"), boundary_distance=2,
                           num_images=CPU_EVALUATION_IMAGES),
     seeds=CPU_SEEDS.initial_seeds,
