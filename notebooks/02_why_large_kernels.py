@@ -140,12 +140,10 @@ plt.show()
 # for more steps.
 
 # %%
-from keras_lk.experiments.settings import GCN_SCENES
+from keras_lk.experiments.settings import GCN_SCENES, fine_tuning
 from keras_lk.training import TrainConfig, train
 
-RECIPE_FIELDS = ("backbone_weights", "optimizer", "learning_rate", "head_lr_multiplier",
-                 "momentum", "l2", "l2_on", "schedule", "freeze_batch_norm")
-recipe = {name: value for name, value in GCN_SCENES.train.items() if name in RECIPE_FIELDS}
+recipe = fine_tuning(GCN_SCENES)
 print("from GCN_SCENES:", recipe)
 
 

@@ -72,12 +72,10 @@ print(info.description)
 # the recipe (the cell prints them).
 
 # %%
-from keras_lk.experiments.settings import GALD_SCENES
+from keras_lk.experiments.settings import GALD_SCENES, fine_tuning
 from keras_lk.training import TrainConfig, train
 
-RECIPE_FIELDS = ("backbone_weights", "optimizer", "learning_rate", "head_lr_multiplier",
-                 "momentum", "l2", "l2_on", "schedule", "freeze_batch_norm")
-recipe = {name: value for name, value in GALD_SCENES.train.items() if name in RECIPE_FIELDS}
+recipe = fine_tuning(GALD_SCENES)
 print("from GALD_SCENES:", recipe)
 
 config = TrainConfig(

@@ -118,12 +118,10 @@ plt.show()
 # for more steps.
 
 # %%
-from keras_lk.experiments.settings import FCRN_SCENES
+from keras_lk.experiments.settings import FCRN_SCENES, fine_tuning
 from keras_lk.training import TrainConfig, train
 
-RECIPE_FIELDS = ("backbone_weights", "optimizer", "learning_rate", "head_lr_multiplier",
-                 "momentum", "l2", "l2_on", "schedule", "freeze_batch_norm")
-recipe = {name: value for name, value in FCRN_SCENES.train.items() if name in RECIPE_FIELDS}
+recipe = fine_tuning(FCRN_SCENES)
 print("from FCRN_SCENES:", recipe)
 
 config = TrainConfig(

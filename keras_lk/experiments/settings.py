@@ -66,6 +66,18 @@ def cpu_plateau(rows) -> PlateauRule:
                        min_gain=1.0)
 
 
+# The `TrainConfig` fields that say how a CPU scale fine-tunes (its start, optimiser and
+# schedule), as opposed to what it trains on and for how long.
+FINE_TUNING_FIELDS = ("backbone_weights", "optimizer", "learning_rate", "head_lr_multiplier",
+                      "warmup_steps", "momentum", "l2", "l2_on", "schedule",
+                      "freeze_batch_norm")
+
+
+def fine_tuning(scale) -> dict:
+    """The fields of `FINE_TUNING_FIELDS` that `scale` sets: how to fine-tune another
+    model or dataset (a tutorial's) the way the scale's recipes do."""
+    return {name: value for name, value in scale.train.items() if name in FINE_TUNING_FIELDS}
+
 # --- GCN at CPU scale: the built-in scenes, objects larger than the backbone sees ---
 # 128² scenes (objects 26-115 px across) and `resnet10_local`, whose res-2..res-5 see
 # 11, 19, 35 and 67 px: the 1×1 head cannot see a large object's outline, a large
