@@ -25,6 +25,7 @@ import keras
 from keras import ops
 
 from keras_lk.losses.ohem_loss import OHEMLoss
+from keras_lk.losses.score_map import check_stride, to_score_map
 
 __all__ = ["LOSSES", "SegmentationCrossEntropy", "make_loss"]
 
@@ -37,6 +38,9 @@ class SegmentationCrossEntropy(keras.losses.Loss):
 
     Args:
         ignore_label: label excluded from the loss (255 for VOC/Cityscapes).
+        stride: read the loss on the score map of this output stride (the logits resized
+            to 1/stride, each cell's centre label; `keras_lk.losses.score_map`), as
+            FCN/FCRN's Caffe models train; 1 (default): every pixel.
         reduction, name, dtype: as in `keras.losses.Loss`.
 
     Call arguments:
@@ -54,12 +58,14 @@ class SegmentationCrossEntropy(keras.losses.Loss):
     1.0986...
     """
 
-    def __init__(self, ignore_label=255, reduction="sum_over_batch_size",
+    def __init__(self, ignore_label=255, stride=1, reduction="sum_over_batch_size",
                  name="segmentation_cross_entropy", dtype=None):
         super().__init__(reduction=reduction, name=name, dtype=dtype)
         self.ignore_label = int(ignore_label)
+        self.stride = check_stride(stride)
 
     def call(self, y_true, y_pred):
+        y_true, y_pred = to_score_map(y_true, y_pred, self.stride)
         # Float32 logits: log-softmax in half precision loses the small losses.
         logits = ops.cast(y_pred, "float32")
         labels = ops.cast(y_true, "int32")
@@ -77,8 +83,8 @@ class SegmentationCrossEntropy(keras.losses.Loss):
         return per_image * batch / count
 
     def get_config(self):
-        return {"ignore_label": self.ignore_label, "reduction": self.reduction,
-                "name": self.name}
+        return {"ignore_label": self.ignore_label, "stride": self.stride,
+                "reduction": self.reduction, "name": self.name}
 
 
 def _check_labels(labels, valid, num_classes, ignore_label):
@@ -100,11 +106,12 @@ def _check_labels(labels, valid, num_classes, ignore_label):
 
 
 def make_loss(name="cross_entropy", ignore_label=255, ohem_mode="gald",
-              ohem_threshold=0.7, ohem_min_kept=100_000):
-    """Returns the loss named `name` (`"cross_entropy"` or `"ohem"`, see `OHEMLoss`)."""
+              ohem_threshold=0.7, ohem_min_kept=100_000, stride=1):
+    """Returns the loss named `name` (`"cross_entropy"` or `"ohem"`, see `OHEMLoss`),
+    read on the score map of output stride `stride` (1: every pixel)."""
     if name == "cross_entropy":
-        return SegmentationCrossEntropy(ignore_label=ignore_label)
+        return SegmentationCrossEntropy(ignore_label=ignore_label, stride=stride)
     if name == "ohem":
         return OHEMLoss(mode=ohem_mode, threshold=ohem_threshold, min_kept=ohem_min_kept,
-                        ignore_label=ignore_label)
+                        ignore_label=ignore_label, stride=stride)
     raise ValueError(f"`loss` must be one of {LOSSES}, received {name!r}.")

@@ -11,6 +11,7 @@ import keras
 from keras import ops
 
 from keras_lk.layers._validation import check_choice, check_positive_int
+from keras_lk.losses.score_map import check_stride, to_score_map
 
 MODES = ("fcrn", "gald")
 
@@ -61,6 +62,10 @@ class OHEMLoss(keras.losses.Loss):
             batch (False).
         ignore_label: int, label of pixels excluded from the loss (255 in
             VOC/Cityscapes), or None.
+        stride: int >= 1, read the loss and its selection on the score map of this
+            output stride (the logits resized to 1/stride, each cell's centre label;
+            `keras_lk.losses.score_map`), so that `min_kept` counts score-map pixels as
+            FCRN's K does; 1 (default): every pixel.
         check_labels: bool, on the TensorFlow backend raise
             `InvalidArgumentError` when a label is outside
             [0, num_classes) and is not `ignore_label` (such a label has no
@@ -95,6 +100,7 @@ class OHEMLoss(keras.losses.Loss):
         per_image=True,
         ignore_label=255,
         check_labels=True,
+        stride=1,
         reduction="sum_over_batch_size",
         name="ohem_loss",
         dtype=None,
@@ -116,6 +122,7 @@ class OHEMLoss(keras.losses.Loss):
         self.per_image = per_image
         self.ignore_label = ignore_label
         self.check_labels = check_labels
+        self.stride = check_stride(stride)
 
     def call(self, y_true, y_pred):
         cross_entropy, kept = self._cross_entropy_and_kept(y_true, y_pred)
@@ -134,8 +141,9 @@ class OHEMLoss(keras.losses.Loss):
             y_pred: float logits `(batch, height, width, num_classes)`.
 
         Returns:
-            Bool tensor `(batch, height, width)`: True where a pixel is kept (valid and
-            hard by the rule of `mode`); the loss is the mean cross-entropy over them.
+            Bool tensor `(batch, height / stride, width / stride)`: True where a pixel is
+            kept (valid and hard by the rule of `mode`); the loss is the mean
+            cross-entropy over them.
 
         Example:
         >>> kept = OHEMLoss(mode="fcrn", threshold=0.0, min_kept=512).kept_pixels(
@@ -158,6 +166,7 @@ class OHEMLoss(keras.losses.Loss):
             )
         if rank == 4:
             y_true = ops.squeeze(y_true, axis=-1)
+        y_true, y_pred = to_score_map(y_true, y_pred, self.stride)
         num_classes = y_pred.shape[-1]
         labels = ops.cast(y_true, "int32")
         # Softmax and logs in float32: bf16/fp16 logits lose the small probabilities.
@@ -205,6 +214,7 @@ class OHEMLoss(keras.losses.Loss):
                 "per_image": self.per_image,
                 "ignore_label": self.ignore_label,
                 "check_labels": self.check_labels,
+                "stride": self.stride,
             }
         )
         return config

@@ -138,6 +138,12 @@ class FCRN(SegmentationModel):
         self.upsample_logits = upsample_logits
 
     @property
+    def score_stride(self):
+        """How many logits pixels a pixel of the classifier's score map spans, per side:
+        `output_stride` when the logits are upsampled to the input, else 1."""
+        return self.output_stride if self.upsample_logits else 1
+
+    @property
     def field_of_view(self):
         """The classifier's field of view in input pixels (FCRN Tables 1-2)."""
         return fcrn_field_of_view(self.output_stride, self.kernel_size, self.dilation)

@@ -332,6 +332,12 @@ class GALDNet(SegmentationModel):
         self.variant = variant
         self.output_stride = output_stride
 
+    @property
+    def score_stride(self):
+        """How many logits pixels a pixel of the head's score map spans, per side: the
+        logits are the 1/`output_stride` map upsampled to the input."""
+        return self.output_stride
+
     def output_loss_weights(self):
         if not self.aux_head:
             return {LOGITS: 1.0}

@@ -108,6 +108,12 @@ class TrainConfig:
         ohem_mode: fcrn or gald (see keras_lk.losses.OHEMLoss).
         ohem_threshold: OHEM probability threshold.
         ohem_min_kept: OHEM minimum kept pixels per image.
+        loss_at_score_map: read the loss (and OHEM's selection) on the network's score map,
+            1/`output_stride` of the crop (the logits resized to it, each cell's centre
+            label; `keras_lk.losses.score_map`), as FCN and FCRN's Caffe models train;
+            FCRN's K then counts score-map pixels. Needs a model whose logits
+            upsample a score map (`score_stride`: FCRN, GALDNet) and crops of a
+            multiple of its stride.
         precision: float32, mixed_float16, mixed_bfloat16 or auto (bf16 where supported).
         jit_compile: XLA compilation (float32 only).
         strategy: distribution strategy: default, mirrored, multi_worker or tpu.
@@ -156,6 +162,7 @@ class TrainConfig:
     ohem_mode: str = "gald"
     ohem_threshold: float = 0.7
     ohem_min_kept: int = 100_000
+    loss_at_score_map: bool = False
     precision: str = "float32"
     jit_compile: bool = False
     strategy: str = "default"
@@ -193,6 +200,10 @@ class TrainConfig:
                 raise ValueError(
                     f"`{field}` must be None or an integer ≥ 1, received {value!r}."
                 )
+        if not isinstance(self.loss_at_score_map, bool):
+            raise ValueError(  # noqa: TRY004  (one error type for every bad field)
+                f"`loss_at_score_map` must be True or False, received "
+                f"{self.loss_at_score_map!r}.")
         if self.checkpoint_every < 0:
             raise ValueError(
                 f"`checkpoint_every` must be ≥ 0, received {self.checkpoint_every!r}."
@@ -235,7 +246,8 @@ class TrainConfig:
     # defaults, so that the runs (results files, backups) recorded before keep their
     # fingerprints. A field added later belongs here.
     LATER_FIELDS: ClassVar[dict] = {"init_from": None, "freeze_batch_norm": False,
-                                    "allow_subset": False, "l2_on": "kernels"}
+                                    "allow_subset": False, "l2_on": "kernels",
+                                    "loss_at_score_map": False}
 
     def fingerprint(self) -> str:
         """A hash of `training_fields`: two configs train the same run iff they agree."""

@@ -90,10 +90,18 @@ def build_model(config: TrainConfig):
 
 def compile_model(model, config: TrainConfig):
     """Compiles `model` with the config's optimizer and loss (OHEM on the main output
-    only); the model adds its loss weights (GALD's aux) and the mIoU of its main output
-    (`SegmentationModel.compile`)."""
+    only), read on the model's score map with `loss_at_score_map`; the model adds its loss
+    weights (GALD's aux) and the mIoU of its main output (`SegmentationModel.compile`)."""
+    stride = 1
+    if config.loss_at_score_map:
+        stride = getattr(model, "score_stride", None)
+        if stride is None:
+            raise ValueError(
+                f"`loss_at_score_map=True` needs a model whose logits upsample a score map "
+                f"(FCRN, GALDNet: `score_stride`); {config.model!r} ({type(model).__name__}) "
+                "decodes to the input's resolution.")
     loss = make_loss(config.loss, model.ignore_label, config.ohem_mode,
-                     config.ohem_threshold, config.ohem_min_kept)
+                     config.ohem_threshold, config.ohem_min_kept, stride=stride)
     outputs = model.output_loss_weights()
     if len(outputs) > 1 and config.loss == "ohem":
         # OHEM mines the main output's hard pixels; auxiliary outputs (GALD's res-4

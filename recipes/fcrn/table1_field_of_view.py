@@ -15,7 +15,8 @@ beats 50; at a similar FoV the 1/8 resolution beats 1/16; mIoU rises with the Fo
 
 Full scale (`FCRN_VOC` in `keras_lk/experiments/settings.py`): FCRN gives no SGD
 hyper-parameters, crop, batch or iteration count; ours are written there (PSPNet's VOC
-schedule, 500² crops); the backbone's BatchNorm is frozen, as FCRN fixes it. Evaluation: VOC val, whole original images, one pass (Sec. 4.3: "we feed a
+schedule, 512² crops); the backbone's BatchNorm is frozen and the loss read on the score
+map, as FCRN's. Evaluation: VOC val, whole original images, one pass (Sec. 4.3: "we feed a
 network with original images (without resizing) during testing"). `--smoke` replaces
 every row's backbone with the tiny one of the scale's smoke settings.
 The "152 over-fits" remark (73.32 < 73.41 at FoV 392) is a 0.09 difference: not judged.

@@ -9,7 +9,7 @@ still smaller than the best FoV, because the images (1024×2048) and crops are l
     python recipes/fcrn/table2_cityscapes_field_of_view.py            # the paper's run
     python recipes/fcrn/table2_cityscapes_field_of_view.py --rows "101 1/8 k5 d12" --smoke
 
-Full scale only (`FCRN_CITYSCAPES`: ours where FCRN gives nothing, 769² crops and a 769²
+Full scale only (`FCRN_CITYSCAPES`: ours where FCRN gives nothing, 768² crops and a 769²
 sliding window at test, the "larger image crops during both training and testing" of
 Sec. 4.3, > the largest FoV 584). Ambiguity: the FoV-584 rows are no better than 392 in
 the paper (68.53 and 68.79 against 68.71): "392 is still smaller than the optimal size"

@@ -31,17 +31,18 @@ Ambiguities and choices:
 - Bootstrapping is `OHEMLoss(mode="fcrn")` with threshold 0: exactly the K hardest
   (lowest true-class probability) valid pixels of each crop, all of them when a crop has
   fewer (Sec. 4.5). FCRN computes its loss on the 1/8 score map (Caffe, labels at the
-  score resolution; Sec. 4.4's "finer labels"), our engine on logits upsampled to the
-  crop: to keep the same *fraction* of each crop's pixels, K is multiplied by the
-  stride² (64): K = 512 is `ohem_min_kept` 32,768. The paper notes the best K "depends
-  on the size of image crops".
+  score resolution), and so do these scales (`loss_at_score_map`: the logits read back
+  on the 1/8 grid, each cell's centre label), so K = 512 is `ohem_min_kept` 512, pixels
+  of the score map, as the paper counts them. The paper notes the best K "depends on
+  the size of image crops".
 - Dropout ("Do."): where and how much is not given; FCRN's `dropout=True` puts
   Dropout(0.5) after each of the three res-5 blocks (`keras_lk.models.fcrn`).
 - Rows of depth 101 name no backbone (the scale's), so `--smoke` uses its tiny one;
   depth-152 rows name theirs and build ResNet-152 even in a smoke run.
-- CPU scale: K keeps the paper's share of a crop, 512 of the 1/8 score map of a 500²
-  crop (13%): 512 × 64 × (128 / 500)² = 2,147 full-resolution pixels of a 128² crop
-  (256 → 1,074, 1024 → 4,295); dropout after the top-most stage's block (`resnet10_local` has one per stage).
+- CPU scale: K keeps the paper's share of the score map, 512 of the 64² = 4,096 cells
+  of a 512² crop at 1/8 (12.5%): 512 × (128 / 512)² = 32 of the 16² cells of a 128²
+  crop (256 → 16, 1024 → 64); dropout after the top-most stage's block
+  (`resnet10_local` has one per stage).
 """
 
 import argparse
@@ -70,21 +71,20 @@ def _row(key, values, scale):
     if dropout:
         train["model_options"]["dropout"] = True
     if k is not None:
-        train.update(loss="ohem", ohem_mode="fcrn", ohem_threshold=0.0,
-                     ohem_min_kept=k * STRIDE**2)
+        train.update(loss="ohem", ohem_mode="fcrn", ohem_threshold=0.0, ohem_min_kept=k)
     if f"resnet{depth}" != scale.train["backbone"]:
         train["backbone"] = f"resnet{depth}"
     return Row(name(*key), train,
                paper={"miou": values["miou"], "pixel_accuracy": values["pixel_acc"],
                       "mean_class_accuracy": values["mean_acc"]},
                x=k, scales=("full",),
-               note="" if k is None else f"K = {k} of the 1/8 map = {k * STRIDE**2} pixels")
+               note="" if k is None else f"K = {k} of the 1/8 score map")
 
 
 def cpu_min_kept(k, crop=FCRN_SCENES.train["crop_size"]):
-    """Bootstrapping's K at CPU scale: the share of the crop's pixels that K is of the
-    paper's 1/8 score map of a `FCRN_VOC` crop (500²), in full-resolution pixels."""
-    return round(k * STRIDE**2 * (crop / FCRN_VOC.train["crop_size"]) ** 2)
+    """Bootstrapping's K at CPU scale: the same share of the 1/8 score map of a `crop`²
+    crop as K is of a `FCRN_VOC` crop's (512²), in score-map pixels."""
+    return round(k * (crop / FCRN_VOC.train["crop_size"]) ** 2)
 
 
 def _cpu_row(k, dropout):
@@ -95,7 +95,7 @@ def _cpu_row(k, dropout):
     if k is not None:
         train.update(loss="ohem", ohem_mode="fcrn", ohem_threshold=0.0,
                      ohem_min_kept=cpu_min_kept(k))
-        note = f"K = {k} scaled to a 128² crop: the {cpu_min_kept(k)} hardest pixels"
+        note = f"K = {k} scaled to a 128² crop: the {cpu_min_kept(k)} hardest of 16²"
     values = VOC[101, k, dropout]
     return Row(name("local", k, dropout), train,
                paper={"miou": values["miou"], "pixel_accuracy": values["pixel_acc"],
@@ -141,11 +141,11 @@ TABLES = {
                     name("local", 1024, False)),
         ),
         metrics=METRICS,
-        notes="Paper: VOC 2012 val, 1/8, 5×5, d12. K is per crop of the 1/8 score map; "
-              "ours counts full-resolution pixels (K × 64). CPU scale: scenes with two rare "
+        notes="Paper: VOC 2012 val, 1/8, 5×5, d12. K is per crop of the 1/8 score map, "
+              "as ours (the loss is read on the score map). CPU scale: scenes with two rare "
               "small classes, resnet10_local 1/8, 5×5 d3 (FoV 104 of 128), K scaled to "
-              "the crop (256, 512, 1024 → 1,074, 2,147, 4,295 pixels); the depth claims have "
-              "no CPU rows.",
+              "the crop (256, 512, 1024 → 16, 32, 64 of the 16² score map); the depth "
+              "claims have no CPU rows.",
     ),
     "cityscapes": Table(
         paper="fcrn", table="Table 4 (Cityscapes)",

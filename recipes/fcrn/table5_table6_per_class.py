@@ -43,7 +43,7 @@ def _row(label, depth, bootstrap, scale, miou):
     train = {"model_options": {"output_stride": STRIDE, "kernel_size": 5, "dilation": 12}}
     if bootstrap:
         train.update(loss="ohem", ohem_mode="fcrn", ohem_threshold=0.0,
-                     ohem_min_kept=BOOTSTRAP_K * STRIDE**2)
+                     ohem_min_kept=BOOTSTRAP_K)
     if f"resnet{depth}" != scale.train["backbone"]:
         train["backbone"] = f"resnet{depth}"
     return Row(label, train, paper={"miou": miou}, scales=("full",), note=f"depth {depth}")

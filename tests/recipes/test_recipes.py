@@ -100,8 +100,9 @@ def test_fcrn_cpu_rows_scale_the_field_of_view_and_k_to_the_crop(tmp_path):
     assert fovs == sorted(fovs) and fovs[0] < 26 and 0.75 * crop <= fovs[-1] <= crop
     module = _load("fcrn/table4_bootstrapping.py")
     (row,) = module.TABLES["voc"].rows_at("cpu", ["local 512/F"])
-    # 512 of the 1/8 map of a 500² crop is the same share of a 128² crop's pixels.
-    assert row.train["ohem_min_kept"] / crop**2 == pytest.approx(512 / (500 / 8) ** 2, rel=1e-3)
+    # 512 of the 1/8 score map of a 512² crop is the same share of a 128² crop's map.
+    assert row.train["ohem_min_kept"] / (crop / 8) ** 2 == 512 / (512 / 8) ** 2
+    assert table1.scales["cpu"].train["loss_at_score_map"] is True
 
 
 @pytest.mark.slow
@@ -135,7 +136,8 @@ def test_fcrn_table4_cpu_smoke(tmp_path, capsys):
     (run,) = results["runs"]
     config = run["config"]
     assert config["dataset"] == "scenes_rare_classes" and config["loss"] == "ohem"
-    assert config["ohem_min_kept"] == 2147 and config["model_options"]["dropout"] is True
+    assert config["ohem_min_kept"] == 32 and config["model_options"]["dropout"] is True
+    assert config["loss_at_score_map"] is True
     assert config["model_options"]["num_dropout_blocks"] == 1
     assert len(run["metrics"]["test"]["per_class_iou"]) == 8
 
@@ -214,7 +216,8 @@ def test_fcrn_table4_full_scale_smoke_on_tiny_voc_archives(tmp_path, monkeypatch
     config = run["config"]
     assert config["dataset"] == "voc_sbd" and config["backbone"] == "resnet10_narrow"
     assert (config["loss"], config["ohem_mode"], config["ohem_min_kept"]) == ("ohem", "fcrn",
-                                                                              512 * 64)
+                                                                              512)
+    assert config["loss_at_score_map"] is True
     assert config["model_options"]["dropout"] is True
     assert run["metrics"]["val"]["num_images"] == 2
 

@@ -128,6 +128,30 @@ def test_ohem_mines_the_main_output_and_the_aux_output_takes_cross_entropy(tmp_p
     assert isinstance(single.loss, losses.OHEMLoss)
 
 
+def test_loss_at_score_map_reads_the_loss_at_the_models_output_stride(tmp_path):
+    from keras_lk import losses, models
+    from keras_lk.training.trainer import compile_model
+
+    model = models.FCRN(3, backbone="resnet10_narrow", output_stride=8)
+    config = TrainConfig(output_dir=str(tmp_path), model="fcrn", loss="ohem",
+                         ohem_mode="fcrn", ohem_min_kept=4, loss_at_score_map=True)
+    compile_model(model, config)
+    assert isinstance(model.loss, losses.OHEMLoss) and model.loss.stride == 8
+    compile_model(model, dataclasses.replace(config, loss="cross_entropy"))
+    assert model.loss.stride == 8
+    compile_model(model, dataclasses.replace(config, loss_at_score_map=False))
+    assert model.loss.stride == 1
+    assert models.GALDNet(3, backbone="resnet10_narrow", head_channels=8,
+                          ga="psp").score_stride == 8
+    gcn = models.GCNSeg(3, backbone="resnet10_narrow", k=3)
+    with pytest.raises(ValueError, match="needs a model whose logits upsample a score map"):
+        compile_model(gcn, dataclasses.replace(config, model="gcn", model_options={}))
+    with pytest.raises(ValueError, match="`loss_at_score_map` must be True or False"):
+        TrainConfig(loss_at_score_map=1)
+    # Added after runs were recorded: its default leaves their fingerprints unchanged.
+    assert "loss_at_score_map" in TrainConfig.LATER_FIELDS
+
+
 def test_config_validation_messages():
     with pytest.raises(ValueError, match="`model` must be one of"):
         TrainConfig(model="unet")
