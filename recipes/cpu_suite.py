@@ -1,0 +1,149 @@
+"""Every CPU-scale table of the three papers, one after another, as a reader reruns them.
+
+    python recipes/cpu_suite.py            # run what is missing, in order; then the READMEs
+    python recipes/cpu_suite.py --list     # per table: runs done of those planned, minutes
+    python recipes/cpu_suite.py --only gcn/table1_kernel_size.py   # one table of the suite
+
+Each table is its recipe's `--scale cpu` run, in its own process: it decides its paper's
+plateau first (once per paper, `results/plateau_cpu.json`), reuses the runs that another
+table of the same paper already trained with the same configuration, and writes its
+results file as each run ends, so a stopped suite resumes where it stopped. A table that
+fails stops the suite. The READMEs are regenerated from the results at the end
+(`python -m keras_lk.experiments.report --plots`).
+
+The order puts the tables that others reuse first: GCN Table 1 (its base and k = 15 rows
+are Tables 2, 3 and 5's and the demo's comparison), FCRN Table 1 (its 5×5 d3 row is
+Table 4's F/F). `--list` gives the minutes each table's trained runs took, as recorded in
+its results file, beside the runs still to train (the seed rule may add up to twice the
+planned seeds to the rows of an undecided claim).
+
+`recipes/gcn/transfer.py` is not part of the suite: it measures the regime (scenes weights
+against from scratch) rather than a paper's table.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if ROOT not in sys.path:  # a checkout run as `python recipes/cpu_suite.py`
+    sys.path.insert(0, ROOT)
+
+SCALE = "cpu"
+SUITE = (
+    "gcn/table1_kernel_size.py",
+    "gcn/table5_boundary_refinement.py",
+    "gcn/table2_gcn_vs_kxk.py",
+    "gcn/table3_gcn_vs_stack.py",
+    "gcn/regime_sweep.py",
+    "gald/table1b_local_distribution.py",
+    "gald/table1e_ld_downsampling.py",
+    "fcrn/table1_field_of_view.py",
+    "fcrn/table4_bootstrapping.py",
+)
+PAPERS = ("gcn", "gald", "fcrn")
+
+
+def cpu_table(relative):
+    """The `Table` of a suite recipe that has the CPU scale (`TABLE`, or the one of
+    `TABLES` that has it)."""
+    from keras_lk.experiments.coverage import load_recipe
+
+    module = load_recipe(os.path.join(HERE, relative))
+    tables = list(module.TABLES.values()) if hasattr(module, "TABLES") else [module.TABLE]
+    with_cpu = [table for table in tables if SCALE in table.scales]
+    if len(with_cpu) != 1:
+        raise ValueError(f"{relative} has {len(with_cpu)} tables with a {SCALE!r} scale, "
+                         "the suite expects one.")
+    return with_cpu[0]
+
+
+def _runs(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f).get("runs", [])
+
+
+def _minutes(runs):
+    return sum(run.get("train_seconds", 0) + run.get("eval_seconds", 0)
+               for run in runs if "reused_from" not in run) / 60
+
+
+def status(results_dir=None) -> list:
+    """One dict per suite table (and per paper's plateau decision): ``name``, runs
+    ``planned`` (rows × the scale's initial seeds), ``done``, of them ``reused``, and
+    the ``minutes`` its trained runs took."""
+    from keras_lk.experiments.plateau import plateau_path
+    from keras_lk.experiments.runner import default_results_path
+
+    lines, seen_plateau = [], set()
+    for relative in SUITE:
+        table = cpu_table(relative)
+        scale = table.scales[SCALE]
+        path = default_results_path(table, SCALE, smoke=False, output_dir=None)
+        if results_dir is not None:
+            path = os.path.join(results_dir, table.paper, os.path.basename(path))
+        if scale.plateau is not None and table.paper not in seen_plateau:
+            seen_plateau.add(table.paper)
+            runs = _runs(plateau_path(path, SCALE))
+            planned = (len(scale.plateau.rows) * len(scale.plateau.seeds)
+                       * len(scale.plateau.budgets()))
+            lines.append({"name": f"{table.paper} plateau (up to)", "planned": planned,
+                          "done": len(runs), "reused": 0, "minutes": _minutes(runs)})
+        runs = _runs(path)
+        lines.append({"name": f"{table.paper} {table.table}",
+                      "planned": len(table.rows_at(SCALE)) * len(scale.seeds),
+                      "done": len(runs), "reused": sum("reused_from" in r for r in runs),
+                      "minutes": _minutes(runs)})
+    return lines
+
+
+def format_status(lines) -> str:
+    rows = ["| table | runs done / planned | of them reused | minutes recorded |",
+            "|---|---|---|---|"]
+    rows += [f"| {line['name']} | {line['done']} / {line['planned']} | {line['reused']} | "
+             f"{line['minutes']:.0f} |" for line in lines]
+    total = sum(line["minutes"] for line in lines)
+    rows.append(f"| all | {sum(x['done'] for x in lines)} | "
+                f"{sum(x['reused'] for x in lines)} | {total:.0f} ({total / 60:.1f} h) |")
+    return "\n".join(rows)
+
+
+def run(relatives, extra=()) -> int:
+    """Runs each recipe of `relatives` at the CPU scale in its own process, in order;
+    returns the first non-zero exit status (0 when every one finished)."""
+    for relative in relatives:
+        command = [sys.executable, os.path.join(HERE, relative), "--scale", SCALE, *extra]
+        print(f"[cpu suite] {' '.join(command[1:])}", flush=True)
+        code = subprocess.call(command, cwd=ROOT)
+        if code:
+            print(f"[cpu suite] {relative} exited with {code}; the suite stops here "
+                  "(rerun to resume).", flush=True)
+            return code
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--list", action="store_true",
+                        help="print each table's runs and minutes, run nothing")
+    parser.add_argument("--only", nargs="+", choices=SUITE, metavar="RECIPE",
+                        help=f"run these recipes of the suite only (of: {', '.join(SUITE)})")
+    args = parser.parse_args(argv)
+    if args.list:
+        print(format_status(status()))
+        return 0
+    code = run(args.only or SUITE)
+    if code:
+        return code
+    return subprocess.call([sys.executable, "-m", "keras_lk.experiments.report", "--plots",
+                            *(os.path.join(HERE, paper) for paper in PAPERS)], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
