@@ -178,3 +178,158 @@ def local_distribution_official(f, stages, epsilon=1e-5):
         x = np.maximum(x, 0.0)
     mask = 1 / (1 + np.exp(-resize_bilinear_align_corners(x, h, w)))
     return f + f * mask
+
+
+# --- Large-kernel blocks, transcribed from their official PyTorch code in its own layout:
+# tensors NCHW, convolution weights (C_out, C_in / groups, kh, kw), state dicts keyed by
+# the official module names. The tests permute the Keras weights into this layout.
+
+
+def torch_conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """`torch.nn.functional.conv2d`: x (B, C_in, H, W), weight (C_out, C_in / groups, kh,
+    kw), zero padding `padding` (int or (ph, pw)) on both sides of each axis; output size
+    floor((n + 2p − d(k − 1) − 1) / s) + 1."""
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    b, _, h, w = x.shape
+    c_out, c_group, kh, kw = weight.shape
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    out_h = (h + 2 * ph - dilation * (kh - 1) - 1) // stride + 1
+    out_w = (w + 2 * pw - dilation * (kw - 1) - 1) // stride + 1
+    per_group = c_out // groups
+    y = np.zeros((b, c_out, out_h, out_w), np.float64)
+    for g in range(groups):
+        xs = x[:, g * c_group:(g + 1) * c_group]
+        ws = weight[g * per_group:(g + 1) * per_group]
+        for i in range(kh):
+            for j in range(kw):
+                patch = xs[:, :, i * dilation:i * dilation + stride * (out_h - 1) + 1:stride,
+                           j * dilation:j * dilation + stride * (out_w - 1) + 1:stride]
+                y[:, g * per_group:(g + 1) * per_group] += np.einsum("bchw,oc->bohw", patch,
+                                                                      ws[:, :, i, j])
+    return y if bias is None else y + bias[None, :, None, None]
+
+
+def torch_conv_transpose2d(x, weight, stride=1):
+    """`torch.nn.functional.conv_transpose2d` without padding or groups: x (B, C_in, H,
+    W), weight (C_in, C_out, kh, kw); input pixel (h, w) adds weight · x to the output
+    window at (h·s, w·s); output size (n − 1)·s + k."""
+    b, _, h, w = x.shape
+    _, c_out, kh, kw = weight.shape
+    y = np.zeros((b, c_out, (h - 1) * stride + kh, (w - 1) * stride + kw), np.float64)
+    for i in range(h):
+        for j in range(w):
+            y[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw] += np.einsum(
+                "bc,cokl->bokl", x[:, :, i, j], weight)
+    return y
+
+
+def torch_batch_norm_eval(x, bn, eps=1e-5):
+    """`nn.BatchNorm2d` in eval mode on NCHW: bn holds weight, bias, running_mean, running_var."""
+    def channel(v):
+        return v[None, :, None, None]
+    return (channel(bn["weight"]) * (x - channel(bn["running_mean"]))
+            / np.sqrt(channel(bn["running_var"]) + eps) + channel(bn["bias"]))
+
+
+def msca_attention_official(x, state, kernel_size=5, strip_kernel_sizes=(7, 11, 21)):
+    """SegNeXt's `AttentionModule.forward` (mscan.py): conv0 (k×k depth-wise), for each
+    branch i conv{i}_1 (1×k_i) then conv{i}_2 (k_i×1) on conv0's output, all depth-wise
+    with bias and padding k//2; attn = conv0 + Σ branches; conv3 (1×1); attn * u."""
+    channels = x.shape[1]
+    u = x.copy()
+    attn = torch_conv2d(x, state["conv0.weight"], state["conv0.bias"],
+                        padding=kernel_size // 2, groups=channels)
+    total = attn
+    for i, k in enumerate(strip_kernel_sizes):
+        branch = torch_conv2d(attn, state[f"conv{i}_1.weight"], state[f"conv{i}_1.bias"],
+                              padding=(0, k // 2), groups=channels)
+        branch = torch_conv2d(branch, state[f"conv{i}_2.weight"], state[f"conv{i}_2.bias"],
+                              padding=(k // 2, 0), groups=channels)
+        total = total + branch
+    attn = torch_conv2d(total, state["conv3.weight"], state["conv3.bias"])
+    return attn * u
+
+
+def replk_conv_official(x, state, kernel_size, small_kernel, stride=1):
+    """RepLKNet's `ReparamLargeKernelConv.forward` before merging (eval mode):
+    lkb_origin (conv without bias, padding K//2, groups = C, then BN) + small_conv (the
+    same with k, padding k//2); `small_kernel=None`: the large branch only."""
+    channels = x.shape[1]
+    out = torch_batch_norm_eval(
+        torch_conv2d(x, state["lkb_origin.conv.weight"], stride=stride,
+                     padding=kernel_size // 2, groups=channels),
+        _bn(state, "lkb_origin.bn"))
+    if small_kernel is not None:
+        out = out + torch_batch_norm_eval(
+            torch_conv2d(x, state["small_conv.conv.weight"], stride=stride,
+                         padding=small_kernel // 2, groups=channels),
+            _bn(state, "small_conv.bn"))
+    return out
+
+
+def torch_fuse_bn(weight, bn, eps=1e-5):
+    """RepLKNet's `fuse_bn` (a conv without bias, then BN): kernel · γ/std, β − μγ/std."""
+    std = np.sqrt(bn["running_var"] + eps)
+    t = (bn["weight"] / std).reshape(-1, 1, 1, 1)
+    return weight * t, bn["bias"] - bn["running_mean"] * bn["weight"] / std
+
+
+def replk_equivalent_kernel_bias_official(state, kernel_size, small_kernel):
+    """`ReparamLargeKernelConv.get_equivalent_kernel_bias`: both BNs fused, the small
+    kernel zero-padded by (K − k)/2 on each side and added; (C, 1, K, K) and (C,)."""
+    eq_k, eq_b = torch_fuse_bn(state["lkb_origin.conv.weight"], _bn(state, "lkb_origin.bn"))
+    if small_kernel is not None:
+        small_k, small_b = torch_fuse_bn(state["small_conv.conv.weight"],
+                                         _bn(state, "small_conv.bn"))
+        pad = (kernel_size - small_kernel) // 2
+        eq_k = eq_k + np.pad(small_k, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        eq_b = eq_b + small_b
+    return eq_k, eq_b
+
+
+# UniRepLKNet's DilatedReparamBlock: kernel_size -> (kernel_sizes, dilates).
+UNIREPLKNET_DILATED_TABLE = {
+    17: ([5, 9, 3, 3, 3], [1, 2, 4, 5, 7]),
+    15: ([5, 7, 3, 3, 3], [1, 2, 3, 5, 7]),
+    13: ([5, 7, 3, 3, 3], [1, 2, 3, 4, 5]),
+    11: ([5, 5, 3, 3, 3], [1, 2, 3, 4, 5]),
+    9: ([5, 5, 3, 3], [1, 2, 3, 4]),
+    7: ([5, 3, 3], [1, 2, 3]),
+    5: ([3, 3], [1, 2]),
+}
+
+
+def dilated_reparam_official(x, state, kernel_size, kernel_sizes, dilates):
+    """`DilatedReparamBlock.forward` before merging (eval mode): origin_bn(lk_origin(x))
+    + Σ dil_bn_k{k}_{r}(dil_conv_k{k}_{r}(x)); convs depth-wise without bias, padding
+    K//2 and (r(k − 1) + 1)//2, dilation r."""
+    channels = x.shape[1]
+    out = torch_batch_norm_eval(
+        torch_conv2d(x, state["lk_origin.weight"], padding=kernel_size // 2, groups=channels),
+        _bn(state, "origin_bn"))
+    for k, r in zip(kernel_sizes, dilates):
+        conv = torch_conv2d(x, state[f"dil_conv_k{k}_{r}.weight"], padding=(r * (k - 1) + 1) // 2,
+                            dilation=r, groups=channels)
+        out = out + torch_batch_norm_eval(conv, _bn(state, f"dil_bn_k{k}_{r}"))
+    return out
+
+
+def dilated_reparam_merge_official(state, kernel_size, kernel_sizes, dilates):
+    """`DilatedReparamBlock.merge_dilated_branches`: fuse each BN; each dilated kernel made
+    non-dilated by `conv_transpose2d(kernel, ones(1, 1, 1, 1), stride=r)` (its taps r
+    apart, zeros between), zero-padded by K//2 − span//2 and added; (C, 1, K, K), (C,)."""
+    origin_k, origin_b = torch_fuse_bn(state["lk_origin.weight"], _bn(state, "origin_bn"))
+    identity = np.ones((1, 1, 1, 1))
+    for k, r in zip(kernel_sizes, dilates):
+        branch_k, branch_b = torch_fuse_bn(state[f"dil_conv_k{k}_{r}.weight"],
+                                           _bn(state, f"dil_bn_k{k}_{r}"))
+        equivalent = torch_conv_transpose2d(branch_k, identity, stride=r)  # (C, 1, span, span)
+        pad = kernel_size // 2 - (r * (k - 1) + 1) // 2
+        origin_k = origin_k + np.pad(equivalent, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        origin_b = origin_b + branch_b
+    return origin_k, origin_b
+
+
+def _bn(state, prefix):
+    return {key: state[f"{prefix}.{key}"]
+            for key in ("weight", "bias", "running_mean", "running_var")}

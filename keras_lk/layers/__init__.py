@@ -1,8 +1,10 @@
-"""Keras layers: the blocks of the GCN, GALD and FCRN papers, the shape layers the
-model builders use, input normalization and initializers."""
+"""Keras layers: the blocks of the GCN, GALD and FCRN papers, the large-kernel blocks of
+SegNeXt, RepLKNet and UniRepLKNet, the shape layers the model builders use, input
+normalization and initializers."""
 
 from keras_lk.layers.boundary_refine import BoundaryRefine
 from keras_lk.layers.conv_stack import ConvStack3x3
+from keras_lk.layers.dilated_reparam_conv import DILATED_BRANCHES, DilatedReparamConv
 from keras_lk.layers.global_aggregation import ASPP, CGNL, NonLocal, PyramidPooling
 from keras_lk.layers.global_conv import GlobalConv
 from keras_lk.layers.global_conv_tuning import tune_global_conv
@@ -20,6 +22,7 @@ from keras_lk.layers.preprocessing import (
     normalize_image,
     preprocess_input,
 )
+from keras_lk.layers.reparam_large_kernel_conv import ReparamLargeKernelConv
 from keras_lk.layers.spatial import (
     CropToMatch,
     InterleaveShiftedPasses,
@@ -27,10 +30,12 @@ from keras_lk.layers.spatial import (
     ResizeToMatch,
     ShiftImage,
 )
+from keras_lk.layers.strip_conv_attention import StripConvAttention
 
 __all__ = [
     "ASPP",
     "CGNL",
+    "DILATED_BRANCHES",
     "NORMALIZATIONS",
     "NORMS",
     "TORCH_BATCH_NORM",
@@ -39,6 +44,7 @@ __all__ = [
     "CaffePreprocessing",
     "ConvStack3x3",
     "CropToMatch",
+    "DilatedReparamConv",
     "GlobalConv",
     "InterleaveShiftedPasses",
     "LargeKernelConv",
@@ -46,8 +52,10 @@ __all__ = [
     "NonLocal",
     "PadToMultiple",
     "PyramidPooling",
+    "ReparamLargeKernelConv",
     "ResizeToMatch",
     "ShiftImage",
+    "StripConvAttention",
     "TorchConvUniform",
     "conv_norm_act",
     "norm_activation",
