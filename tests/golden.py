@@ -1,5 +1,7 @@
 """Plain-NumPy reference implementations of the papers' formulas (slow, obvious)."""
 
+import math
+
 import numpy as np
 
 
@@ -333,3 +335,84 @@ def dilated_reparam_merge_official(state, kernel_size, kernel_sizes, dilates):
 def _bn(state, prefix):
     return {key: state[f"{prefix}.{key}"]
             for key in ("weight", "bias", "running_mean", "running_var")}
+
+
+# --- SegNeXt: MSCAN (mscan.py) and the Hamburger's NMF2D (ham_head.py), official layout.
+
+
+def torch_gelu(x):
+    """`nn.GELU()` (exact): x·Φ(x) = x/2 · (1 + erf(x/√2))."""
+    return 0.5 * x * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+
+
+def torch_layer_norm_channels(x, weight, bias, eps=1e-5):
+    """MSCAN's `nn.LayerNorm(C)` over the channels of each pixel, on NCHW."""
+    mean = x.mean(axis=1, keepdims=True)
+    var = x.var(axis=1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight[None, :, None, None] \
+        + bias[None, :, None, None]
+
+
+def mscan_block_official(x, state, prefix):
+    """`Block.forward` in eval mode (drop path is the identity): x + ls1·SA(BN(x)),
+    then x + ls2·MLP(BN(x)); SA(u) = proj_2(MSCA(GELU(proj_1(u)))) + u; MLP(u) =
+    fc2(GELU(dwconv3×3(fc1(u))))."""
+    def p(name):
+        return state[f"{prefix}.{name}"]
+    u = torch_batch_norm_eval(x, _bn(state, f"{prefix}.norm1"))
+    a = torch_gelu(torch_conv2d(u, p("attn.proj_1.weight"), p("attn.proj_1.bias")))
+    unit = {key[len(f"{prefix}.attn.spatial_gating_unit."):]: value
+            for key, value in state.items()
+            if key.startswith(f"{prefix}.attn.spatial_gating_unit.")}
+    a = msca_attention_official(a, unit)
+    a = torch_conv2d(a, p("attn.proj_2.weight"), p("attn.proj_2.bias")) + u
+    x = x + p("layer_scale_1")[None, :, None, None] * a
+    m = torch_batch_norm_eval(x, _bn(state, f"{prefix}.norm2"))
+    m = torch_conv2d(m, p("mlp.fc1.weight"), p("mlp.fc1.bias"))
+    m = torch_conv2d(m, p("mlp.dwconv.dwconv.weight"), p("mlp.dwconv.dwconv.bias"),
+                     padding=1, groups=m.shape[1])
+    m = torch_conv2d(torch_gelu(m), p("mlp.fc2.weight"), p("mlp.fc2.bias"))
+    return x + p("layer_scale_2")[None, :, None, None] * m
+
+
+def mscan_official(x, state, depths):
+    """`MSCAN.forward` in eval mode: the four stage outputs (NCHW). Stage 1 embeds with
+    StemConv (3×3/2 conv, BN, GELU, 3×3/2 conv, BN), the others with OverlapPatchEmbed
+    (3×3/2 conv, BN); every strided conv pads 1 on each side; LayerNorm ends each stage."""
+    outputs = []
+    for stage, depth in enumerate(depths, start=1):
+        if stage == 1:
+            x = torch_conv2d(x, state["patch_embed1.proj.0.weight"],
+                             state["patch_embed1.proj.0.bias"], stride=2, padding=1)
+            x = torch_gelu(torch_batch_norm_eval(x, _bn(state, "patch_embed1.proj.1")))
+            x = torch_conv2d(x, state["patch_embed1.proj.3.weight"],
+                             state["patch_embed1.proj.3.bias"], stride=2, padding=1)
+            x = torch_batch_norm_eval(x, _bn(state, "patch_embed1.proj.4"))
+        else:
+            x = torch_conv2d(x, state[f"patch_embed{stage}.proj.weight"],
+                             state[f"patch_embed{stage}.proj.bias"], stride=2, padding=1)
+            x = torch_batch_norm_eval(x, _bn(state, f"patch_embed{stage}.norm"))
+        for j in range(depth):
+            x = mscan_block_official(x, state, f"block{stage}.{j}")
+        x = torch_layer_norm_channels(x, state[f"norm{stage}.weight"],
+                                      state[f"norm{stage}.bias"])
+        outputs.append(x)
+    return outputs
+
+
+def nmf2d_official(x, bases, steps, eps=1e-6):
+    """`NMF2D.forward` (S = 1, inv_t = 1) from given starting bases: x (B, C, H, W),
+    bases (B, C, R); coef = softmax(xᵀ bases); `steps` of `local_step` (coef then
+    bases, multiplicative); `compute_coef`; bases · coefᵀ. Returns (output, bases, coef)
+    with the factors before the last coefficient update."""
+    b, c, h, w = x.shape
+    x = x.reshape(b, c, h * w)
+    xt = x.transpose(0, 2, 1)
+    logits = xt @ bases
+    coef = np.exp(logits - logits.max(-1, keepdims=True))
+    coef = coef / coef.sum(-1, keepdims=True)
+    for _ in range(steps):
+        coef = coef * (xt @ bases) / (coef @ (bases.transpose(0, 2, 1) @ bases) + eps)
+        bases = bases * (x @ coef) / (bases @ (coef.transpose(0, 2, 1) @ coef) + eps)
+    final = coef * (xt @ bases) / (coef @ (bases.transpose(0, 2, 1) @ bases) + eps)
+    return (bases @ final.transpose(0, 2, 1)).reshape(b, c, h, w), bases, coef

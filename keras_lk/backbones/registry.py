@@ -4,7 +4,8 @@ keras-hub backbones need no entry: `get_backbone` builds any of them (`hub`).
 
 Adding a backbone: write its builder (a function returning a model whose output is
 ``{"res2", "res3", "res4", "res5"}``, accepting the keyword arguments of
-`ResNetBackbone`), then add one `BackboneInfo` line below.
+`ResNetBackbone` and refusing those it cannot honour, as `MSCANBackbone` refuses
+``output_stride`` 8 and 16), then add one `BackboneInfo` line below.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import dataclasses
 import os
 from collections.abc import Callable
 
-from keras_lk.backbones import hub, resnet
+from keras_lk.backbones import hub, mscan, resnet
 from keras_lk.registry import Registry
 
 PACKAGED_WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
@@ -79,6 +80,9 @@ BACKBONES = Registry("backbone", [
                  description="ResNet-152 v1 (GCN Tables 1-5, FCRN)"),
     BackboneInfo("resnet50_gcn", resnet.ResNet50GCN,
                  description="ResNet50-GCN (GCN Appendix A, Table 6); never pretrained"),
+    BackboneInfo("mscan_t", mscan.MSCANT, normalization="torch",
+                 description="MSCAN-T, SegNeXt-T's encoder (4 stages of MSCA blocks); "
+                             "no pretrained weights ship"),
 ])
 
 

@@ -1,6 +1,6 @@
 """Keras layers: the blocks of the GCN, GALD and FCRN papers, the large-kernel blocks of
-SegNeXt, RepLKNet and UniRepLKNet, the shape layers the model builders use, input
-normalization and initializers."""
+SegNeXt (MSCA, LayerScale, the Hamburger's NMF), RepLKNet and UniRepLKNet, the shape
+layers the model builders use, input normalization and initializers."""
 
 from keras_lk.layers.boundary_refine import BoundaryRefine
 from keras_lk.layers.conv_stack import ConvStack3x3
@@ -14,7 +14,9 @@ from keras_lk.layers.initializers import (
     TorchConvUniform,
 )
 from keras_lk.layers.large_kernel_conv import LargeKernelConv
+from keras_lk.layers.layer_scale import LayerScale
 from keras_lk.layers.local_distribution import LocalDistribution
+from keras_lk.layers.nmf2d import NMF2D
 from keras_lk.layers.normalization import NORMS, conv_norm_act, norm_activation, norm_layer
 from keras_lk.layers.preprocessing import (
     NORMALIZATIONS,
@@ -36,6 +38,7 @@ __all__ = [
     "ASPP",
     "CGNL",
     "DILATED_BRANCHES",
+    "NMF2D",
     "NORMALIZATIONS",
     "NORMS",
     "TORCH_BATCH_NORM",
@@ -48,6 +51,7 @@ __all__ = [
     "GlobalConv",
     "InterleaveShiftedPasses",
     "LargeKernelConv",
+    "LayerScale",
     "LocalDistribution",
     "NonLocal",
     "PadToMultiple",

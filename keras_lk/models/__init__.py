@@ -1,5 +1,6 @@
-"""Segmentation models as functional-model classes (GCNSeg, GALDNet, FCRN) and their
-registry `MODELS` (family name → class; its constructor arguments are its options)."""
+"""Segmentation models as functional-model classes (GCNSeg, GALDNet, FCRN, SegNeXt) and
+their registry `MODELS` (family name → class; its constructor arguments are its
+options)."""
 
 from keras_lk._moved import moved_attributes
 from keras_lk.models.fcrn import FCRN, fcrn_field_of_view
@@ -9,6 +10,7 @@ from keras_lk.models.high_resolution import HighResolutionSimulation
 from keras_lk.models.loading import load_model
 from keras_lk.models.registry import MODELS, ModelInfo
 from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
+from keras_lk.models.segnext import SegNeXt
 
 __all__ = [
     "AUX_LOSS_WEIGHT",
@@ -19,6 +21,7 @@ __all__ = [
     "GCNSeg",
     "HighResolutionSimulation",
     "ModelInfo",
+    "SegNeXt",
     "SegmentationModel",
     "fcrn_field_of_view",
     "load_model",

@@ -14,6 +14,7 @@ import inspect
 from keras_lk.models.fcrn import FCRN
 from keras_lk.models.gald_net import GALDNet
 from keras_lk.models.gcn_seg import GCNSeg
+from keras_lk.models.segnext import SegNeXt
 from keras_lk.registry import Registry
 from keras_lk.utils.docstrings import parse_args
 
@@ -70,4 +71,5 @@ MODELS = Registry("model", [
     ModelInfo("gcn", GCNSeg, "GCN (Peng et al. 2017): GCNSeg, Fig. 2A, Tables 1-5"),
     ModelInfo("gald", GALDNet, "GALD (Li et al. 2019): GALD-Net, Fig. 2, Table 1"),
     ModelInfo("fcrn", FCRN, "FCRN (Wu et al. 2016): dilated ResNet FCN, Tables 1-4"),
+    ModelInfo("segnext", SegNeXt, "SegNeXt (Guo et al. 2022): MSCAN + light Hamburger head"),
 ])
