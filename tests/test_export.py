@@ -498,3 +498,39 @@ def test_load_exported_errors(family_models, tmp_path):
         run(np.zeros((1, 32, 32, 3), "uint8"))
     with pytest.raises(ValueError, match=r"shape \(32, 32, 3\)"):
         run(_images((32, 32))[0])
+
+
+@pytest.fixture(scope="module")
+def reparam_gcn():
+    """GCNSeg with UniRepLKNet's dilated re-parameterised heads, BatchNorm statistics
+    away from their defaults so that folding them shows."""
+    keras.utils.set_random_seed(0)
+    model = models.GCNSeg(num_classes=3, k=7, head="dilated_reparam", backbone=SMALL)
+    rng = np.random.default_rng(0)
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, layers.ContextHead):
+            for bn in layer._flatten_layers(include_self=False, recursive=True):
+                if isinstance(bn, keras.layers.BatchNormalization):
+                    bn.moving_mean.assign(rng.uniform(-0.5, 0.5, bn.moving_mean.shape))
+                    bn.moving_variance.assign(rng.uniform(0.2, 2.0, bn.moving_variance.shape))
+                    bn.gamma.assign(rng.uniform(0.5, 1.5, bn.gamma.shape))
+    return model
+
+
+def test_export_merges_every_reparameterised_layer_in_a_copy(reparam_gcn):
+    unmerged = export.converters.unmerged_reparam_layers(reparam_gcn)
+    assert len(unmerged) == 4  # one DilatedReparamConv per GCN stage, inside its head
+    inference = export.inference_model(reparam_gcn)
+    assert not export.converters.unmerged_reparam_layers(inference)
+    assert len(export.converters.unmerged_reparam_layers(reparam_gcn)) == 4  # untouched
+    images = _images((64, 64))
+    got = keras.ops.convert_to_numpy(inference(images)["logits"])
+    _assert_same_logits(got, _keras_logits(reparam_gcn, images))
+
+
+@pytest.mark.parametrize("format", export.FORMATS)
+def test_reparameterised_heads_export_merged_in_every_format(format, reparam_gcn, tmp_path):
+    path = str(tmp_path / f"reparam{SUFFIXES[format]}")
+    export.export_model(reparam_gcn, path, format=format)
+    images = _images((64, 64), seed=3)
+    _assert_same_logits(export.load_exported(path)(images), _keras_logits(reparam_gcn, images))

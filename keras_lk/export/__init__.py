@@ -19,6 +19,9 @@ What is exported:
   (ONNX and LiteRT do not keep the order of a Keras model's outputs);
 - in float32: a mixed-precision model is rebuilt from its config under the float32
   policy with its weights copied (tf2onnx and the LiteRT converter need float32 graphs);
+- with every re-parameterisable layer merged (`ReparamLargeKernelConv`,
+  `DilatedReparamConv`, at any depth: one depth-wise convolution with bias each, as
+  RepLKNet and UniRepLKNet deploy them), in a copy: `converters.merged_model`;
 - with layers swapped for equal ones that convert: bilinear ``UpSampling2D``
   (Keras 3.15.1's resize cannot be traced with unknown H, W) and `PadToMultiple` (whose
   ``(-size) % m`` tf2onnx converts wrongly): `keras_lk.export.converters`;
@@ -57,6 +60,7 @@ import keras
 from keras_lk.export.converters import (
     converted_layer,
     float32_model,
+    merged_model,
     require_module,
     tf2onnx_without_graph_copies,
 )
@@ -95,6 +99,7 @@ __all__ = [
     "float32_model",
     "inference_model",
     "load_exported",
+    "merged_model",
     "phase_kernel",
     "require_module",
     "tap_groups",
@@ -170,14 +175,14 @@ def inference_model(model, rewrites=REWRITES):
             model); the ones that make a graph convert are always applied.
 
     Returns:
-        A float32 `keras.Model` on the weights of `float32_model(model)`, with GALD's
-        auxiliary head pruned and the layers of `_export_layer` swapped.
+        A float32 `keras.Model` on the weights of `merged_model(float32_model(model))`,
+        with GALD's auxiliary head pruned and the layers of `_export_layer` swapped.
     """
     unknown = set(rewrites) - set(REWRITES)
     if unknown:
         raise ValueError(f"`rewrites` must be a subset of {REWRITES}, received "
                          f"{tuple(rewrites)!r}.")
-    model = float32_model(model)
+    model = merged_model(float32_model(model))
     logits = SegmentationModel.main_logits(model.output)
     main = keras.Model(model.inputs, {OUTPUT_NAME: logits}, name=f"{model.name}_inference")
     return keras.models.clone_model(

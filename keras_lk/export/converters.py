@@ -98,6 +98,36 @@ class NonNegativePadToMultiple(PadToMultiple):
                                     inputs.shape[-1]])
 
 
+def unmerged_reparam_layers(model):
+    """The re-parameterisable layers of `model`, at any depth (`ReparamLargeKernelConv`,
+    `DilatedReparamConv`, also inside a `ContextHead`), that are not merged yet."""
+    from keras_lk.layers._reparam import ReparamDepthwiseConv
+
+    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+            if isinstance(layer, ReparamDepthwiseConv) and not layer.merged]
+
+
+def merged_model(model):
+    """`model` itself if it holds no unmerged re-parameterisable layer, else a copy —
+    rebuilt from its config, its weights copied — in which each one is merged into one
+    depth-wise convolution with bias (`merge()`): the function `model` computes in
+    inference mode, to float32 rounding, as the papers deploy them.
+
+    Args:
+        model: a `keras_lk.models.SegmentationModel`.
+
+    Returns:
+        A model of the same class without an unmerged re-parameterisable layer.
+    """
+    if not unmerged_reparam_layers(model):
+        return model
+    rebuilt = type(model).from_config(model.get_config())
+    rebuilt.set_weights(model.get_weights())
+    for layer in unmerged_reparam_layers(rebuilt):
+        layer.merge()
+    return rebuilt
+
+
 def converted_layer(layer):
     """The layer that converts in place of `layer`, or None where `layer` converts as
     it is."""

@@ -3,6 +3,7 @@ SegNeXt (MSCA, LayerScale, the Hamburger's NMF), RepLKNet and UniRepLKNet, the s
 layers the model builders use, input normalization and initializers."""
 
 from keras_lk.layers.boundary_refine import BoundaryRefine
+from keras_lk.layers.context_head import CONTEXTS, ContextHead
 from keras_lk.layers.conv_stack import ConvStack3x3
 from keras_lk.layers.dilated_reparam_conv import DILATED_BRANCHES, DilatedReparamConv
 from keras_lk.layers.global_aggregation import ASPP, CGNL, NonLocal, PyramidPooling
@@ -37,6 +38,7 @@ from keras_lk.layers.strip_conv_attention import StripConvAttention
 __all__ = [
     "ASPP",
     "CGNL",
+    "CONTEXTS",
     "DILATED_BRANCHES",
     "NMF2D",
     "NORMALIZATIONS",
@@ -45,6 +47,7 @@ __all__ = [
     "BilinearUpsampleInitializer",
     "BoundaryRefine",
     "CaffePreprocessing",
+    "ContextHead",
     "ConvStack3x3",
     "CropToMatch",
     "DilatedReparamConv",

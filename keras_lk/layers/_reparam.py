@@ -141,6 +141,12 @@ class ReparamDepthwiseConv(keras.layers.Layer):
         for variable in (self.large_kernel, *self.branch_kernels):
             self._untrack_variable(variable)
         del self.large_bn, self.branch_bns, self.large_kernel, self.branch_kernels
+        # The TensorFlow backend lists the attributes that hold tracked collections; a
+        # SavedModel export reads each of them.
+        tracked = getattr(self, "_tracked", None)
+        if tracked is not None:
+            tracked[:] = [name for name in tracked
+                          if name not in ("branch_bns", "branch_kernels")]
         self.merged = True
         self._add_merged_weights(channels)
         self._tracker.lock()

@@ -32,15 +32,22 @@ from keras_lk.models.segmentation_model import LOGITS, SegmentationModel
 STAGES = ("res2", "res3", "res4", "res5")
 
 
-# === The heads of GCN Tables 1-4, by name ===
+# === The heads of GCN Tables 1-4 and of the large-kernel line after GCN, by name ===
 # A head is `factory(num_classes, k, stack_channels, name) -> layer`; adding one is its
 # layer file plus one line here.
+def _context_head(context):
+    return lambda c, k, m, name: lk_layers.ContextHead(c, context=context, kernel_size=k,
+                                                       name=name)
+
+
 HEADS = {
     "gcn": lambda c, k, m, name: lk_layers.GlobalConv(c, kernel_size=k, name=name),
     "conv1x1": lambda c, k, m, name: lk_layers.LargeKernelConv(c, kernel_size=1, name=name),
     "conv_kxk": lambda c, k, m, name: lk_layers.LargeKernelConv(c, kernel_size=k, name=name),
     "stack3x3": lambda c, k, m, name: lk_layers.ConvStack3x3(
         c, kernel_size=k, intermediate_filters=m, name=name),
+    # The large-kernel line after GCN: a depth-wise context block of size k, then 1×1.
+    **{context: _context_head(context) for context in lk_layers.CONTEXTS},
 }
 STACK_CHANNELS = 2048  # default width m of the 3x3 stack (GCN Table 4)
 
@@ -68,7 +75,10 @@ class GCNSeg(SegmentationModel):
             or ``"resnet10_narrow"`` (small, CPU runs); or a keras-hub ``Backbone`` with pyramid outputs P2..P5 (an instance, or
             ``"keras_hub:<preset name or directory>"``; see `keras_lk.backbones.hub`).
         head: ``"gcn"`` (Fig. 2B), ``"conv1x1"`` (Table 1 "base"), ``"conv_kxk"``
-            (Fig. 4C, Tables 2-3) or ``"stack3x3"`` (Fig. 4D, Table 4); see `HEADS`.
+            (Fig. 4C, Tables 2-3) or ``"stack3x3"`` (Fig. 4D, Table 4); or a
+            `keras_lk.layers.ContextHead` of size k, the large-kernel line after GCN:
+            ``"msca"`` (SegNeXt), ``"replk"`` (RepLKNet), ``"dilated_reparam"``
+            (UniRepLKNet); see `HEADS`.
         boundary_refine: use the BR blocks (Table 5); False gives Tables 1-4's model.
         stack_channels: intermediate channels of ``"stack3x3"`` (Table 4 "m");
             default 2048.
