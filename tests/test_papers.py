@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 
 from keras_lk import papers
-from keras_lk.papers import fcrn, gald, gcn
+from keras_lk.papers import fcrn, gald, gcn, segnext
 
 MODULES = {"gcn": gcn, "gald": gald, "fcrn": fcrn}
+# Papers transcribed from their official repository's README (no paper text to check
+# captions against): their tables are keyed by the README's sections.
+README_MODULES = {"segnext": segnext}
 # The papers' table captions and a few words around each table's first mention, copied
 # from the papers' texts (the tests read only files inside the repository).
 EXCERPTS = Path(__file__).parent / "paper_captions.json"
@@ -45,9 +48,28 @@ def numeric_leaves(value, key=None):
 
 
 def test_package_lists_every_paper():
-    assert set(papers.__all__) == set(MODULES)
-    for name, module in MODULES.items():
+    assert set(papers.__all__) == set(MODULES) | set(README_MODULES)
+    for name, module in {**MODULES, **README_MODULES}.items():
         assert getattr(papers, name) is module
+
+
+def test_segnext_readme_tables():
+    assert segnext.__doc__ and "arXiv:2209.08575" in segnext.__doc__
+    tables = {"README ADE20K": segnext.README_ADE20K,
+              "README Cityscapes": segnext.README_CITYSCAPES}
+    assert set(segnext.TABLES) == set(tables)
+    for table in tables.values():
+        assert list(table) == ["SegNeXt-T", "SegNeXt-S", "SegNeXt-B", "SegNeXt-L"]
+        for row in table.values():
+            assert isinstance(row["miou_ss"], float) and row["miou_ss"] < row["miou_ms"]
+            assert isinstance(row["params_m"], int) and isinstance(row["gflops"], int)
+    assert segnext.README_ADE20K["SegNeXt-L"]["miou_ms"] == 52.1
+    assert segnext.README_CITYSCAPES["SegNeXt-T"]["gflops"] == 56
+    # The README rounds the paper's figures.
+    assert round(segnext.PAPER_PARAMS_M["SegNeXt-T"]) == segnext.README_ADE20K[
+        "SegNeXt-T"]["params_m"]
+    assert round(segnext.PAPER_GFLOPS_ADE20K["SegNeXt-T"]) == segnext.README_ADE20K[
+        "SegNeXt-T"]["gflops"]
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

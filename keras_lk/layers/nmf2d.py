@@ -7,6 +7,7 @@ al., NeurIPS 2022, Sec. 3.2; official ``mmseg/models/decode_heads/ham_head.py``,
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_lk.layers._validation import check_choice, check_known_channels, check_positive_int
@@ -51,9 +52,12 @@ class NMF2D(keras.layers.Layer):
     output is cast back to the compute dtype.
 
     Randomness: training draws the starting bases from the layer's seed generator
-    (reproducible under `keras.utils.set_random_seed` or a given `seed`); inference
-    draws them from the fixed seed `seed` (0 when None), so predictions are
-    reproducible. The official code draws fresh bases at inference too.
+    (reproducible under `keras.utils.set_random_seed` or a given `seed`), anew at every
+    call and for every image, as the official code does. Inference starts every image
+    from one fixed set of bases, drawn once with NumPy from `seed` (0 when None) when the
+    layer is built, so predictions are reproducible and equal under XLA and eager
+    execution (TensorFlow's stateless generators pick other algorithms under XLA); the
+    official code draws fresh bases at inference too.
 
     Args:
         rank: the number of bases R (``MD_R``: 16 in SegNeXt-T's config, 64 by
@@ -106,11 +110,17 @@ class NMF2D(keras.layers.Layer):
     def build(self, input_shape):
         channels = check_known_channels(type(self).__name__, input_shape)
         self.input_spec = keras.layers.InputSpec(ndim=4, axes={-1: channels})
+        bases = np.random.default_rng(self.seed or 0).uniform(size=(channels, self.rank))
+        self.inference_bases = (bases / np.linalg.norm(bases, axis=0)).astype("float32")
 
     def random_bases(self, batch_size, channels, training=False):
-        """Starting bases ``(batch_size, channels, rank)``: uniform, unit-norm columns."""
-        seed = self.seed_generator if training else (self.seed or 0)
-        bases = keras.random.uniform((batch_size, channels, self.rank), seed=seed)
+        """Starting bases ``(batch_size, channels, rank)``: uniform, unit-norm columns;
+        fresh ones in training, `inference_bases` for every image otherwise."""
+        if not training:
+            bases = ops.convert_to_tensor(self.inference_bases)[None]
+            return ops.broadcast_to(bases, (batch_size, channels, self.rank))
+        bases = keras.random.uniform((batch_size, channels, self.rank),
+                                     seed=self.seed_generator)
         return bases / ops.maximum(ops.norm(bases, axis=1, keepdims=True), _NORM_EPSILON)
 
     @staticmethod
