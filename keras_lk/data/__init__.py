@@ -5,7 +5,7 @@ Every source yields examples `{"image": uint8 H×W×3, "segmentation_mask": uint
 
 - `large_object_scenes` / `large_object_scenes_numpy`: procedural shape scenes (no files),
   where only a large receptive field classifies interior pixels (the demo's data);
-- `load_dataset("voc_sbd" | "cityscapes_train_ids/fine" | ... )`: the TFDS builders of
+- `load_dataset("voc_sbd" | "cityscapes_train_ids/fine" | "ade20k" | ...)`: the TFDS builders of
   `keras_lk.data.builders`, prepared from the official archives in a `manual_dir`;
 - `folder_dataset(data_dir, split)`: your own folder of images and label PNGs
   (`keras_lk.data.folder`; ``--dataset folder --data-dir D`` on the command line);

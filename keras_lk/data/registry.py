@@ -8,7 +8,7 @@ Adding a dataset: write its file (a TFDS builder or a loader function, and its
 from __future__ import annotations
 
 from keras_lk.data import folder, mixtures, scenes
-from keras_lk.data.builders import cityscapes, coco_voc, voc_sbd
+from keras_lk.data.builders import ade20k, cityscapes, coco_voc, voc_sbd
 from keras_lk.registry import Registry
 
 DATASETS = Registry("dataset", [
@@ -16,6 +16,7 @@ DATASETS = Registry("dataset", [
     voc_sbd.DATASET,
     *cityscapes.DATASETS,
     coco_voc.DATASET,
+    ade20k.DATASET,
     *mixtures.DATASETS,
     scenes.SMALL_OBJECTS_DATASET,
     scenes.RARE_CLASSES_DATASET,
