@@ -5,7 +5,8 @@
 - `make_strategy` (default, mirrored, multi_worker, tpu), `prepare_multi_worker_fit`
   (mends Keras 3 `fit` under MultiWorkerMirroredStrategy), `set_precision`
   (float32, mixed_float16, mixed_bfloat16, auto);
-- `SegmentationSGD` (momentum, L2 on kernels, lr multipliers), `PolyDecay`, `StepDecay`,
+- `SegmentationSGD` (momentum, L2 on kernels, lr multipliers), `SegmentationAdamW`
+  (PyTorch's AdamW, decoupled decay, lr multipliers), `PolyDecay`, `StepDecay`,
   `ConstantSchedule`;
 - callbacks: `DivergenceGuard`, `StepCheckpoint`, `StepTimer`, `make_callbacks`;
 - `onednn.check_onednn_pointwise_gradients`: the warning `train` gives before training a
@@ -22,7 +23,11 @@ from keras_lk.training.callbacks import (
 )
 from keras_lk.training.config import TrainConfig
 from keras_lk.training.multi_worker import prepare_multi_worker_fit
-from keras_lk.training.optimizers import BACKBONE_PATTERN, SegmentationSGD
+from keras_lk.training.optimizers import (
+    BACKBONE_PATTERN,
+    SegmentationAdamW,
+    SegmentationSGD,
+)
 from keras_lk.training.precision import PRECISIONS, resolve_precision, set_precision
 from keras_lk.training.schedules import SCHEDULES, ConstantSchedule, PolyDecay, StepDecay
 from keras_lk.training.strategy import STRATEGIES, configure_cpu_devices, make_strategy
@@ -42,6 +47,7 @@ __all__ = [
     "ConstantSchedule",
     "DivergenceGuard",
     "PolyDecay",
+    "SegmentationAdamW",
     "SegmentationSGD",
     "StepCheckpoint",
     "StepDecay",

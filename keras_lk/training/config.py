@@ -88,20 +88,26 @@ class TrainConfig:
         steps_per_epoch: steps between backups (a Keras "epoch"); a killed run resumes
             from the last multiple of it.
         checkpoint_every: save checkpoints/step_NNNNNN.keras every this many steps (0: off).
-        optimizer: sgd (the papers': momentum, L2 on kernels) or adam (for training
-            small models from scratch in CPU minutes; takes neither l2 nor
-            head_lr_multiplier: set l2 to 0).
+        optimizer: sgd (the papers': momentum, L2 on kernels), adamw (SegNeXt's:
+            `SegmentationAdamW`, PyTorch's AdamW with decoupled weight decay `l2`, betas
+            0.9/0.999, ε 1e-8) or adam (for training small models from scratch in CPU
+            minutes; takes neither l2 nor head_lr_multiplier: set l2 to 0).
         learning_rate: base learning rate.
         momentum: SGD momentum (GCN 0.99, GALD/FCRN 0.9).
-        l2: L2 weight decay (GCN 5e-4), added to the gradient (Caffe/PyTorch style).
+        l2: L2 weight decay (GCN 5e-4), added to the gradient (Caffe/PyTorch style);
+            with adamw, the decoupled decay ``w ← w − lr·l2·w`` (SegNeXt 0.01).
         l2_on: the variables `l2` decays: ``"kernels"`` (convolution kernels only, as
             Caffe and MXNet prototxts) or ``"all"`` (every trainable variable, as
-            PyTorch's `SGD(weight_decay=...)`: GALD's public code).
+            PyTorch's `SGD(weight_decay=...)`: GALD's public code) or ``"segnext"``
+            (every variable but MSCAN's norms, as SegNeXt's official ``paramwise_cfg``;
+            `keras_lk.training.optimizers.L2_TARGETS`).
         schedule: learning-rate schedule: poly, step or constant.
         poly_power: power of the poly schedule.
         step_size: steps between decays of the step schedule.
         step_gamma: decay factor of the step schedule.
         warmup_steps: linear warm-up steps.
+        warmup_factor: the warm-up starts at the scheduled rate times this factor
+            (0.1; SegNeXt's mmcv ``warmup_ratio`` 1e-6).
         head_lr_multiplier: learning-rate factor of the non-backbone (head) variables.
         loss: cross_entropy or ohem (see keras_lk.losses.OHEMLoss); with ohem, an
             auxiliary output (GALD's) takes plain cross-entropy, as GALD's script does.
@@ -157,6 +163,7 @@ class TrainConfig:
     step_size: int = 1000
     step_gamma: float = 0.1
     warmup_steps: int = 0
+    warmup_factor: float = 0.1
     head_lr_multiplier: float = 1.0
     loss: str = "cross_entropy"
     ohem_mode: str = "gald"
@@ -215,6 +222,9 @@ class TrainConfig:
             )
         if not self.learning_rate > 0:
             raise ValueError(f"`learning_rate` must be > 0, received {self.learning_rate!r}.")
+        if not 0 <= self.warmup_factor <= 1:
+            raise ValueError(f"`warmup_factor` must be in [0, 1], received "
+                             f"{self.warmup_factor!r}.")
         if self.optimizer == "adam" and (self.l2 or self.head_lr_multiplier != 1.0):
             raise ValueError(
                 "`optimizer='adam'` takes neither `l2` nor `head_lr_multiplier`, received "
@@ -247,7 +257,7 @@ class TrainConfig:
     # fingerprints. A field added later belongs here.
     LATER_FIELDS: ClassVar[dict] = {"init_from": None, "freeze_batch_norm": False,
                                     "allow_subset": False, "l2_on": "kernels",
-                                    "loss_at_score_map": False}
+                                    "loss_at_score_map": False, "warmup_factor": 0.1}
 
     def fingerprint(self) -> str:
         """A hash of `training_fields`: two configs train the same run iff they agree."""

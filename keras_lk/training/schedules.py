@@ -171,10 +171,11 @@ class ConstantSchedule(keras.optimizers.schedules.LearningRateSchedule):
 # The learning-rate schedule of each `TrainConfig.schedule`, by name: `config` → schedule.
 SCHEDULES = {
     "poly": lambda c: PolyDecay(c.learning_rate, c.steps, power=c.poly_power,
-                                warmup_steps=c.warmup_steps),
+                                warmup_steps=c.warmup_steps, warmup_factor=c.warmup_factor),
     "step": lambda c: StepDecay(c.learning_rate, c.step_size, gamma=c.step_gamma,
-                                warmup_steps=c.warmup_steps),
-    "constant": lambda c: ConstantSchedule(c.learning_rate, warmup_steps=c.warmup_steps),
+                                warmup_steps=c.warmup_steps, warmup_factor=c.warmup_factor),
+    "constant": lambda c: ConstantSchedule(c.learning_rate, warmup_steps=c.warmup_steps,
+                                           warmup_factor=c.warmup_factor),
 }
 
 
