@@ -343,3 +343,66 @@ def fcrn_row_train(depth, resolution, kernel, dilation, scale):
     if f"resnet{depth}" != scale.train["backbone"]:
         train["backbone"] = f"resnet{depth}"
     return train
+
+
+# --- SegNeXt-T, ADE20K (official `segnext.tiny.512x512.ade.160k.py`) ---
+# The official config (the paper gives the same optimiser; its tables are the README's,
+# `keras_lk.papers.segnext`): MSCAN-T from ImageNet-1K weights with SyncBN, the light
+# Hamburger head (GroupNorm 32, dropout 0.1, NMF rank 16), plain cross-entropy (255
+# ignored); AdamW lr 6e-5, betas (0.9, 0.999), weight decay 0.01 with decay_mult 0 for
+# the parameters named "norm" and lr_mult 10 for the head (`l2_on="segnext"`,
+# `head_lr_multiplier`), poly power 1.0 to 0 over 160k iterations after a 1,500-iteration
+# linear warm-up from ratio 1e-6; 512² crops of images resized by 0.5-2.0 × (2048, 512),
+# flip, photometric distortion; labels with `reduce_zero_label` (the `ade20k` builder);
+# tested on whole val images at one scale. Batch 16 (the paper's; the config's
+# samples_per_gpu is 8, on a number of GPUs it does not give).
+# What the engine cannot follow, written in `recipes/segnext/README.md`: no ImageNet
+# weights of MSCAN-T here (the official are a PyTorch checkpoint; the backbone starts
+# from MSCAN.init_weights' random initialisation); random scale relative to the image,
+# not to (2048, 512) (the same where an image's short side is 512); no cat_max_ratio
+# 0.75 re-draw of crops and no photometric distortion; test at the original size, not
+# resized to fit (2048, 512) and to a multiple of 32.
+# gpu_hours: an estimate on one recent GPU, not measured.
+SEGNEXT_ADE20K = Scale(
+    name="full",
+    train={"model": "segnext", "backbone": "mscan_t", "backbone_weights": None,
+           "dataset": "ade20k", "crop_size": 512, "scale_range": (0.5, 2.0), "flip": True,
+           "batch_size": 16, "steps": 160_000, "steps_per_epoch": 1000, "optimizer": "adamw",
+           "learning_rate": 6e-5, "l2": 0.01, "l2_on": "segnext", "head_lr_multiplier": 10.0,
+           "schedule": "poly", "poly_power": 1.0, "warmup_steps": 1500, "warmup_factor": 1e-6,
+           "use_sync_bn": True, "loss": "cross_entropy", "tensorboard": True},
+    evaluation=Evaluation(splits=("val",)),
+    seeds=(0,),
+    smoke={"crop_size": 32, "batch_size": 2, "steps": 2, "steps_per_epoch": 1,
+           "tensorboard": False},
+    smoke_evaluation={"num_images": 2},
+    description="ADE20K train (20,210 images, 0 ignored), SegNeXt-T (MSCAN-T, random init: "
+                "no ImageNet weights here), 512² crops, scale 0.5-2.0, flip, batch 16, AdamW "
+                "lr 6e-5 (head ×10), wd 0.01 (not on MSCAN's norms), poly 1.0 after 1,500 "
+                "warm-up steps, 160k iterations, sync BN; val, whole images, single scale",
+    gpu_hours=30.0,
+)
+
+# --- SegNeXt-T, Cityscapes (official `segnext.tiny.1024x1024.city.160k.py`) ---
+# As SEGNEXT_ADE20K (optimiser, schedule, head, loss) on Cityscapes train-fine (19
+# trainIds, no label reduction) with 1024² crops of images resized by 0.5-2.0 × (2048,
+# 1024), i.e. of the 2048×1024 images themselves (the engine's scale range is exact
+# here); tested with a 1024² sliding window of stride 768 (overlap 1/4), one scale.
+# Batch 16 as on ADE20K (the config's samples_per_gpu is 4). Not followed: ImageNet
+# weights, cat_max_ratio 0.75 and photometric distortion (as SEGNEXT_ADE20K).
+# gpu_hours: an estimate on one recent GPU (4× the pixels of a 512² crop), not measured.
+SEGNEXT_CITYSCAPES = Scale(
+    name="full",
+    train={**SEGNEXT_ADE20K.train, "dataset": "cityscapes_train_ids/fine",
+           "crop_size": 1024},
+    evaluation=Evaluation(splits=("val",), tile=1024, overlap=0.25),
+    seeds=(0,),
+    smoke={"crop_size": 32, "batch_size": 2, "steps": 2, "steps_per_epoch": 1,
+           "tensorboard": False},
+    smoke_evaluation={"tile": None, "num_images": 2},
+    description="Cityscapes train-fine (2,975 images), SegNeXt-T (MSCAN-T, random init: no "
+                "ImageNet weights here), 1024² crops, scale 0.5-2.0, flip, batch 16, AdamW lr "
+                "6e-5 (head ×10), wd 0.01 (not on MSCAN's norms), poly 1.0 after 1,500 "
+                "warm-up steps, 160k iterations, sync BN; val, 1024² sliding window stride 768",
+    gpu_hours=100.0,
+)

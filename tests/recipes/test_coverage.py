@@ -1,4 +1,4 @@
-"""Every table of the three papers is a recipe, or is listed with the reason it is not."""
+"""Every table of the papers is a recipe, or is listed with the reason it is not."""
 
 import os
 
@@ -21,13 +21,18 @@ def test_a_listed_table_has_no_recipe_and_the_recipes_name_paper_tables():
     recipes = coverage.recipe_tables(RECIPES)
     for paper, table in {**coverage.OUT_OF_SCOPE, **coverage.PENDING}:
         assert not any(p == paper and coverage.covers(t, table) for p, t in recipes)
-    known = {(paper, table) for paper in ("gcn", "gald", "fcrn")
+    known = {(paper, table) for paper in coverage.PAPERS
              for table in getattr(papers, paper).TABLES}
     extra = [key for key in recipes
              if not any(key[0] == p and coverage.covers(key[1], t) for p, t in known)]
     # The two studies that are not paper tables.
     assert sorted(extra) == [("gcn", "Regime sweep"), ("gcn", "Transfer")]
     assert recipes["gcn", "Table 7"] == os.path.join("gcn", "table7_voc_stages.py")
+    # SegNeXt's tables are the official README's, one recipe each.
+    assert set(papers.segnext.TABLES) == {"README ADE20K", "README Cityscapes"}
+    assert recipes["segnext", "README ADE20K"] == os.path.join("segnext", "table_ade20k.py")
+    assert recipes["segnext", "README Cityscapes"] == os.path.join("segnext",
+                                                                   "table_cityscapes.py")
 
 
 def test_coverage_rules():

@@ -30,7 +30,8 @@ TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py
                  "gald/table1e_ld_downsampling.py", "gald/table2_cityscapes_test.py",
                  "fcrn/table1_field_of_view.py", "fcrn/table2_cityscapes_field_of_view.py",
                  "fcrn/table3_high_resolution.py", "fcrn/table4_bootstrapping.py",
-                 "fcrn/table5_table6_per_class.py"]
+                 "fcrn/table5_table6_per_class.py",
+                 "segnext/table_ade20k.py", "segnext/table_cityscapes.py"]
 
 
 def _tables(module):
@@ -222,6 +223,38 @@ def test_fcrn_table4_full_scale_smoke_on_tiny_voc_archives(tmp_path, monkeypatch
     assert run["metrics"]["val"]["num_images"] == 2
 
 
+@pytest.mark.slow  # about a minute on 2 busy cores: CI runs it (RUN_SLOW=1)
+def test_segnext_ade20k_full_scale_smoke_on_a_tiny_archive(tmp_path, monkeypatch, capsys):
+    """SegNeXt-T with the official ADE20K optimiser, 2 steps on a tiny
+    ADEChallengeData2016.zip, evaluated on its 2 val images over the 150 classes."""
+    import json
+
+    from test_ade20k import SIZES, write_ade20k
+
+    from keras_lk.data.builders import ade20k
+
+    monkeypatch.setattr(ade20k.Ade20k, "EXPECTED_SPLIT_SIZES", SIZES)
+    write_ade20k(tmp_path / "manual")
+    module = _load("segnext/table_ade20k.py")
+    assert module.main(module.TABLE, [
+        "--smoke", "--output-dir", str(tmp_path / "runs"), "--data-dir", str(tmp_path / "data"),
+        "--manual-dir", str(tmp_path / "manual"), "--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "README ADE20K" in out and "scale full (smoke)" in out and "SegNeXt-T" in out
+    results = json.loads((tmp_path / "runs" / "results.json").read_text())
+    (run,) = results["runs"]
+    config = run["config"]
+    assert (config["dataset"], config["model"], config["backbone"]) == ("ade20k", "segnext",
+                                                                        "mscan_t")
+    assert (config["optimizer"], config["learning_rate"], config["l2"]) == ("adamw", 6e-5, 0.01)
+    assert (config["l2_on"], config["head_lr_multiplier"]) == ("segnext", 10.0)
+    assert (config["poly_power"], config["warmup_steps"], config["warmup_factor"]) == (
+        1.0, 1500, 1e-6)
+    assert run["steps"] == 2 and run["metrics"]["val"]["num_images"] == 2
+    assert len(run["metrics"]["val"]["per_class_iou"]) == 150
+    assert results["rows"][0]["paper"] == {"miou": 41.1}
+
+
 def test_recipe_help_describes_the_full_scale_run(capsys):
     module = _load("gcn/table1_kernel_size.py")
     with pytest.raises(SystemExit):
@@ -230,7 +263,7 @@ def test_recipe_help_describes_the_full_scale_run(capsys):
     assert "full: VOC 2012 + SBD" in out and "ResNet-152" in out and "'k = 13'" in out
 
 
-@pytest.mark.parametrize("paper", ["gcn", "gald", "fcrn"])
+@pytest.mark.parametrize("paper", ["gcn", "gald", "fcrn", "segnext"])
 def test_readme_tables_are_generated_from_the_results_files(paper):
     assert report.update_readme(os.path.join(RECIPES, paper), check=True), (
         f"run: python -m keras_lk.experiments.report recipes/{paper}")
@@ -399,7 +432,7 @@ FULL_SCALE_SMOKES = [
     ("gald/table2_cityscapes_test.py", None), ("fcrn/table1_field_of_view.py", None),
     ("fcrn/table2_cityscapes_field_of_view.py", None), ("fcrn/table3_high_resolution.py", None),
     ("fcrn/table4_bootstrapping.py", "cityscapes"), ("fcrn/table5_table6_per_class.py", "voc"),
-    ("fcrn/table5_table6_per_class.py", "cityscapes"),
+    ("fcrn/table5_table6_per_class.py", "cityscapes"), ("segnext/table_cityscapes.py", None),
 ]
 
 
