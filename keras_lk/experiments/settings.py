@@ -69,8 +69,8 @@ def cpu_plateau(rows) -> PlateauRule:
 # The `TrainConfig` fields that say how a CPU scale fine-tunes (its start, optimiser and
 # schedule), as opposed to what it trains on and for how long.
 FINE_TUNING_FIELDS = ("backbone_weights", "optimizer", "learning_rate", "head_lr_multiplier",
-                      "warmup_steps", "momentum", "l2", "l2_on", "schedule",
-                      "freeze_batch_norm")
+                      "warmup_steps", "warmup_factor", "momentum", "l2", "l2_on",
+                      "schedule", "freeze_batch_norm")
 
 
 def fine_tuning(scale) -> dict:
