@@ -9,7 +9,10 @@ command, results file), then every results file's table, generated from the reci
     python -m keras_lk.experiments.report recipes/gcn    # rewrites the README section
     python -m keras_lk.experiments.report --check recipes/gcn   # exit 1 if out of date
 
-so a figure in a README is always one a results file holds.
+so a figure in a README is always one a results file holds. The `measure` figures a
+table declares (`Table.measured`: valid receptive field, step time, latency...) are
+columns beside its metrics (mean ± std over seeds) and panels of its plot (the main
+metric against each).
 
 Claims are recomputed from each file's runs with the claims its recipe declares now
 (`keras_lk.experiments.statistics`), never read from the file's stored ``claims``
@@ -29,7 +32,14 @@ import json
 import os
 import sys
 
-from keras_lk.experiments.statistics import FDR, LEVEL, correct_claims, format_claim, format_p
+from keras_lk.experiments.statistics import (
+    FDR,
+    LEVEL,
+    correct_claims,
+    format_claim,
+    format_p,
+    summarize,
+)
 
 BEGIN, END = "<!-- results: begin -->", "<!-- results: end -->"
 
@@ -45,6 +55,23 @@ def _seeds(results, row, metric, split):
     values = [f"{100 * run['metrics'][split][metric]:.1f}" for run in
               sorted(results["runs"], key=lambda r: r["seed"]) if run["row"] == row]
     return " / ".join(values) or "—"
+
+
+def _measured_cell(results, row, key):
+    """Mean ± std over the row's runs of a `measure` figure (`Table.measured`): a count
+    that every seed shares as it is (``193,672``), figures under 10 with two decimals;
+    "—" where no run recorded a number (a skipped measurement records None and why)."""
+    values = [run.get("measurements", {}).get(key) for run in results["runs"]
+              if run["row"] == row]
+    values = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not values:
+        return "—"
+    if len(set(values)) == 1 and all(isinstance(v, int) for v in values):
+        return f"{values[0]:,}"
+    stats = summarize(values)
+    digits = 2 if abs(stats["mean"]) < 10 else 1
+    return (f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}" if stats["n"] > 1
+            else f"{stats['mean']:.{digits}f}")
 
 
 def _paper_value(row, metric):
@@ -76,6 +103,8 @@ def rows_table(results, markdown=False) -> list[str]:
         header += [f"paper {metric}", f"ours {metric} ({split})"]
     header += ["Δ ours − paper" if full else f"Δ vs {reference['name'] if reference else '—'}"
                " (paper / ours)", f"{metrics[0]} per seed", "params"]
+    measured = results.get("measured", [])  # `Table.measured`: (key, label) pairs
+    header += [label for _, label in measured]
     lines = [header]
     for row in results["rows"]:
         runs = [run for run in results["runs"] if run["row"] == row["name"]]
@@ -97,6 +126,7 @@ def rows_table(results, markdown=False) -> list[str]:
             delta = f"{paper_delta} / {mean - ref_mean:+.1f}"
         cells += [delta, _seeds(results, row["name"], metrics[0], split),
                   f"{runs[0]['params']:,}"]
+        cells += [_measured_cell(results, row["name"], key) for key, _ in measured]
         lines.append(cells)
     if markdown:
         text = ["| " + " | ".join(lines[0]) + " |", "|" + "---|" * len(lines[0])]
@@ -441,7 +471,9 @@ def update_readme(paper_dir, check=False) -> bool:
 
 def plot_results(results, path):
     """Per row: every seed's score (dots) and the mean ± std (bar) on the reported
-    split, beside the paper's figure (on its own axis: another dataset and scale)."""
+    split, beside the paper's figure (on its own axis: another dataset and scale); and,
+    where the file shows `measure` figures (`Table.measured`), one panel per figure with
+    the score against it, per seed (dots) and per row (its mean, labelled)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -451,8 +483,14 @@ def plot_results(results, path):
     metric = results["metrics"][0]
     rows = [row for row in results["rows"] if any(r["row"] == row["name"]
                                                   for r in results["runs"])]
-    figure = Figure(figsize=(max(5.0, 0.9 * len(rows) + 2), 3.6))
-    axis = figure.subplots()
+    measured = results.get("measured", [])
+    width = max(5.0, 0.9 * len(rows) + 2)
+    figure = Figure(figsize=(width + 3.6 * len(measured), 3.6))
+    axis, *measure_axes = figure.subplots(
+        1, 1 + len(measured), squeeze=False,
+        gridspec_kw={"width_ratios": [width] + [3.6] * len(measured)})[0]
+    for measure_axis, (key, label) in zip(measure_axes, measured):
+        _plot_against_measurement(measure_axis, results, rows, metric, split, key, label)
     summary = results["summary"][split]
     for i, row in enumerate(rows):
         values = [100 * r["metrics"][split][metric] for r in results["runs"]
@@ -474,6 +512,30 @@ def plot_results(results, path):
                    "scale): dots = seeds, bars = mean ± std", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+
+
+def _plot_against_measurement(axis, results, rows, metric, split, key, label):
+    """`metric` on `split` against the `measure` figure `key`: one colour per row, a
+    dot per seed that recorded the figure, the row's mean labelled."""
+    import matplotlib
+
+    colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, row in enumerate(rows):
+        pairs = [(run["measurements"][key], 100 * run["metrics"][split][metric])
+                 for run in results["runs"] if run["row"] == row["name"]
+                 and isinstance(run.get("measurements", {}).get(key), (int, float))]
+        if not pairs:
+            continue
+        xs, ys = zip(*pairs)
+        colour = colours[i % len(colours)]
+        axis.scatter(xs, ys, color=colour, s=14, alpha=0.6)
+        mean = (sum(xs) / len(xs), sum(ys) / len(ys))
+        axis.scatter(*mean, color=colour, marker="D", s=36, edgecolors="black", zorder=3)
+        axis.annotate(row["name"], mean, textcoords="offset points", xytext=(4, 4),
+                      fontsize=7)
+    axis.set_xlabel(label, fontsize=8)
+    axis.set_ylabel(f"{metric} on {split} (%)", fontsize=8)
+    axis.tick_params(labelsize=7)
 
 
 def main(argv=None):

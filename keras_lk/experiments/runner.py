@@ -180,6 +180,8 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
                   **({"evaluation": row.evaluation} if row.evaluation else {})}
                  for row in table.rows_at(scale_name)],
         "notes": table.notes,
+        # Only where a table shows `measure` figures: other files keep their fields.
+        **({"measured": [list(pair) for pair in table.measured]} if table.measured else {}),
     })
     results.update(environment())
     results["results_path"] = os.path.abspath(results_path)
@@ -227,7 +229,7 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
         protocol = _as_json(dataclasses.asdict(evaluation))
         shared = (_same_run_in_table(results, digest, seed, evaluation, config)
                   or _shared_run(results_path, digest, protocol))
-        if shared is not None and table.measure and "measurements" not in shared[0]:
+        if shared is not None and table.measure and not _measured_for(table, shared[0]):
             shared = _measure_shared(table, config, *shared)
         if shared is not None:
             run, source = shared
@@ -448,15 +450,24 @@ def _as_json(value):
     return json.loads(json.dumps(value))
 
 
+def _measured_for(table, run) -> bool:
+    """Whether a shared run's record holds `table`'s `measure` figures (every key of its
+    `measured`): a run measured by another table's `measure` is measured again."""
+    return "measurements" in run and all(key in run["measurements"]
+                                         for key, _ in table.measured)
+
+
 def _measure_shared(table, config, run, source):
     """A shared run with this table's `measure` taken on its saved model (None if the
-    model file is gone: the run is trained again)."""
+    model file is gone: the run is trained again). `measure` gets `config` with the
+    shared run's `output_dir`, where that model's files (its training log) are."""
     import keras
 
     path = os.path.join(run["config"]["output_dir"], "model.keras")
     if not os.path.exists(path):
         return None
     model = keras.saving.load_model(path, safe_mode=True)
+    config = dataclasses.replace(config, output_dir=run["config"]["output_dir"])
     return {**run, "measurements": table.measure(model, config)}, source
 
 

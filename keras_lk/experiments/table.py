@@ -159,7 +159,12 @@ class Table:
         notes: where the paper is ambiguous and what this recipe chose, and what of
             its protocol it cannot follow.
         measure: optional ``measure(model, config) -> dict`` of extra figures of each
-            trained model (e.g. its valid receptive field), kept in the run's record.
+            trained model (e.g. its valid receptive field), kept in the run's record;
+            `config` is the `TrainConfig` the model was trained with (its `output_dir`
+            holds the run's files, e.g. ``training_log.csv``).
+        measured: ``(key, label)`` pairs of `measure`'s figures that the report shows as
+            columns beside the metrics (mean ± std over seeds) and plots against the
+            main metric; empty: none (the figures stay in the results file only).
     """
 
     paper: str
@@ -171,6 +176,7 @@ class Table:
     metrics: tuple = ("miou",)
     notes: str = ""
     measure: Callable | None = None
+    measured: tuple = ()
 
     def __post_init__(self):
         keys = [row.key for row in self.rows]
@@ -183,6 +189,9 @@ class Table:
                 raise ValueError(f"{self.table}: row {row.name!r} starts from "
                                  f"{row.init_from!r}, which is not an earlier row.")
             earlier.add(row.name)
+        if self.measured and self.measure is None:
+            raise ValueError(f"{self.table}: `measured` {list(self.measured)} needs a "
+                             "`measure` that records them.")
         for claim in self.claims:
             needed = list(claim.rows) + [name for precondition in claim.preconditions
                                          for name in precondition.rows]

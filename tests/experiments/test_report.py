@@ -1,0 +1,84 @@
+"""`keras_lk.experiments.report`: a table's `measure` figures (`Table.measured`) as columns
+of its README table and panels of its figure; the runner measures shared runs in their
+own folders."""
+
+import copy
+
+import keras
+import pytest
+
+from keras_lk.experiments import Row, Table, report, runner
+from keras_lk.training import TrainConfig
+from tests.experiments.test_runner import ROWS, TINY
+
+
+def _run(row, seed, miou, **measurements):
+    return {"row": row, "seed": seed, "params": 1000, "train_seconds": 1.0,
+            "eval_seconds": 1.0, "metrics": {"test": {"miou": miou}},
+            "measurements": measurements}
+
+
+RESULTS = {
+    "paper": "gcn", "table": "Kit", "title": "kit", "scale": "cpu", "smoke": False,
+    "scale_description": "tiny", "evaluation": {"splits": ["test"]}, "metrics": ["miou"],
+    "rows": [{"name": "base", "paper": {"miou": 69.0}}, {"name": "big", "paper": {}}],
+    "runs": [_run("base", 0, 0.50, latency_ms=2.0, vrf=11, deployed=1_000),
+             _run("base", 1, 0.52, latency_ms=4.0, vrf=13, deployed=1_000),
+             _run("big", 0, 0.60, latency_ms=None, latency_skipped="no onnxruntime", vrf=40,
+                  deployed=193_672)],
+    "summary": {"test": {"base": {"miou": {"mean": 51.0, "std": 1.4, "n": 2}},
+                         "big": {"miou": {"mean": 60.0, "std": 0.0, "n": 1}}}},
+    "measured": [["vrf", "VRF (px)"], ["latency_ms", "latency (ms)"],
+                 ["deployed", "params merged"]],
+}
+
+
+def test_measured_figures_are_columns_beside_the_metrics():
+    header, _, base, big = report.rows_table(RESULTS, markdown=True)
+    assert header.endswith("| params | VRF (px) | latency (ms) | params merged |")
+    # Under 10: two decimals; a count every seed shares: as it is.
+    assert base.endswith("| 1,000 | 12.0 ± 1.4 | 3.00 ± 1.41 | 1,000 |")
+    # One seed: no std; a skipped latency records None (and why): "—".
+    assert big.endswith("| 1,000 | 40 | — | 193,672 |")
+
+
+def test_a_file_without_measured_figures_keeps_its_columns():
+    plain = {key: value for key, value in RESULTS.items() if key != "measured"}
+    header, _, base, _ = report.rows_table(plain, markdown=True)
+    assert header.endswith("| miou per seed | params |") and base.endswith("| 1,000 |")
+
+
+def test_the_figure_plots_the_main_metric_against_each_measured_figure(tmp_path):
+    path = tmp_path / "kit.png"
+    report.plot_results(copy.deepcopy(RESULTS), str(path))
+    wide = keras.utils.load_img(str(path)).size
+    plain = tmp_path / "plain.png"
+    report.plot_results({k: v for k, v in RESULTS.items() if k != "measured"}, str(plain))
+    # One panel per measured figure beside the per-row panel: 3 × 3.6 inches at 100 dpi.
+    assert wide[0] - keras.utils.load_img(str(plain)).size[0] == 1080
+
+
+def test_measured_needs_a_measure():
+    with pytest.raises(ValueError, match="needs a `measure`"):
+        Table(paper="gcn", table="T", title="t", rows=ROWS, scales={"cpu": TINY},
+              measured=(("vrf", "VRF"),))
+
+
+def test_a_shared_run_is_measured_in_its_own_folder(tmp_path):
+    """`measure` reads a shared run's files (its training log) from the folder it trained
+    in, and measures again a run that another table's `measure` measured."""
+    folder = tmp_path / "other_table" / "seed_0"
+    folder.mkdir(parents=True)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.save(folder / "model.keras")
+    table = Table(paper="gcn", table="T", title="t", rows=(Row("base"),),
+                  scales={"cpu": TINY}, measure=lambda model, config: {
+                      "folder": config.output_dir, "params": model.count_params()},
+                  measured=(("folder", "folder"),))
+    shared = {"row": "Baseline", "config": {"output_dir": str(folder)},
+              "measurements": {"res5_field_of_view": 67}}  # another table's figures
+    assert not runner._measured_for(table, shared)
+    config = TrainConfig(output_dir=str(tmp_path / "this_table" / "seed_0"))
+    run, source = runner._measure_shared(table, config, shared, "table_5_cpu.json")
+    assert run["measurements"] == {"folder": str(folder), "params": 3}
+    assert source == "table_5_cpu.json" and runner._measured_for(table, run)
