@@ -12,8 +12,8 @@ fails stops the suite. The READMEs are regenerated from the results at the end
 (`python -m keras_lk.experiments.report --plots`).
 
 The order puts the tables that others reuse first: GCN Table 1 (its base and k = 15 rows
-are Tables 2, 3 and 5's and the demo's comparison), FCRN Table 1 (its 5×5 d3 row is
-Table 4's F/F). `--list` gives the minutes each table's trained runs took, as recorded in
+are Tables 2, 3 and 5's, the large-kernel kit's and the demo's comparison), FCRN Table 1
+(its 5×5 d3 row is Table 4's F/F). `--list` gives the minutes each table's trained runs took, as recorded in
 its results file, beside the runs still to train (the seed rule may add up to twice the
 planned seeds to the rows of an undecided claim).
 
@@ -39,6 +39,7 @@ SUITE = (
     "gcn/table2_gcn_vs_kxk.py",
     "gcn/table3_gcn_vs_stack.py",
     "gcn/regime_sweep.py",
+    "gcn/large_kernel_kit.py",
     "gald/table1b_local_distribution.py",
     "gald/table1e_ld_downsampling.py",
     "fcrn/table1_field_of_view.py",

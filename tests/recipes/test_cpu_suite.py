@@ -25,6 +25,9 @@ def test_the_suite_holds_every_cpu_scale_table_but_the_transfer_check():
     assert set(suite.SUITE) <= with_cpu and len(set(suite.SUITE)) == len(suite.SUITE)
     # The tables whose runs others reuse come before them.
     assert suite.SUITE.index("gcn/table1_kernel_size.py") == 0
+    # The large-kernel kit comes after the GCN tables whose runs it may reuse.
+    assert suite.SUITE.index("gcn/large_kernel_kit.py") == max(
+        i for i, relative in enumerate(suite.SUITE) if relative.startswith("gcn/"))
     assert (suite.SUITE.index("fcrn/table1_field_of_view.py")
             < suite.SUITE.index("fcrn/table4_bootstrapping.py"))
 

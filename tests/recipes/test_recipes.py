@@ -25,6 +25,7 @@ TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py
                  "gcn/table9_cityscapes_stages.py",
                  "gcn/table2_gcn_vs_kxk.py", "gcn/table3_gcn_vs_stack.py",
                  "gcn/table4_stack_width.py", "gcn/regime_sweep.py",
+                 "gcn/large_kernel_kit.py",
                  "gald/table1a_ga_modules.py", "gald/table1b_local_distribution.py",
                  "gald/table1c_arrangements.py", "gald/table1d_backbones.py",
                  "gald/table1e_ld_downsampling.py", "gald/table2_cityscapes_test.py",
@@ -72,6 +73,8 @@ def test_table1_cpu_smoke(tmp_path, capsys):
      "+CGNL+LD(depth-wise convolution)"),
     ("fcrn/table1_field_of_view.py", "local 1/8 k5 d3 (FoV 104)",
      "fcrn/table4_bootstrapping.py", "local F/F"),
+    ("gcn/table1_kernel_size.py", "base", "gcn/large_kernel_kit.py", "base"),
+    ("gcn/table1_kernel_size.py", "k = 15", "gcn/large_kernel_kit.py", "GCN k = 15"),
 ])
 def test_cpu_rows_of_two_tables_are_one_run(first, first_row, second, second_row, tmp_path):
     """The CPU budget counts these rows once: the runner reuses a run whose configuration
@@ -84,6 +87,34 @@ def test_cpu_rows_of_two_tables_are_one_run(first, first_row, second, second_row
         return TrainConfig(**fields, output_dir=str(tmp_path / row.key)).fingerprint()
 
     assert fingerprint(first, first_row) == fingerprint(second, second_row)
+
+
+def test_large_kernel_kit_head_parameters_at_the_cpu_scale():
+    """The parameter counts of the kit's docstring (`HEAD_PARAMS`): the four stage heads
+    of each row, trained and merged for export, at the CPU scale's classes and backbone;
+    the large-kernel heads deploy within 0.93-1.17× GCN's."""
+    from keras_lk import data
+    from keras_lk.export import merged_model
+    from keras_lk.layers.context_head import msca_strips
+    from keras_lk.models import GCNSeg
+    from keras_lk.models.gcn_seg import STAGES
+
+    module = _load("gcn/large_kernel_kit.py")
+    train = module.TABLE.scales["cpu"].train
+    num_classes = data.DATASETS[train["dataset"]].num_classes
+    for (head, k), (trained, deployed) in module.HEAD_PARAMS.items():
+        model = GCNSeg(num_classes, k=k, backbone=train["backbone"], head=head,
+                       boundary_refine=False)
+        merged = merged_model(model)
+        assert [sum(m.get_layer(f"{stage}_{head}").count_params() for stage in STAGES)
+                for m in (model, merged)] == [trained, deployed], (head, k)
+    rows = {name: merge_train(train, row.train)["model_options"]
+            for name, row in ((row.name, row) for row in module.TABLE.rows_at("cpu"))}
+    deployed = [module.HEAD_PARAMS[(options["head"], options["k"])][1]
+                for options in rows.values() if options["k"] == module.K]
+    gcn = module.HEAD_PARAMS[("gcn", module.K)][1]
+    assert len(deployed) == 4 and 0.92 < min(deployed) / gcn and max(deployed) / gcn < 1.18
+    assert msca_strips(module.K) == (5, 7, 15)
 
 
 def test_fcrn_cpu_rows_scale_the_field_of_view_and_k_to_the_crop(tmp_path):
@@ -282,6 +313,34 @@ def test_regime_sweep_smoke_measures_receptive_fields_and_plots(tmp_path):
         assert run["measurements"]["res5_field_of_view"] == 67
         assert run["measurements"]["valid_receptive_field_extent"] >= 1
     assert (tmp_path / "results_gain.png").is_file()
+
+
+@pytest.mark.slow  # the smoke's plateau runs, two rows and two ONNX exports
+def test_large_kernel_kit_smoke_measures_what_each_head_costs_and_sees(tmp_path, capsys):
+    import json
+
+    module = _load("gcn/large_kernel_kit.py")
+    assert module.main(module.TABLE, ["--scale", "cpu", "--smoke", "--rows", "base",
+                                      "RepLK k = 15", "--output-dir", str(tmp_path),
+                                      "--verbose", "0"], after=module.plot) == 0
+    assert (tmp_path / "results.png").is_file()  # the figure, from the results file
+    out = capsys.readouterr().out
+    assert "GCN Large-kernel kit" in out and "RepLK k = 15 > base: " in out
+    assert "VRF res-2 head (px)" in out and "ONNX latency (ms)" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["measured"][0] == ["vrf_res2_head", "VRF res-2 head (px)"]
+    runs = {run["row"]: run for run in results["runs"]}
+    base, replk = runs["base"]["measurements"], runs["RepLK k = 15"]["measurements"]
+    for measurements in (base, replk):
+        assert measurements["vrf_res2_head"] >= 1 and measurements["vrf_logits"] >= 1
+        assert measurements["step_time_ms"] > 0 and measurements["step_time_epochs"] >= 1
+        assert measurements["latency_ms"] > 0 and measurements["latency_runs"] == 50
+        assert measurements["onnx_max_abs_logit_difference"] < 1e-3
+    # The re-parameterised head is exported merged: fewer parameters than it trained.
+    assert replk["deployed_params"] < runs["RepLK k = 15"]["params"]
+    assert base["deployed_params"] == runs["base"]["params"]
+    # The base run was the smoke plateau's: measured in its own folder (its log).
+    assert runs["base"]["reused_from"] == "plateau_cpu.json"
 
 
 @pytest.mark.slow  # five trainings and a CRF: CI runs it (RUN_SLOW=1)
