@@ -78,6 +78,7 @@ def fine_tuning(scale) -> dict:
     model or dataset (a tutorial's) the way the scale's recipes do."""
     return {name: value for name, value in scale.train.items() if name in FINE_TUNING_FIELDS}
 
+
 # --- GCN at CPU scale: the built-in scenes, objects larger than the backbone sees ---
 # 128² scenes (objects 26-115 px across) and `resnet10_local`, whose res-2..res-5 see
 # 11, 19, 35 and 67 px: the 1×1 head cannot see a large object's outline, a large
@@ -90,8 +91,9 @@ def fine_tuning(scale) -> dict:
 # in its first 20 steps, and 0.003 ×10 reached 53.8 at 1,600 steps but diverged at 3,200
 # (GCN k = 15, step 37); 0.001 ×10 reached no plateau by 3,200 steps (mean val mIoU of the
 # plateau rule's runs 41.6, 46.6, 51.0, 54.5 at 400-3,200 steps). With a 100-step linear
-# warm-up: 0.003 ×10 51.9, 0.01 ×10 50.5, 0.01 ×3 52.3 (chosen). Weight decay 5e-4 and the boundary band scaled to the image: the
-# paper's 7 px at VOC's ~500 px is 2 px at 128².
+# warm-up: 0.003 ×10 51.9, 0.01 ×10 50.5, 0.01 ×3 52.3 (chosen; its plateau rule:
+# `recipes/gcn/results/plateau_cpu.json`). Weight decay 5e-4 and the boundary band scaled
+# to the image: the paper's 7 px at VOC's ~500 px is 2 px at 128².
 GCN_SCENES = Scale(
     name="cpu",
     train={"model": "gcn", "backbone": "resnet10_local", "backbone_weights": "scenes",
@@ -99,7 +101,8 @@ GCN_SCENES = Scale(
            "crop_size": 128, "batch_size": 16, "steps": 3200, "steps_per_epoch": 200,
            "optimizer": "sgd", "learning_rate": 1e-2, "head_lr_multiplier": 3.0,
            "warmup_steps": 100, "momentum": 0.9, "l2": 5e-4, "schedule": "poly",
-           "precision": "float32", "tensorboard": False, "model_options": {"boundary_refine": False}},
+           "precision": "float32", "tensorboard": False,
+           "model_options": {"boundary_refine": False}},
     evaluation=Evaluation(splits=("val", "test"), boundary_distance=2,
                           num_images=CPU_EVALUATION_IMAGES),
     seeds=CPU_SEEDS.initial_seeds,
