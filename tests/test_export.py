@@ -2,6 +2,7 @@
 (`tf.saved_model.load`, `onnxruntime`, `ai_edge_litert`) and compared with Keras; the
 `keras-lk export` command; argument and missing-converter errors."""
 
+import math
 import os
 import sys
 
@@ -534,3 +535,26 @@ def test_reparameterised_heads_export_merged_in_every_format(format, reparam_gcn
     export.export_model(reparam_gcn, path, format=format)
     images = _images((64, 64), seed=3)
     _assert_same_logits(export.load_exported(path)(images), _keras_logits(reparam_gcn, images))
+
+
+def test_exact_gelu_is_exported_with_erf():
+    """TensorFlow's exact GELU is an Erfc, which tf2onnx cannot convert: the export
+    swaps it for `ErfGelu`, the same function written with Erf."""
+    gelu = keras.layers.Activation("gelu", name="stem_gelu")
+    swapped = export.converters.converted_layer(gelu)
+    assert isinstance(swapped, export.converters.ErfGelu) and swapped.name == "stem_gelu"
+    assert export.converters.converted_layer(keras.layers.Activation("relu")) is None
+    x = np.linspace(-6, 6, 241, dtype="float32")
+    expected = 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(swapped(x)), expected, atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(gelu(x)), expected, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_segnext_t_exports_to_onnx(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = models.SegNeXt(num_classes=5, backbone="mscan_t")
+    path = str(tmp_path / "segnext.onnx")
+    export.export_model(model, path, format="onnx", input_size=(64, 96))
+    images = _images((64, 96))
+    _assert_same_logits(export.load_exported(path)(images), _keras_logits(model, images))

@@ -3,7 +3,8 @@ convert wrongly swapped for equal ones that they convert.
 
 tf2onnx and the LiteRT converter need float32 graphs (`float32_model`); Keras 3.15.1's
 bilinear ``UpSampling2D`` cannot be traced at unknown H, W, and tf2onnx 1.17 converts
-`PadToMultiple`'s ``(-size) % m`` wrongly (`converted_layer` swaps both); tf2onnx copies
+`PadToMultiple`'s ``(-size) % m`` wrongly, and has no ONNX op for the Erfc of
+TensorFlow's exact GELU (MSCAN's; `converted_layer` swaps all three); tf2onnx copies
 the whole graph before each optimizer pass unless told not to
 (`tf2onnx_without_graph_copies`).
 """
@@ -98,6 +99,19 @@ class NonNegativePadToMultiple(PadToMultiple):
                                     inputs.shape[-1]])
 
 
+class ErfGelu(keras.layers.Layer):
+    """The exact GELU, ``0.5 · x · (1 + erf(x / √2))``, written with Erf: TensorFlow
+    computes ``keras.activations.gelu`` as ``0.5 · x · erfc(−x / √2)``, and tf2onnx 1.17
+    has no ONNX op for Erfc (the file does not load: "No Op registered for Erfc"); ONNX
+    has Erf. The same function to float32 rounding."""
+
+    def call(self, inputs):
+        return 0.5 * inputs * (1.0 + keras.ops.erf(inputs * 0.7071067811865476))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
 def unmerged_reparam_layers(model):
     """The re-parameterisable layers of `model`, at any depth (`ReparamLargeKernelConv`,
     `DilatedReparamConv`, also inside a `ContextHead`), that are not merged yet."""
@@ -136,6 +150,8 @@ def converted_layer(layer):
         return DynamicBilinearUpSampling2D.from_config(layer.get_config())
     if type(layer) is PadToMultiple:
         return NonNegativePadToMultiple.from_config(layer.get_config())
+    if type(layer) is keras.layers.Activation and layer.get_config()["activation"] == "gelu":
+        return ErfGelu(name=layer.name, dtype=layer.dtype_policy)
     return None
 
 
