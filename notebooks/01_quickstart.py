@@ -233,5 +233,7 @@ print("reloaded model: identical predictions on", len(same), "test images")
 #
 # - `02_why_large_kernels.py`: why a large kernel, and why a *separable* one (GlobalConv).
 # - `05_your_own_data.py`: the same steps on a folder of your own images.
+# - `07_large_kernel_kit.py`: the heads after GCN (SegNeXt's MSCA, RepLKNet's and
+#   UniRepLKNet's re-parameterised kernels) in GCNSeg's place.
 # - `make demo` trains this model beside the 1×1 baseline and compares them with the
 #   seed spread of the CPU-scale recipe.
