@@ -7,6 +7,8 @@ onnxruntime and LiteRT, batch 1, float32, interleaved repeats.
     python benchmarks/inference.py --models gcn_r50 --peer  # + keras-hub DeepLabV3+ R50
     python benchmarks/inference.py --models fcrn_r101 --dynamic  # files of any input size
     python benchmarks/inference.py --models gcn_r50 --runtimes onnx --profile 6  # + where
+    python benchmarks/inference.py --models segnext_t      # SegNeXt-T beside bare MSCAN-T
+    python benchmarks/inference.py --models block_msca head_replk --runtimes onnx litert
     python benchmarks/inference.py --smoke                  # tiny backbone: does it run
 
 Each model is paired with its bare backbone: the same backbone at the same output stride
@@ -22,6 +24,19 @@ latency over the bare backbone's (the same rewrite variant) in the same runtime 
 round, with its interquartile range (a shared machine drifts: the pairing cancels most
 of it); "FLOP ratio" the same ratio of forward FLOPs (`keras_lk.utils.count_flops`). The latency target of issue 16 is "× bare ≤ FLOP ratio"
 (the head as fast per FLOP as the backbone).
+
+The large-kernel line's blocks (``block_*``, ``head_*``) are timed alone, each in a
+minimal model (a feature map → the block), on the map GCNSeg-R50's res-3 head reads at
+512² input (64×64×512), beside a plain reference block on the same map in the place of
+the bare backbone ("× bare" reads "× reference"): StripConvAttention (SegNeXt's 5×5 and
+strips 7, 11, 21) beside a 21×21 depth-wise convolution, ReparamLargeKernelConv (31, with
+a 5×5) beside a 31×31 one, DilatedReparamConv (13, UniRepLKNet's branches) beside a
+13×13 one, and each `ContextHead` (k = 15, 21 classes) beside GCN's head, GlobalConv
+k = 15. The Keras rows run the block as it trains (the re-parameterised ones with their
+branches, in inference mode); every file is written as `export_model` writes a model
+(`keras_lk.export.inference_model`: the re-parameterised layers merged into one
+depth-wise convolution with bias, GlobalConv's rewrites), so a merged block's file should
+cost what its plain reference costs.
 
 The peer rows (with `gcn_r50`, when keras-hub is installed) are keras-hub's DeepLabV3+
 (ResNet-50, ASPP on P5, decoder on P2, random weights) in onnxruntime, exported by
@@ -65,10 +80,20 @@ class Spec:
     backbone: str
     output_stride: int
 
+    @property
+    def input_shape(self):
+        return (*self.size, 3)
+
     def build(self):
         from keras_lk import models
 
         return getattr(models, self.family)(backbone=self.backbone, **self.kwargs)
+
+    def smoke(self):
+        """The same model on a tiny backbone (MSCAN-T is one already) at 64×96."""
+        return dataclasses.replace(self, backbone=SMOKE_BACKBONES.get(self.backbone,
+                                                                     "resnet10_narrow"),
+                                   size=(64, 96))
 
     @property
     def bare_label(self):
@@ -80,6 +105,74 @@ class Spec:
         return models.FCRN(num_classes=self.kwargs["num_classes"], backbone=self.backbone,
                            output_stride=self.output_stride, kernel_size=1, dilation=1,
                            name=f"bare_{self.backbone}_os{self.output_stride}")
+
+
+SMOKE_BACKBONES = {"mscan_t": "mscan_t"}  # --smoke: the backbone in place of each
+
+
+def _depthwise(kernel_size):
+    """The plain reference: one k×k depth-wise convolution with bias."""
+    import keras
+
+    return keras.layers.DepthwiseConv2D(kernel_size, padding="same", name="block")
+
+
+def _keras_lk_layer(class_name, **kwargs):
+    from keras_lk import layers
+
+    return getattr(layers, class_name)(name="block", **kwargs)
+
+
+# name: a new layer; the large-kernel line's blocks and their plain references.
+BLOCKS = {
+    "StripConvAttention (5; 7, 11, 21)": lambda: _keras_lk_layer(
+        "StripConvAttention", kernel_size=5, strip_kernel_sizes=(7, 11, 21)),
+    "depth-wise 21×21": lambda: _depthwise(21),
+    "ReparamLargeKernelConv 31 + 5": lambda: _keras_lk_layer(
+        "ReparamLargeKernelConv", kernel_size=31, small_kernel_size=5),
+    "depth-wise 31×31": lambda: _depthwise(31),
+    "DilatedReparamConv 13": lambda: _keras_lk_layer("DilatedReparamConv", kernel_size=13),
+    "depth-wise 13×13": lambda: _depthwise(13),
+    **{f"ContextHead {context} k = 15": lambda context=context: _keras_lk_layer(
+        "ContextHead", filters=21, context=context, kernel_size=15)
+       for context in ("msca", "replk", "dilated_reparam")},
+    "GlobalConv k = 15": lambda: _keras_lk_layer("GlobalConv", filters=21, kernel_size=15),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockSpec:
+    """A block of `BLOCKS` alone in a minimal model (a feature map of `size` and
+    `channels` → the block), beside its plain `reference` block on the same map."""
+
+    block: str
+    reference: str
+    size: tuple = (64, 64)
+    channels: int = 512
+
+    @property
+    def input_shape(self):
+        return (*self.size, self.channels)
+
+    @property
+    def bare_label(self):
+        return f"{self.reference} {self.size[0]}×{self.size[1]}×{self.channels}"
+
+    def _model(self, block, name):
+        import keras
+
+        inputs = keras.Input(self.input_shape, name="features")
+        return keras.Model(inputs, BLOCKS[block]()(inputs),
+                           name=re.sub(r"[^A-Za-z0-9_]", "_", name))
+
+    def build(self):
+        return self._model(self.block, self.block)
+
+    def build_bare(self):
+        return self._model(self.reference, self.bare_label)
+
+    def smoke(self):
+        return dataclasses.replace(self, size=(8, 12), channels=16)
 
 
 def _gcn(backbone):
@@ -103,6 +196,14 @@ SPECS = {
                           (512, 512), "resnet50", 8),
     "gald_r50_ld": Spec("GALDNet", {"num_classes": 19, "ga": None, "ld": True},
                         (512, 512), "resnet50", 8),
+    # SegNeXt-T at ADE20K's 512² (150 classes) beside the bare MSCAN-T.
+    "segnext_t": Spec("SegNeXt", {"num_classes": 150}, (512, 512), "mscan_t", 32),
+    # The large-kernel line's blocks on GCNSeg-R50's res-3 map, beside plain references.
+    "block_msca": BlockSpec("StripConvAttention (5; 7, 11, 21)", "depth-wise 21×21"),
+    "block_replk": BlockSpec("ReparamLargeKernelConv 31 + 5", "depth-wise 31×31"),
+    "block_dilated_reparam": BlockSpec("DilatedReparamConv 13", "depth-wise 13×13"),
+    **{f"head_{context}": BlockSpec(f"ContextHead {context} k = 15", "GlobalConv k = 15")
+       for context in ("msca", "replk", "dilated_reparam")},
 }
 ABLATIONS = ("gald_r50_fcn", "gald_r50_cgnl", "gald_r50_ld")  # not run by default
 
@@ -135,21 +236,24 @@ def _rewrite_sets():
 REWRITE_SETS = _rewrite_sets()
 
 
-def _prepare(name, model, runtime, size, directory, expected, rewrites=None, dynamic=False):
-    """``(run, path)``: a callable running `model` in `runtime` on an image of `size`,
-    and its exported file (of dynamic height and width if `dynamic`; None in Keras),
-    checked against the Keras logits `expected`; `rewrites`:
+def _prepare(name, model, runtime, shape, directory, expected, rewrites=None, dynamic=False):
+    """``(run, path)``: a callable running `model` in `runtime` on an input of `shape`
+    ``(H, W, C)``, and its exported file (of dynamic height and width if `dynamic`; None
+    in Keras), checked against the Keras logits `expected`; `rewrites`:
     `keras_lk.export.export_model`'s (None: its default)."""
     from keras_lk import export
+    from keras_lk.models import SegmentationModel
 
-    images = _images(size)
+    images = _images(shape)
     path, seconds = None, 0.0
     if runtime != "keras":
         options = {} if rewrites is None else {"rewrites": rewrites}
         path = os.path.join(directory, name + _SUFFIX[runtime])
         start = time.perf_counter()
-        export.export_model(model, path, format=runtime,
-                            input_size=None if dynamic else size, **options)
+        write = (export.export_model if isinstance(model, SegmentationModel)
+                 else _export_block_model)
+        write(model, path, format=runtime, input_size=None if dynamic else shape[:2],
+              **options)
         seconds = time.perf_counter() - start
     run = _runner(runtime, model, path, images)
     if runtime != "keras":
@@ -160,8 +264,33 @@ def _prepare(name, model, runtime, size, directory, expected, rewrites=None, dyn
     return run, path
 
 
-def _images(size):
-    return np.random.default_rng(0).normal(size=(1, *size, 3)).astype("float32")
+def _export_block_model(model, path, format, input_size, rewrites=None):
+    """Writes a block's minimal model (`BlockSpec`; `export_model` takes segmentation
+    models only) as `export_model` writes a model: `keras_lk.export.inference_model`'s
+    graph (re-parameterised layers merged, the speed rewrites), input ``images`` of
+    ``(1, *input_size, C)`` (None: dynamic H, W), output ``logits``, the ONNX passes."""
+    import tensorflow as tf
+
+    from keras_lk import export
+    from keras_lk.export.layer_rewrites import ONNX_ONLY_REWRITES
+    from keras_lk.export.onnx_passes import rewrite_onnx_file
+
+    rewrites = export.REWRITES if rewrites is None else rewrites
+    height, width = input_size or (None, None)
+    signature = [tf.TensorSpec((1, height, width, model.input_shape[-1]), tf.float32,
+                               name=export.INPUT_NAME)]
+    layer_rewrites = tuple(name for name in rewrites
+                           if format == "onnx" or name not in ONNX_ONLY_REWRITES)
+    export.inference_model(model, layer_rewrites).export(
+        path, format={"saved_model": "tf_saved_model"}.get(format, format),
+        input_signature=signature, verbose=False)
+    if format == "onnx":
+        rewrite_onnx_file(path, rewrites)
+
+
+def _images(shape):
+    """A batch of one random input of `shape` ``(H, W, C)``."""
+    return np.random.default_rng(0).normal(size=(1, *shape)).astype("float32")
 
 
 def _resident_gb():
@@ -198,7 +327,7 @@ def _peer(size, directory, flops):
     # (logits off by ~4); an explicit inference-mode call exports the inference graph.
     inputs = keras.Input((*size, 3))
     inference = keras.Model(inputs, segmenter(inputs, training=False))
-    images = _images(size)
+    images = _images((*size, 3))
     expected = np.asarray(inference.predict_on_batch(images))
     from keras_lk.utils import count_flops
 
@@ -241,7 +370,8 @@ def main(argv=None):
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also print onnxruntime's profile of each ONNX file over N runs")
     parser.add_argument("--smoke", action="store_true",
-                        help="resnet10_narrow at 64×96, 2 repeats: checks the script runs")
+                        help="resnet10_narrow (MSCAN-T stays) at 64×96, blocks on "
+                             "8×12×16 maps, 2 repeats: checks the script runs")
     # Internal: one step of one model's measurement, in a process of its own (`_measure`).
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -250,8 +380,7 @@ def main(argv=None):
         parser.error("--profile profiles ONNX files: add onnx to --runtimes")
     specs = SPECS
     if args.smoke:
-        specs = {name: dataclasses.replace(spec, backbone="resnet10_narrow", size=(64, 96))
-                 for name, spec in SPECS.items()}
+        specs = {name: spec.smoke() for name, spec in SPECS.items()}
         args.repeats = 2
     if args.step:
         name = args.models[0]
@@ -318,8 +447,8 @@ def _setup(name, spec, args):
     for index, (label, build) in enumerate(_labels(name, spec).items()):
         keras.utils.set_random_seed(0)
         model = build()
-        flops[label] = count_flops(model, (*spec.size, 3))
-        logits = np.asarray(_main_logits(model.predict_on_batch(_images(spec.size))))
+        flops[label] = count_flops(model, spec.input_shape)
+        logits = np.asarray(_main_logits(model.predict_on_batch(_images(spec.input_shape))))
         np.save(os.path.join(args.workdir, f"{index}.npy"), logits)
         model.save(os.path.join(args.workdir, f"{index}.keras"))
         # One row per rewrite set where the sets give different files (a dilated bare
@@ -347,7 +476,7 @@ def _time_runtime(name, spec, args):
         expected = np.load(os.path.join(args.workdir, f"{index}.npy"))
         for row, variant in _rows(label, runtime, variants_of[label]):
             calls[f"{row}\t{runtime}"], paths[row] = _prepare(
-                re.sub(r"[^A-Za-z0-9_.-]", "_", row), model, runtime, spec.size,
+                re.sub(r"[^A-Za-z0-9_.-]", "_", row), model, runtime, spec.input_shape,
                 directory, expected, REWRITE_SETS[variant], args.dynamic)
     if args.peer and runtime == "onnx":
         for row, run in _peer((512, 512), directory, flops).items():
@@ -355,7 +484,7 @@ def _time_runtime(name, spec, args):
     times = _interleaved_times(calls, args.repeats)
     profiles = {}
     if args.profile and runtime == "onnx":
-        profiles = {row: _onnx_profile(path, _images(spec.size), args.profile)
+        profiles = {row: _onnx_profile(path, _images(spec.input_shape), args.profile)
                     for row, path in paths.items()}
     with open(os.path.join(args.workdir, f"{runtime}.json"), "w") as file:
         json.dump({"flops": flops, "times": times, "profiles": profiles}, file)
@@ -435,7 +564,20 @@ def _paired_bare(bare_rows, variant):
     return bare_rows.get(variant, bare_rows.get("all"))
 
 
+def _ms(value):
+    """Milliseconds as the table prints them: whole ones, two decimals under 10 (a
+    block alone)."""
+    return f"{value:.0f}" if value >= 10 else f"{value:.2f}"
+
+
+def _gflop(value):
+    return f"{value / 1e9:.1f}" if value >= 1e9 else f"{value / 1e9:.3f}"
+
+
 def _print_table(name, spec, runtimes, flops, variants_of, times):
+    if isinstance(spec, BlockSpec):
+        print(f"\n{name}: {spec.block} alone on a {spec.bare_label.split()[-1]} map, beside "
+              f"{spec.reference} (\"bare\"); files merged as export_model merges")
     print("\n| model | runtime | ms (median) | × bare (paired median, IQR) | FLOP ratio | "
           "GFLOP | × bare ≤ FLOP ratio |")
     print("|---|---|---|---|---|---|---|")
@@ -446,12 +588,12 @@ def _print_table(name, spec, runtimes, flops, variants_of, times):
         for row, variant in _rows(name, runtime, variants_of[name]):
             reference = _paired_bare(bare_rows, variant)
             median, q1, q3 = _paired(times, (row, runtime), (reference, runtime))
-            print(f"| {row} | {runtime} | {statistics.median(times[(row, runtime)]):.0f} | "
+            print(f"| {row} | {runtime} | {_ms(statistics.median(times[(row, runtime)]))} | "
                   f"{median:.2f} ({q1:.2f}–{q3:.2f}) | {ratio:.2f} | "
-                  f"{flops[name] / 1e9:.1f} | {'yes' if median <= ratio else 'no'} |")
+                  f"{_gflop(flops[name])} | {'yes' if median <= ratio else 'no'} |")
         for row in bare_rows.values():
-            print(f"| {row} | {runtime} | {statistics.median(times[(row, runtime)]):.0f} | "
-                  f"1.00 | 1.00 | {flops[bare] / 1e9:.1f} | |")
+            print(f"| {row} | {runtime} | {_ms(statistics.median(times[(row, runtime)]))} | "
+                  f"1.00 | 1.00 | {_gflop(flops[bare])} | |")
     bare = SPECS["gcn_r50"].bare_label  # the peer's backbone: ResNet-50 at 512²
     for peer in (PEER, PEER_AS_IS):
         if (peer, "onnx") not in times:

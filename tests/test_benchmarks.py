@@ -34,3 +34,23 @@ def test_export_fidelity_benchmark_smoke():
             if line.startswith(("| GCNSeg", "| GALDNet", "| FCRN"))]
     assert len(rows) == 9, out  # three families × three formats
     assert all(float(row[2]) < 1e-4 for row in rows), out  # max abs logit difference
+
+
+@pytest.mark.slow
+def test_inference_benchmark_large_kernel_rows_smoke():
+    """SegNeXt-T beside the bare MSCAN-T, and the large-kernel blocks alone beside their
+    plain references, in onnxruntime and LiteRT, every file checked against Keras."""
+    blocks = ("block_msca", "block_replk", "block_dilated_reparam", "head_msca", "head_replk",
+              "head_dilated_reparam")
+    out = run_script("benchmarks/inference.py", "--smoke", "--models", "segnext_t", *blocks,
+                     "--runtimes", "onnx", "litert")
+    for runtime in ("onnx", "litert"):
+        for row in ("segnext_t", "bare mscan_t OS32 64×96", *blocks,
+                    "depth-wise 21×21 8×12×16", "depth-wise 31×31 8×12×16",
+                    "depth-wise 13×13 8×12×16", "GlobalConv k = 15 8×12×16"):
+            assert f"| {row} | {runtime} |" in out, out
+    assert "block_replk: ReparamLargeKernelConv 31 + 5 alone on a 8×12×16 map" in out, out
+    differences = [float(line.rsplit("Keras", 1)[1].split(",")[0])
+                   for line in out.splitlines() if "max abs logit diff vs Keras" in line]
+    assert len(differences) == 2 * 2 * (1 + len(blocks)), out  # model and its reference
+    assert max(differences) < 1e-4, out
