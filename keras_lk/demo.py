@@ -262,7 +262,8 @@ def verdict(gain, spread):
         "inconclusive": ": the difference is too small to tell apart from the "
                         "seed-to-seed noise, so these scenes neither confirm nor refute "
                         "the paper.",
-    }.get(spread["verdict"], f": not testable here ({spread.get('untestable')}).")
+    }.get(spread["verdict"], f", too early to judge the paper's claim on these scenes: "
+                             f"the claim {spread.get('untestable')}.")
     return f"{recipe}{found} This run's gain: {gain:+.1f}."
 
 

@@ -31,8 +31,9 @@ def test_verdict_says_what_the_recipe_found_in_plain_words():
     worse = {**agrees, "effect": -5.0, "low": -6.2, "high": -3.8, "verdict": "disagrees"}
     assert "worse here, against the paper" in demo.verdict(4.0, worse)
     untestable = {**noisy, "verdict": "not testable here",
-                  "untestable": "plateau reached by every run of k = 15, base: ..."}
-    assert "not testable here (plateau reached" in demo.verdict(4.0, untestable)
+                  "untestable": "needs plateau reached by every run of k = 15, base, but ..."}
+    assert ("too early to judge the paper's claim on these scenes: the claim needs plateau "
+            "reached" in demo.verdict(4.0, untestable))
     assert "no recipe results" in demo.verdict(4.0, None)
 
 

@@ -315,12 +315,12 @@ def preconditions_of(claim, runs) -> tuple:
 
 def failed_precondition(claim, runs, split):
     """The first of the claim's preconditions (`preconditions_of`) that fails on `runs`
-    (evaluated on `split`, the selection split), as "what it requires: why it fails";
-    None if all hold."""
+    (evaluated on `split`, the selection split), as "needs what it requires, but why it
+    fails"; None if all hold."""
     for precondition in preconditions_of(claim, runs):
         reason = precondition.check(runs, split, claim.rows)
         if reason is not None:
-            return f"{precondition.describe(claim.rows)}: {reason}"
+            return f"needs {precondition.describe(claim.rows)}, but {reason}"
     return None
 
 

@@ -274,9 +274,10 @@ def test_a_failed_precondition_makes_the_claim_not_testable_and_names_it():
         Plateau(), OverfitGap("A", 20)))
     result = claim.evaluate(runs, "val")
     assert result["verdict"] == "not testable here"
-    assert result["untestable"].startswith("train − val mIoU of 'A' ≥ 20 points: gap +8.0")
+    assert result["untestable"].startswith(
+        "needs train − val mIoU of 'A' ≥ 20 points, but gap +8.0")
     assert result["effect"] == pytest.approx(10.0)  # still measured, not judged
-    assert "not testable here [train − val mIoU of 'A' ≥ 20 points" in format_claim(result)
+    assert "not testable here [needs train − val mIoU of 'A' ≥ 20 points" in format_claim(result)
 
 
 def test_untestable_comparisons_leave_the_family():
