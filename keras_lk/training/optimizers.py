@@ -59,6 +59,10 @@ class _VariableRules:
         """Whether the variable with this path gets the weight decay."""
         return bool(self.decay_pattern) and re.search(self.decay_pattern, path) is not None
 
+    def build(self, variables):
+        super().build(variables)
+        self._remember_rules(variables)
+
     def _remember_rules(self, variables):
         for variable in variables:
             key = self._var_key(variable)
@@ -110,10 +114,6 @@ class SegmentationSGD(_VariableRules, keras.optimizers.SGD):
             raise ValueError(f"`l2` must be ≥ 0, received {l2!r}.")
         self.l2 = float(l2)
         self._set_rules(decay_pattern, lr_multipliers)
-
-    def build(self, variables):
-        super().build(variables)
-        self._remember_rules(variables)
 
     def update_step(self, gradient, variable, learning_rate):
         key = self._var_key(variable)
@@ -182,10 +182,6 @@ class SegmentationAdamW(_VariableRules, keras.optimizers.Adam):
             raise ValueError(f"`weight_decay` must be ≥ 0, received {weight_decay!r}.")
         self.decoupled_weight_decay = float(weight_decay)
         self._set_rules(decay_pattern, lr_multipliers)
-
-    def build(self, variables):
-        super().build(variables)
-        self._remember_rules(variables)
 
     def update_step(self, gradient, variable, learning_rate):
         key = self._var_key(variable)
