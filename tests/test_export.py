@@ -12,6 +12,7 @@ import pytest
 
 from keras_lk import cli, export, layers, models
 from keras_lk.export import layer_rewrites, onnx_passes
+from keras_lk.testing import randomise_batch_norms
 
 SMALL = "resnet10_narrow"
 FAMILIES = {
@@ -507,14 +508,9 @@ def reparam_gcn():
     away from their defaults so that folding them shows."""
     keras.utils.set_random_seed(0)
     model = models.GCNSeg(num_classes=3, k=7, head="dilated_reparam", backbone=SMALL)
-    rng = np.random.default_rng(0)
-    for layer in model._flatten_layers(include_self=False, recursive=True):
+    for seed, layer in enumerate(model.layers):
         if isinstance(layer, layers.ContextHead):
-            for bn in layer._flatten_layers(include_self=False, recursive=True):
-                if isinstance(bn, keras.layers.BatchNormalization):
-                    bn.moving_mean.assign(rng.uniform(-0.5, 0.5, bn.moving_mean.shape))
-                    bn.moving_variance.assign(rng.uniform(0.2, 2.0, bn.moving_variance.shape))
-                    bn.gamma.assign(rng.uniform(0.5, 1.5, bn.gamma.shape))
+            randomise_batch_norms(layer, seed)
     return model
 
 

@@ -24,6 +24,18 @@ def batch_norms(model):
             if isinstance(layer, keras.layers.BatchNormalization)]
 
 
+def randomise_batch_norms(layer, seed=0):
+    """Sets the scale, offset and moving statistics of every BatchNormalization inside
+    `layer` to seeded values away from their defaults, so that a test sees them folded,
+    merged or exported rather than the identity."""
+    rng = np.random.default_rng(seed)
+    for bn in batch_norms(layer):
+        for weight, (low, high) in zip(
+                (bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance),
+                ((0.5, 1.5), (-0.5, 0.5), (-0.5, 0.5), (0.2, 2.0))):
+            weight.assign(rng.uniform(low, high, weight.shape).astype("float32"))
+
+
 def _numpy(structure):
     return keras.tree.map_structure(keras.ops.convert_to_numpy, structure)
 

@@ -6,17 +6,7 @@ import pytest
 
 from keras_lk import layers, models
 from keras_lk.layers.context_head import msca_strips
-
-
-def _randomise_batch_norms(layer, seed=0):
-    """Non-trivial inference statistics, so that folding them is tested."""
-    rng = np.random.default_rng(seed)
-    for bn in layer._flatten_layers(include_self=False, recursive=True):
-        if isinstance(bn, keras.layers.BatchNormalization):
-            for weight, (low, high) in zip(
-                    (bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance),
-                    ((0.5, 1.5), (-0.5, 0.5), (-0.5, 0.5), (0.2, 2.0))):
-                weight.assign(rng.uniform(low, high, weight.shape).astype("float32"))
+from keras_lk.testing import randomise_batch_norms
 
 
 @pytest.mark.parametrize("context", layers.CONTEXTS)
@@ -49,7 +39,7 @@ def test_a_merged_head_computes_the_same_and_saves_merged(context, kernel_size, 
     model = keras.Model(inputs, layers.ContextHead(3, context=context,
                                                    kernel_size=kernel_size)(inputs))
     head = model.layers[-1]
-    _randomise_batch_norms(head)
+    randomise_batch_norms(head)
     x = np.random.default_rng(1).normal(size=(2, 12, 12, 4)).astype("float32")
     before = np.asarray(model(x, training=False))
     head.merge()
