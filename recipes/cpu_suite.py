@@ -51,11 +51,10 @@ PAPERS = ("gcn", "gald", "fcrn")
 def cpu_table(relative):
     """The `Table` of a suite recipe that has the CPU scale (`TABLE`, or the one of
     `TABLES` that has it)."""
-    from keras_lk.experiments.coverage import load_recipe
+    from keras_lk.experiments.coverage import load_recipe, tables_of
 
     module = load_recipe(os.path.join(HERE, relative))
-    tables = list(module.TABLES.values()) if hasattr(module, "TABLES") else [module.TABLE]
-    with_cpu = [table for table in tables if SCALE in table.scales]
+    with_cpu = [table for table in tables_of(module) if SCALE in table.scales]
     if len(with_cpu) != 1:
         raise ValueError(f"{relative} has {len(with_cpu)} tables with a {SCALE!r} scale, "
                          "the suite expects one.")

@@ -46,6 +46,14 @@ def load_recipe(path):
     return module
 
 
+def tables_of(module) -> list:
+    """A recipe module's tables: its `TABLE`, or the values of its `TABLES` (one per
+    `--dataset`); none for a module with neither."""
+    if hasattr(module, "TABLES"):
+        return list(module.TABLES.values())
+    return [module.TABLE] if hasattr(module, "TABLE") else []
+
+
 def recipe_tables(recipes_dir) -> dict:
     """``{(paper, table): recipe path}`` of every recipe script under `recipes_dir`."""
     found = {}

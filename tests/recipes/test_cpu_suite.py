@@ -4,7 +4,7 @@ import glob
 import json
 import os
 
-from keras_lk.experiments.coverage import load_recipe
+from keras_lk.experiments.coverage import load_recipe, tables_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECIPES = os.path.join(ROOT, "recipes")
@@ -12,9 +12,7 @@ suite = load_recipe(os.path.join(RECIPES, "cpu_suite.py"))
 
 
 def _has_cpu_scale(module):
-    tables = list(module.TABLES.values()) if hasattr(module, "TABLES") else [
-        getattr(module, "TABLE", None)]
-    return any(table is not None and "cpu" in table.scales for table in tables)
+    return any("cpu" in table.scales for table in tables_of(module))
 
 
 def test_the_suite_holds_every_cpu_scale_table_but_the_transfer_check():

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from keras_lk.experiments import merge_train, report
-from keras_lk.experiments.coverage import load_recipe
+from keras_lk.experiments.coverage import load_recipe, tables_of
 from keras_lk.training import TrainConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,14 +35,9 @@ TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py
                  "segnext/table_ade20k.py", "segnext/table_cityscapes.py"]
 
 
-def _tables(module):
-    """A recipe's tables: `TABLE`, or `TABLES` by `--dataset` (one full scale per table)."""
-    return list(module.TABLES.values()) if hasattr(module, "TABLES") else [module.TABLE]
-
-
 @pytest.mark.parametrize("relative", TABLE_RECIPES)
 def test_every_row_is_a_valid_configuration_at_every_scale(relative, tmp_path):
-    for table in _tables(_load(relative)):
+    for table in tables_of(_load(relative)):
         for name, scale in table.scales.items():
             for candidate in (scale, scale.smoked()):
                 for row in table.rows_at(name):
@@ -80,7 +75,7 @@ def test_cpu_rows_of_two_tables_are_one_run(first, first_row, second, second_row
     """The CPU budget counts these rows once: the runner reuses a run whose configuration
     hash another results file of the folder has."""
     def fingerprint(relative, row_name):
-        (table,) = [t for t in _tables(_load(relative))
+        (table,) = [t for t in tables_of(_load(relative))
                     if row_name in {row.name for row in t.rows_at("cpu")}]
         (row,) = table.rows_at("cpu", [row_name])
         fields = merge_train(table.scales["cpu"].train, row.train)
