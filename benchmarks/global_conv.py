@@ -170,6 +170,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per measurement (median)")
     parser.add_argument("--quick", action="store_true", help="3 repeats, no k×k conv")
+    parser.add_argument("--no-kxk", action="store_true",
+                        help="leave out the k×k conv (its backward takes minutes on a CPU)")
     parser.add_argument("--jax", action="store_true", help="also measure the JAX backend")
     parser.add_argument("--smoke", action="store_true", help="tiny shapes, 1 repeat (tests)")
     parser.add_argument("--json", help="write the raw results to this file")
@@ -190,7 +192,7 @@ def main():
         return
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    results = [run(repeats, include_kxk=not (args.quick or args.smoke), shapes=shapes)]
+    results = [run(repeats, include_kxk=not (args.quick or args.smoke or args.no_kxk), shapes=shapes)]
     if args.jax:
         env = dict(os.environ, KERAS_BACKEND="jax")
         child = subprocess.run(

@@ -1,5 +1,9 @@
 """What machine this is: the CPU's model and vector extensions, and the accelerator, so
-that measurements and tuned choices name the hardware they hold for."""
+that measurements and tuned choices name the hardware they hold for.
+
+The extensions are those TensorFlow's oneDNN kernels may use: ``ONEDNN_MAX_CPU_ISA`` (or
+its older name ``DNNL_MAX_CPU_ISA``) caps them, and an AVX-512 CPU capped at ``AVX2`` runs
+the kernels an AVX2 CPU runs, so it counts as one here and its signature says so."""
 
 from __future__ import annotations
 
@@ -11,12 +15,59 @@ import platform
 VECTOR_EXTENSIONS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
                      "amx_bf16", "amx_tile", "neon", "asimd", "sve")
 
+# oneDNN's ISA caps (its `dnnl_cpu_isa_t` names) → the x86 extensions each one leaves on.
+_X86 = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16",
+        "amx_tile")
+_ONEDNN_ISA_CAPS = {
+    "SSE41": (),
+    "AVX": ("avx",),
+    "AVX2": ("avx", "avx2", "fma"),
+    "AVX2_VNNI": ("avx", "avx2", "fma"),
+    "AVX2_VNNI_2": ("avx", "avx2", "fma"),
+    "AVX512_CORE": ("avx", "avx2", "fma", "avx512f"),
+    "AVX512_CORE_VNNI": ("avx", "avx2", "fma", "avx512f", "avx512_vnni"),
+    "AVX512_CORE_BF16": ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"),
+    "AVX10_1_512": ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"),
+    "AVX512_CORE_FP16": ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"),
+    "AVX10_1_512_AMX": _X86,
+    "AVX512_CORE_AMX": _X86,
+    "AVX10_1_512_AMX_FP16": _X86,
+    "AVX512_CORE_AMX_FP16": _X86,
+    "ALL": _X86,
+    "DEFAULT": _X86,
+}
+
+
+def onednn_isa_cap() -> str | None:
+    """The ISA cap oneDNN runs under (``ONEDNN_MAX_CPU_ISA``, else ``DNNL_MAX_CPU_ISA``),
+    upper-cased, or None when neither is set or the cap leaves every extension on."""
+    for variable in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+        value = os.environ.get(variable, "").strip().upper()
+        if value:
+            if value not in _ONEDNN_ISA_CAPS:
+                raise ValueError(
+                    f"{variable}={os.environ[variable]!r} is not an ISA oneDNN knows; "
+                    f"expected one of {sorted(_ONEDNN_ISA_CAPS)}.")
+            return None if _ONEDNN_ISA_CAPS[value] == _X86 else value
+    return None
+
+
+def cpu_info() -> dict:
+    """``{"model", "family", "model_number", "vector_extensions", "isa_cap", "cores"}`` of
+    this CPU, read from ``/proc/cpuinfo`` (other systems: `platform.processor()` and no
+    extensions); ``vector_extensions`` leaves out those above oneDNN's ISA cap."""
+    info = dict(_cpu_info())
+    cap = onednn_isa_cap()
+    if cap is not None:
+        allowed = _ONEDNN_ISA_CAPS[cap]
+        info["vector_extensions"] = [name for name in info["vector_extensions"]
+                                     if name not in _X86 or name in allowed]
+    info["isa_cap"] = cap
+    return info
+
 
 @functools.lru_cache(maxsize=1)
-def cpu_info() -> dict:
-    """``{"model", "family", "model_number", "vector_extensions", "cores"}`` of this CPU,
-    read from ``/proc/cpuinfo`` (other systems: `platform.processor()` and no extensions).
-    """
+def _cpu_info() -> dict:
     fields = {}
     try:
         with open("/proc/cpuinfo") as f:
@@ -44,11 +95,13 @@ def cpu_signature() -> str:
     numbers = (f" ({info['family']}/{info['model_number']})"
                if info["family"] is not None else "")
     extensions = " ".join(name for name in info["vector_extensions"] if name != "avx")
-    return f"{info['model']}{numbers} {extensions}".strip()
+    cap = f" (oneDNN ISA capped at {info['isa_cap']})" if info["isa_cap"] else ""
+    return f"{info['model']}{numbers} {extensions}{cap}".strip()
 
 
 def has_cpu_extension(name: str) -> bool:
-    """Whether this CPU has the vector extension `name` (one of `VECTOR_EXTENSIONS`)."""
+    """Whether this CPU has the vector extension `name` (one of `VECTOR_EXTENSIONS`) and
+    oneDNN's ISA cap leaves it on."""
     if name not in VECTOR_EXTENSIONS:
         raise ValueError(f"`name` must be one of {VECTOR_EXTENSIONS}, received {name!r}.")
     return name in cpu_info()["vector_extensions"]
