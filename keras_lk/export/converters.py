@@ -18,6 +18,7 @@ import os
 import keras
 
 from keras_lk.layers import PadToMultiple
+from keras_lk.utils.sublayers import all_layers
 
 
 def require_module(module_name):
@@ -117,8 +118,7 @@ def unmerged_reparam_layers(model):
     `DilatedReparamConv`, also inside a `ContextHead`), that are not merged yet."""
     from keras_lk.layers._reparam import ReparamDepthwiseConv
 
-    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
-            if isinstance(layer, ReparamDepthwiseConv) and not layer.merged]
+    return [layer for layer in all_layers(model) if isinstance(layer, ReparamDepthwiseConv) and not layer.merged]
 
 
 def merged_model(model):

@@ -47,6 +47,7 @@ from keras_lk.layers.global_conv_choice import (
     tuning_file,
     tuning_key,
 )
+from keras_lk.utils.sublayers import all_layers
 
 TUNE_ENV = "KERAS_LK_TUNE_GLOBAL_CONV"
 # A formulation replaces the untuned rule's only if it is faster by more than this share.
@@ -171,8 +172,7 @@ def chosen_formulation(milliseconds, rule):
 def global_conv_calls(model, input_size, batch_size=1):
     """``[(layer, input shape)]`` of every `GlobalConv` of the functional `model` at
     images of `input_size` ``(height, width)``, without computing anything."""
-    layers = [layer for layer in model._flatten_layers(include_self=False)
-              if isinstance(layer, GlobalConv)]
+    layers = [layer for layer in all_layers(model) if isinstance(layer, GlobalConv)]
     if not layers:
         return []
     try:

@@ -11,12 +11,7 @@ import tempfile
 import keras
 import numpy as np
 
-
-def all_layers(layer):
-    """Every layer inside `layer`, nested ones included (Sequential blocks, GA modules'
-    parts), depth first."""
-    # `_flatten_layers` is how Keras itself walks tracked sublayers; there is no public one.
-    return list(layer._flatten_layers(include_self=False, recursive=True))
+from keras_lk.utils.sublayers import all_layers
 
 
 def batch_norms(model):

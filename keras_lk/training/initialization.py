@@ -9,6 +9,7 @@ import os
 import re
 
 from keras_lk.training.optimizers import BACKBONE_PATTERN
+from keras_lk.utils.sublayers import all_layers
 
 
 def model_file(path: str) -> str:
@@ -66,7 +67,7 @@ def freeze_backbone_batch_norm(model) -> int:
 
     pattern = re.compile(BACKBONE_PATTERN)
     frozen = 0
-    for layer in model._flatten_layers(include_self=False):
+    for layer in all_layers(model):
         if isinstance(layer, keras.layers.BatchNormalization) and pattern.match(layer.name):
             layer.trainable = False
             frozen += 1

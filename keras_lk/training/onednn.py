@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import warnings
 
+from keras_lk.utils.sublayers import all_layers
+
 # oneDNN's widest channel block on x86 (AVX-512): fewer input channels than this can hit
 # the bug. AVX2's block is 8, so 8-15 channels are safe there, but not on AVX-512.
 MIN_SAFE_CHANNELS = 16
@@ -41,7 +43,7 @@ def strided_pointwise_convolutions(model, min_channels=MIN_SAFE_CHANNELS):
     import keras
 
     return [
-        layer for layer in model._flatten_layers(include_self=False)
+        layer for layer in all_layers(model)
         if isinstance(layer, keras.layers.Conv2D) and layer.trainable
         and tuple(layer.kernel_size) == (1, 1) and max(layer.strides) > 1
         and layer.compute_dtype == "float32" and layer.kernel.shape[2] < min_channels
