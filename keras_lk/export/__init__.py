@@ -192,7 +192,9 @@ def inference_model(model, rewrites=REWRITES):
 def export_model(model, path, format="saved_model", input_size=None, batch_size=1,
                  verbose=False, rewrites=REWRITES, quantization=None,
                  representative_images=None, **kwargs):
-    """Writes `model`'s main logits as a SavedModel, an ONNX or a LiteRT file.
+    """Writes `model`'s main logits as a SavedModel, an ONNX or a LiteRT file, its
+    re-parameterisable blocks merged first (`merged_model`) and the speed `rewrites`
+    applied (`inference_model`).
 
     Input size, per format (measured with TensorFlow 2.21, Keras 3.15.1, tf2onnx 1.17,
     onnxruntime 1.32, ai-edge-litert 2.3, on GCNSeg, GALDNet and FCRN):
@@ -207,8 +209,8 @@ def export_model(model, path, format="saved_model", input_size=None, batch_size=
       be resized afterwards (its shapes are folded into constants).
 
     Args:
-        model: a `keras_lk.models.SegmentationModel` (GCNSeg, GALDNet, FCRN), float32
-            or mixed precision.
+        model: a `keras_lk.models.SegmentationModel` (GCNSeg, GALDNet, FCRN, SegNeXt),
+            float32 or mixed precision, trained unmerged or merged.
         path: where to write: a directory for ``saved_model``, a file for ``onnx``, a
             file ending in ``.tflite`` for ``litert``.
         format: one of `FORMATS`: ``"saved_model"``, ``"onnx"``, ``"litert"``.
@@ -249,7 +251,7 @@ def export_model(model, path, format="saved_model", input_size=None, batch_size=
         raise ValueError(f"a LiteRT file's path must end with '.tflite', received {path!r}.")
     if not isinstance(model, SegmentationModel):
         raise TypeError(f"`model` must be a keras_lk segmentation model (GCNSeg, GALDNet, "
-                         f"FCRN), received a {type(model).__name__}.")
+                         f"FCRN, SegNeXt), received a {type(model).__name__}.")
     shape = _input_shape(model, input_size, batch_size)
     if keras.backend.backend() != "tensorflow":
         raise ValueError(f"export needs the TensorFlow backend (KERAS_BACKEND=tensorflow), "

@@ -42,6 +42,6 @@ def load_model(path):
     if not isinstance(model, SegmentationModel):
         raise ValueError(  # noqa: TRY004  (one-line ValueErrors, as the CLI reports them)
             f"model {path!r} is a {type(model).__name__}, not a keras_lk segmentation model "
-            "(GCNSeg, GALDNet, FCRN): it does not say its classes and input normalization."
+            "(GCNSeg, GALDNet, FCRN, SegNeXt): it does not say its classes and input normalization."
         )
     return model
