@@ -148,7 +148,7 @@ def receptive_fields(model, config) -> dict:
     from keras_lk.evaluation import valid_receptive_field
 
     images = _test_images(model, config, VRF_IMAGES)
-    res2 = keras.Model(model.inputs, model.get_layer(f"res2_{model.head}").output,
+    res2 = keras.Model(model.input, model.get_layer(f"res2_{model.head}").output,
                        name="res2_head")
     height, width = res2(images[:1], training=False).shape[1:3]  # the input is dynamic
     centre = (height // 2, width // 2)
