@@ -347,3 +347,31 @@ else:
           "    python recipes/gcn/large_kernel_kit.py --scale cpu\n\n"
           "(5-10 seeds per row, about 6 minutes a run on 2 CPU cores; the GCN and base "
           "rows reuse GCN Table 1's runs), then run this cell again.")
+
+# %% [markdown]
+# ### Reading the table and the figure
+#
+# - **mIoU, boundary, internal** are means over the seeds on `test` (± their standard
+#   deviation); boundary and internal accuracy are GCN Table 5's, in a 2-pixel band
+#   around the object edges and inside the objects. A large kernel is meant to help
+#   inside large objects (internal) at no cost at the edges.
+# - **Claims** ("MSCA k = 15 > base", ...) are paired by seed: each seed's large-kernel
+#   run minus the base run of the same seed. The printed interval is the 95 % t-interval
+#   of that mean difference; the verdict is corrected with every other GCN claim at this
+#   scale (Benjamini–Hochberg): "agrees" or "disagrees" when the corrected test rejects
+#   0, "inconclusive" when it does not. **"not testable here"** names a precondition that failed: at the CPU
+#   scale every claim needs the plateau of `GCN_SCENES`' rule, and when the runs were
+#   still improving at their last step a difference says how far each head had got, not
+#   what it can reach.
+# - **VRF** (valid receptive field, px): the side of the square of input pixels that
+#   carries 95 % of the gradient of one output (the res-2 head's centre, and the logits'
+#   centre pixel), averaged over 16 test scenes. It measures how far a trained head
+#   actually looks, which can be much less than the kernel's extent.
+# - **train step (ms)** and **ONNX latency (ms)** are the costs. They were measured on
+#   the machine and under the load of each run (reused runs: when they trained), so
+#   compare them within one results file; `benchmarks/README.md` has controlled figures.
+#   RepLK and the dilated head train with extra branches and deploy merged, so their
+#   training step costs more than their latency shows.
+# - The figure puts mIoU against each measured figure: against the costs (step time,
+#   merged parameters, latency) a head worth having sits up and to the left; against
+#   the VRF it shows whether the heads that look wider are the ones that segment better.
