@@ -22,6 +22,10 @@ FAMILIES = {
                               "output_stride": 16}),
     "fcrn": (models.FCRN, {"num_classes": 3, "backbone": SMALL, "kernel_size": 3,
                            "dilation": 2, "dropout": True, "num_dropout_blocks": 1}),
+    # SegNeXt's decoder (NMF Hamburger, GroupNorm) on the small ResNet; MSCAN-T itself
+    # is exported by the slow test below.
+    "segnext": (models.SegNeXt, {"num_classes": 3, "backbone": SMALL, "ham_channels": 16,
+                                 "channels": 16, "nmf_rank": 4, "norm_groups": 4}),
 }
 SUFFIXES = {"saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
 # Max abs logit difference allowed between Keras and an exported file (measured ≤ 3e-6

@@ -118,7 +118,8 @@ def unmerged_reparam_layers(model):
     `DilatedReparamConv`, also inside a `ContextHead`), that are not merged yet."""
     from keras_lk.layers._reparam import ReparamDepthwiseConv
 
-    return [layer for layer in all_layers(model) if isinstance(layer, ReparamDepthwiseConv) and not layer.merged]
+    return [layer for layer in all_layers(model)
+            if isinstance(layer, ReparamDepthwiseConv) and not layer.merged]
 
 
 def merged_model(model):
