@@ -15,26 +15,16 @@ import platform
 VECTOR_EXTENSIONS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
                      "amx_bf16", "amx_tile", "neon", "asimd", "sve")
 
-# oneDNN's ISA caps (its `dnnl_cpu_isa_t` names) → the x86 extensions each one leaves on.
+# oneDNN's ISA caps (its `dnnl_cpu_isa_t` names) → how many of the x86 extensions, in
+# this order, each one leaves on (every cap keeps a prefix of the list).
 _X86 = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16",
         "amx_tile")
 _ONEDNN_ISA_CAPS = {
-    "SSE41": (),
-    "AVX": ("avx",),
-    "AVX2": ("avx", "avx2", "fma"),
-    "AVX2_VNNI": ("avx", "avx2", "fma"),
-    "AVX2_VNNI_2": ("avx", "avx2", "fma"),
-    "AVX512_CORE": ("avx", "avx2", "fma", "avx512f"),
-    "AVX512_CORE_VNNI": ("avx", "avx2", "fma", "avx512f", "avx512_vnni"),
-    "AVX512_CORE_BF16": ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"),
-    "AVX10_1_512": ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"),
-    "AVX512_CORE_FP16": ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"),
-    "AVX10_1_512_AMX": _X86,
-    "AVX512_CORE_AMX": _X86,
-    "AVX10_1_512_AMX_FP16": _X86,
-    "AVX512_CORE_AMX_FP16": _X86,
-    "ALL": _X86,
-    "DEFAULT": _X86,
+    "SSE41": 0, "AVX": 1, "AVX2": 3, "AVX2_VNNI": 3, "AVX2_VNNI_2": 3,
+    "AVX512_CORE": 4, "AVX512_CORE_VNNI": 5,
+    "AVX512_CORE_BF16": 6, "AVX10_1_512": 6, "AVX512_CORE_FP16": 6,
+    "AVX10_1_512_AMX": 8, "AVX512_CORE_AMX": 8, "AVX10_1_512_AMX_FP16": 8,
+    "AVX512_CORE_AMX_FP16": 8, "ALL": 8, "DEFAULT": 8,
 }
 
 
@@ -48,7 +38,7 @@ def onednn_isa_cap() -> str | None:
                 raise ValueError(
                     f"{variable}={os.environ[variable]!r} is not an ISA oneDNN knows; "
                     f"expected one of {sorted(_ONEDNN_ISA_CAPS)}.")
-            return None if _ONEDNN_ISA_CAPS[value] == _X86 else value
+            return None if _ONEDNN_ISA_CAPS[value] == len(_X86) else value
     return None
 
 
@@ -59,7 +49,7 @@ def cpu_info() -> dict:
     info = dict(_cpu_info())
     cap = onednn_isa_cap()
     if cap is not None:
-        allowed = _ONEDNN_ISA_CAPS[cap]
+        allowed = _X86[:_ONEDNN_ISA_CAPS[cap]]
         info["vector_extensions"] = [name for name in info["vector_extensions"]
                                      if name not in _X86 or name in allowed]
     info["isa_cap"] = cap
