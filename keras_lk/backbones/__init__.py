@@ -14,6 +14,7 @@ from keras_lk.backbones.registry import (
     BackboneInfo,
     backbone_normalization,
     get_backbone,
+    weights_file_sha256,
 )
 from keras_lk.backbones.resnet import (
     ResNet10Local,
@@ -44,6 +45,7 @@ __all__ = [
     "backbone_normalization",
     "get_backbone",
     "hub",
+    "weights_file_sha256",
 ]
 
 __getattr__ = moved_attributes(__name__)

@@ -65,6 +65,23 @@ class BackboneInfo:
         return self.builder(weights=weights, **kwargs)
 
 
+def weights_file_sha256(backbone, weights) -> str:
+    """The SHA-256 of the file `backbone` loads for `weights`: a packaged name
+    (``"scenes"``) or the path of a weights file. Runs record it, so that replacing a
+    packaged file makes every run trained from it another configuration."""
+    from keras_lk.utils.hashing import file_sha256
+
+    if weights in PACKAGED_WEIGHT_NAMES:
+        path = BACKBONES[backbone].weights_file(weights)
+    elif isinstance(weights, str) and os.path.isfile(weights):
+        path = weights
+    else:
+        raise ValueError(
+            f"`weights` must be a packaged name of {PACKAGED_WEIGHT_NAMES} or the path of a "
+            f"weights file to hash, received {weights!r}.")
+    return file_sha256(path)
+
+
 BACKBONES = Registry("backbone", [
     BackboneInfo("resnet10_narrow", resnet.ResNet10Narrow,
                  description="ResNet-10 at 1/4 width (~0.3 M parameters), CPU-minute runs"),

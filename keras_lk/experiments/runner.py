@@ -191,12 +191,18 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     started = time.perf_counter()
 
     def fields_of(row_train, seed, run_dir):
-        """The `TrainConfig` fields of a row (its `train` over the scale's) and seed."""
+        """The `TrainConfig` fields of a row (its `train` over the scale's) and seed; with
+        packaged backbone weights, their file's SHA-256."""
+        from keras_lk.backbones import PACKAGED_WEIGHT_NAMES, weights_file_sha256
+
         fields = merge_train(scale.train, row_train)
         if smoke:  # a row naming a large backbone still smokes with the tiny one
             fields = merge_train(fields, table.scales[scale_name].smoke)
         fields.update(settings, strategy=strategy, precision=precision, seed=seed,
                       output_dir=run_dir)
+        if fields.get("backbone_weights") in PACKAGED_WEIGHT_NAMES:  # the file, by content
+            fields["backbone_weights_sha256"] = weights_file_sha256(
+                fields["backbone"], fields["backbone_weights"])
         return fields
 
     plateau_record = None

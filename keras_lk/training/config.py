@@ -66,6 +66,10 @@ class TrainConfig:
         backbone_weights: None, "imagenet", "scenes" (packaged, see
             `keras_lk.backbones.PACKAGED_WEIGHT_NAMES`) or the path of a weights file
             (.weights.h5, or a legacy .h5 loaded by layer name) to start the backbone from.
+        backbone_weights_sha256: None, or the SHA-256 the file of `backbone_weights` must
+            have (`keras_lk.backbones.weights_file_sha256`): the recipes set it, so a run
+            names the weights it started from and replaced packaged weights make another
+            configuration, not a silent change.
         init_from: a trained model (.keras file or run directory) to start every weight
             from: a later stage of a staged schedule (GCN's VOC and Cityscapes stages);
             the model must have the same head, classes and backbone.
@@ -136,6 +140,7 @@ class TrainConfig:
     model_options: dict = dataclasses.field(default_factory=dict)
     backbone: str = "resnet18"
     backbone_weights: str | None = None
+    backbone_weights_sha256: str | None = None
     init_from: str | None = None
     freeze_batch_norm: bool = False
     use_sync_bn: bool = False
@@ -211,6 +216,15 @@ class TrainConfig:
             raise ValueError(  # noqa: TRY004  (one error type for every bad field)
                 f"`loss_at_score_map` must be True or False, received "
                 f"{self.loss_at_score_map!r}.")
+        digest = self.backbone_weights_sha256
+        if digest is not None and (
+                self.backbone_weights in (None, "imagenet") or not isinstance(digest, str)
+                or len(digest) != 64 or set(digest) - set("0123456789abcdef")):
+            raise ValueError(
+                "`backbone_weights_sha256` must be None or the 64 lower-case hex digits of "
+                "the SHA-256 of a weights file named by `backbone_weights` (a packaged name "
+                f"or a path), received {digest!r} with backbone_weights="
+                f"{self.backbone_weights!r}.")
         if self.checkpoint_every < 0:
             raise ValueError(
                 f"`checkpoint_every` must be ≥ 0, received {self.checkpoint_every!r}."
@@ -257,7 +271,8 @@ class TrainConfig:
     # fingerprints. A field added later belongs here.
     LATER_FIELDS: ClassVar[dict] = {"init_from": None, "freeze_batch_norm": False,
                                     "allow_subset": False, "l2_on": "kernels",
-                                    "loss_at_score_map": False, "warmup_factor": 0.1}
+                                    "loss_at_score_map": False, "warmup_factor": 0.1,
+                                    "backbone_weights_sha256": None}
 
     def fingerprint(self) -> str:
         """A hash of `training_fields`: two configs train the same run iff they agree."""

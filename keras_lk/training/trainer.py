@@ -80,6 +80,16 @@ def build_model(config: TrainConfig):
     from keras_lk.data import DATASETS
     from keras_lk.models import MODELS
 
+    if config.backbone_weights_sha256 is not None:
+        from keras_lk.backbones import weights_file_sha256
+
+        found = weights_file_sha256(config.backbone, config.backbone_weights)
+        if found != config.backbone_weights_sha256:
+            raise ValueError(
+                f"`backbone_weights` {config.backbone_weights!r} of backbone "
+                f"{config.backbone!r} is a file with SHA-256 {found}, not the "
+                f"`backbone_weights_sha256` {config.backbone_weights_sha256} this run was "
+                "configured with: the weights were replaced since.")
     info = DATASETS[config.dataset].for_data_dir(config.data_dir)
     arguments = info.model_arguments(config.num_classes)
     return MODELS[config.model].build(

@@ -2,6 +2,7 @@
 through the same code path (the built-in scenes, or tiny archives of the official
 layout for the full-scale datasets)."""
 
+import json
 import os
 import sys
 
@@ -57,6 +58,13 @@ def test_table1_cpu_smoke(tmp_path, capsys):
     # The smoke scale's plateau rule (1 and 2 steps) ran first, into its own file.
     assert "[plateau cpu] base seed 0: 1 steps" in out
     assert (tmp_path / "results.json").is_file() and (tmp_path / "plateau_cpu.json").is_file()
+    # Each run names the packaged weights it started from by their content.
+    from keras_lk.backbones import weights_file_sha256
+
+    with open(tmp_path / "results.json") as f:
+        runs = json.load(f)["runs"]
+    assert {run["config"]["backbone_weights_sha256"] for run in runs} == {
+        weights_file_sha256("resnet10_local", "scenes")}
 
 
 @pytest.mark.parametrize("first, first_row, second, second_row", [
