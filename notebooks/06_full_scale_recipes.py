@@ -182,13 +182,14 @@ for paper in ("gcn", "gald", "fcrn"):
 
 # %%
 # GCN Table 1 at CPU scale, or, until it has been rerun in the current regime, the
-# earlier (from-scratch) regime's file, labelled as such.
+# latest earlier regime's file, labelled as such.
 results_dir = os.path.join(REPO, "recipes", "gcn", "results")
 path = os.path.join(results_dir, "table_1_cpu.json")
 regime = "fine-tuned from the scenes weights"
 if not os.path.exists(path):
-    path, regime = os.path.join(results_dir, "earlier_regime", "table_1_cpu.json"), \
-        "earlier regime: from scratch, superseded"
+    path, regime = (os.path.join(results_dir, "earlier_regime", "scenes_pretext_2000",
+                                 "table_1_cpu.json"),
+                    "earlier regime: from the first scenes weights, superseded")
 with open(path) as f:
     table1 = json.load(f)
 split = "test"

@@ -431,15 +431,25 @@ def _same_run_in_table(results, digest, seed, evaluation, config):
     return None
 
 
+EARLIER_REGIME = "earlier_regime"
+"""The folder beside a paper's results files that keeps the results of superseded
+regimes, as a record (each paper's README says which)."""
+
+
 def _shared_run(results_path, digest, evaluation):
     """A run with configuration `digest`, evaluated by the same protocol, in another
     results file of the same folder.
 
     Rows of different tables are often one configuration (GCN Table 5's "GCN" is Table
-    1's k = 15): such a run is trained once and recorded in each table that has it.
+    1's k = 15): such a run is trained once and recorded in each table that has it. The
+    files kept under ``earlier_regime/`` count too: a configuration (which names any
+    packaged weights it starts from by their SHA-256) trains the same run whatever regime
+    its file belonged to, as the transfer table's from-scratch rows do.
     """
     folder = os.path.dirname(os.path.abspath(results_path))
-    for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+    paths = sorted(glob.glob(os.path.join(folder, "*.json"))) + sorted(glob.glob(
+        os.path.join(folder, EARLIER_REGIME, "**", "*.json"), recursive=True))
+    for path in paths:
         if os.path.abspath(path) == os.path.abspath(results_path):
             continue
         with open(path) as f:
@@ -448,7 +458,7 @@ def _shared_run(results_path, digest, evaluation):
             if (run.get("config_hash") == digest and "reused_from" not in run
                     and _as_json(run.get("evaluation", other.get("evaluation")))
                     == _as_json(evaluation)):
-                return run, os.path.basename(path)
+                return run, os.path.relpath(path, folder)
     return None
 
 

@@ -75,6 +75,14 @@ def test_a_rerun_trains_nothing_and_other_tables_share_runs(table1, capsys):
     path5 = str(root / "results" / "table_5_cpu.json")
     assert runner._shared_run(path5, digest, protocol) is not None
     assert runner._shared_run(path5, digest, {**protocol, "boundary_distance": 3}) is None
+    # A results file kept as an earlier regime's record still shares its runs: the same
+    # configuration trains the same run.
+    kept = root / "elsewhere" / "results"
+    (kept / "earlier_regime" / "first").mkdir(parents=True)
+    shutil.copy(root / "results" / "table_1_cpu.json", kept / "earlier_regime" / "first")
+    run, source = runner._shared_run(str(kept / "table_1_cpu.json"), digest, protocol)
+    assert source == os.path.join("earlier_regime", "first", "table_1_cpu.json")
+    assert run["config_hash"] == digest
 
 
 @pytest.mark.slow
