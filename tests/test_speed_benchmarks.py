@@ -46,3 +46,12 @@ def test_gpu_check_smoke_runs_every_check_on_this_device():
                   "| img/s bare resnet10_narrow OS32 |", "| GlobalConv 8²×16 → 21, k 15 |"):
         assert check in out, out
     assert "22 passed, 0 failed" in out, out
+
+
+def test_second_stage_benchmark_smoke():
+    """The matmul form of GlobalConv's narrow second stage is checked against the stock
+    convolution inside the benchmark, then both are timed."""
+    out = run_script("benchmarks/second_stage.py", "--smoke")
+    assert re.search(r"CPU: .+; float32 matmul peak \d+ GFLOP/s", out), out
+    for size in ("4²×21", "8²×21"):
+        assert re.search(rf"\| {size} \|( [\d.]+ \|){{6}}$", out, re.MULTILINE), out
