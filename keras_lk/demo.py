@@ -80,6 +80,11 @@ def demo_settings(quick):
               f"--scale cpu`; training {steps} steps meanwhile)")
     if steps is not None:
         train.update(steps=steps, steps_per_epoch=math.gcd(steps, train["steps_per_epoch"]))
+    from keras_lk.backbones import weights_file_sha256
+
+    # As the recipe's runs: the packaged weights named by content.
+    train["backbone_weights_sha256"] = weights_file_sha256(train["backbone"],
+                                                           train["backbone_weights"])
     return train, scale.evaluation.num_images or 200
 
 

@@ -44,3 +44,7 @@ def test_demo_trains_for_the_plateau_budget(tmp_path, monkeypatch):
     train, images = demo.demo_settings(quick=False)
     assert train["steps"] == 1600 and 1600 % train["steps_per_epoch"] == 0
     assert train["backbone_weights"] == "scenes" and images == 1000
+    # The recipe's configuration, packaged weights named by content included.
+    from keras_lk.backbones import weights_file_sha256
+
+    assert train["backbone_weights_sha256"] == weights_file_sha256("resnet10_local", "scenes")
