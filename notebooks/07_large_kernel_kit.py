@@ -321,8 +321,9 @@ plt.show()
 # %% [markdown]
 # ## 4. The CPU-scale ablation
 #
-# `recipes/gcn/large_kernel_kit.py --scale cpu` trains five GCNSeg rows on the scenes
-# (1×1 base, GCN k = 15, MSCA, RepLK and dilated re-param at k = 15), 5-10 seeds each,
+# `recipes/gcn/large_kernel_kit.py --scale cpu` trains six GCNSeg rows on the scenes
+# (1×1 base, GCN k = 15, MSCA alone and in SegNeXt's block, RepLK and dilated re-param
+# at k = 15), 5-10 seeds each,
 # and measures what each costs: valid receptive fields, training step time, merged
 # parameters and ONNX latency. Its results file holds every run; the report functions
 # of `keras_lk.experiments.report` print its table and draw its figure.

@@ -353,10 +353,9 @@ def torch_layer_norm_channels(x, weight, bias, eps=1e-5):
         + bias[None, :, None, None]
 
 
-def mscan_block_official(x, state, prefix):
-    """`Block.forward` in eval mode (drop path is the identity): x + ls1·SA(BN(x)),
-    then x + ls2·MLP(BN(x)); SA(u) = proj_2(MSCA(GELU(proj_1(u)))) + u; MLP(u) =
-    fc2(GELU(dwconv3×3(fc1(u))))."""
+def mscan_attention_half_official(x, state, prefix, strip_kernel_sizes=(7, 11, 21)):
+    """The first half of `Block.forward` in eval mode (drop path is the identity):
+    x + ls1·SA(BN(x)); SA(u) = proj_2(MSCA(GELU(proj_1(u)))) + u (`SpatialAttention`)."""
     def p(name):
         return state[f"{prefix}.{name}"]
     u = torch_batch_norm_eval(x, _bn(state, f"{prefix}.norm1"))
@@ -364,9 +363,18 @@ def mscan_block_official(x, state, prefix):
     unit = {key[len(f"{prefix}.attn.spatial_gating_unit."):]: value
             for key, value in state.items()
             if key.startswith(f"{prefix}.attn.spatial_gating_unit.")}
-    a = msca_attention_official(a, unit)
+    a = msca_attention_official(a, unit, strip_kernel_sizes=strip_kernel_sizes)
     a = torch_conv2d(a, p("attn.proj_2.weight"), p("attn.proj_2.bias")) + u
-    x = x + p("layer_scale_1")[None, :, None, None] * a
+    return x + p("layer_scale_1")[None, :, None, None] * a
+
+
+def mscan_block_official(x, state, prefix):
+    """`Block.forward` in eval mode (drop path is the identity): x + ls1·SA(BN(x)),
+    then x + ls2·MLP(BN(x)); SA(u) = proj_2(MSCA(GELU(proj_1(u)))) + u; MLP(u) =
+    fc2(GELU(dwconv3×3(fc1(u))))."""
+    def p(name):
+        return state[f"{prefix}.{name}"]
+    x = mscan_attention_half_official(x, state, prefix)
     m = torch_batch_norm_eval(x, _bn(state, f"{prefix}.norm2"))
     m = torch_conv2d(m, p("mlp.fc1.weight"), p("mlp.fc1.bias"))
     m = torch_conv2d(m, p("mlp.dwconv.dwconv.weight"), p("mlp.dwconv.dwconv.bias"),

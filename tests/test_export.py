@@ -537,6 +537,22 @@ def test_reparameterised_heads_export_merged_in_every_format(format, reparam_gcn
     _assert_same_logits(export.load_exported(path)(images), _keras_logits(reparam_gcn, images))
 
 
+@pytest.mark.parametrize("format", export.FORMATS)
+def test_msca_block_heads_export_in_every_format(format, tmp_path):
+    """SegNeXt's unit as GCNSeg's head: its exact GELU (inside the head, where the
+    export's layer swaps do not reach) is written with Erf, and BatchNorm, MSCA and the
+    LayerScale convert as they are."""
+    keras.utils.set_random_seed(0)
+    model = models.GCNSeg(num_classes=3, k=7, head="msca_block", backbone=SMALL)
+    for seed, layer in enumerate(model.layers):
+        if isinstance(layer, layers.ContextHead):
+            randomise_batch_norms(layer, seed)
+    path = str(tmp_path / f"msca_block{SUFFIXES[format]}")
+    export.export_model(model, path, format=format)
+    images = _images((64, 64), seed=4)
+    _assert_same_logits(export.load_exported(path)(images), _keras_logits(model, images))
+
+
 def test_exact_gelu_is_exported_with_erf():
     """TensorFlow's exact GELU is an Erfc, which tf2onnx cannot convert: the export
     swaps it for `ErfGelu`, the same function written with Erf."""

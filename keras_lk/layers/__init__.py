@@ -17,6 +17,7 @@ from keras_lk.layers.initializers import (
 from keras_lk.layers.large_kernel_conv import LargeKernelConv
 from keras_lk.layers.layer_scale import LayerScale
 from keras_lk.layers.local_distribution import LocalDistribution
+from keras_lk.layers.msca_block import MSCABlock
 from keras_lk.layers.nmf2d import NMF2D
 from keras_lk.layers.normalization import NORMS, conv_norm_act, norm_activation, norm_layer
 from keras_lk.layers.preprocessing import (
@@ -56,6 +57,7 @@ __all__ = [
     "LargeKernelConv",
     "LayerScale",
     "LocalDistribution",
+    "MSCABlock",
     "NonLocal",
     "PadToMultiple",
     "PyramidPooling",

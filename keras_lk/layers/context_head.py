@@ -3,7 +3,8 @@ large-kernel line after GCN, in the place GCN's heads take.
 
 GCN's head (Fig. 2B) sees a k×k region of its stage with separable k×1 / 1×k kernels.
 The models after it see a large region with depth-wise kernels instead and leave the
-channel mixing to a 1×1 convolution: SegNeXt's strip-convolution attention (MSCA),
+channel mixing to a 1×1 convolution: SegNeXt's strip-convolution attention (MSCA, alone
+or in its residual unit),
 RepLKNet's re-parameterised large kernel, UniRepLKNet's dilated re-parameterisation.
 `ContextHead` is one of those blocks on the stage's channels followed by a 1×1
 convolution to the classes, so that GCNSeg's ablation (`keras_lk.models.GCNSeg`,
@@ -14,10 +15,11 @@ import keras
 
 from keras_lk.layers._validation import check_choice, check_positive_int
 from keras_lk.layers.dilated_reparam_conv import DilatedReparamConv
+from keras_lk.layers.msca_block import MSCABlock
 from keras_lk.layers.reparam_large_kernel_conv import ReparamLargeKernelConv
 from keras_lk.layers.strip_conv_attention import StripConvAttention
 
-CONTEXTS = ("msca", "replk", "dilated_reparam")
+CONTEXTS = ("msca", "msca_block", "replk", "dilated_reparam")
 # RepLKNet's parallel small kernel (its 31×31 stages train beside a 5×5).
 REPLK_SMALL_KERNEL = 5
 
@@ -31,11 +33,12 @@ def msca_strips(kernel_size):
 def context_block(context, kernel_size, merged, name):
     """The depth-wise context block `context` of kernel size `kernel_size`; `merged`
     builds a re-parameterised one in its merged form."""
-    if context == "msca":
+    if context in ("msca", "msca_block"):
         if merged:
             raise ValueError("`merged=True` applies to the re-parameterised contexts "
                              f"('replk', 'dilated_reparam'), received context={context!r}.")
-        return StripConvAttention(strip_kernel_sizes=msca_strips(kernel_size), name=name)
+        block = StripConvAttention if context == "msca" else MSCABlock
+        return block(strip_kernel_sizes=msca_strips(kernel_size), name=name)
     if context == "replk":
         small = REPLK_SMALL_KERNEL if kernel_size > REPLK_SMALL_KERNEL else None
         return ReparamLargeKernelConv(kernel_size, small_kernel_size=small, merged=merged,
@@ -50,7 +53,9 @@ class ContextHead(keras.layers.Layer):
 
     Contexts (`kernel_size` k):
     - ``"msca"``: `StripConvAttention`, its 5×5 depth-wise kernel and strips 7, 11, 21
-      scaled so that the longest is k (SegNeXt's own sizes at k = 21);
+      scaled so that the longest is k (SegNeXt's own sizes at k = 21), alone;
+    - ``"msca_block"``: `MSCABlock`, the same MSCA inside SegNeXt's residual unit
+      (BatchNorm, 1×1, GELU, MSCA, 1×1, shortcut, LayerScale, added to the input);
     - ``"replk"``: `ReparamLargeKernelConv`, a k×k depth-wise kernel beside a 5×5 one,
       each with BatchNorm (RepLKNet; no small kernel for k ≤ 5);
     - ``"dilated_reparam"``: `DilatedReparamConv`, a k×k depth-wise kernel beside

@@ -77,7 +77,8 @@ class GCNSeg(SegmentationModel):
         head: ``"gcn"`` (Fig. 2B), ``"conv1x1"`` (Table 1 "base"), ``"conv_kxk"``
             (Fig. 4C, Tables 2-3) or ``"stack3x3"`` (Fig. 4D, Table 4); or a
             `keras_lk.layers.ContextHead` of size k, the large-kernel line after GCN:
-            ``"msca"`` (SegNeXt), ``"replk"`` (RepLKNet), ``"dilated_reparam"``
+            ``"msca"`` (SegNeXt's attention alone), ``"msca_block"`` (in SegNeXt's
+            residual unit), ``"replk"`` (RepLKNet), ``"dilated_reparam"``
             (UniRepLKNet); see `HEADS`.
         boundary_refine: use the BR blocks (Table 5); False gives Tables 1-4's model.
         stack_channels: intermediate channels of ``"stack3x3"`` (Table 4 "m");

@@ -14,7 +14,7 @@ def test_each_context_maps_the_channels_to_the_classes(context):
     head = layers.ContextHead(5, context=context, kernel_size=7)
     x = np.random.default_rng(0).normal(size=(2, 9, 11, 6)).astype("float32")
     assert tuple(head(x).shape) == (2, 9, 11, 5) == head.compute_output_shape(x.shape)
-    assert type(head.block).__name__ == {"msca": "StripConvAttention",
+    assert type(head.block).__name__ == {"msca": "StripConvAttention", "msca_block": "MSCABlock",
                                          "replk": "ReparamLargeKernelConv",
                                          "dilated_reparam": "DilatedReparamConv"}[context]
     clone = layers.ContextHead.from_config(head.get_config())
