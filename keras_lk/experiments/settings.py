@@ -52,8 +52,9 @@ GCN_VOC = Scale(
 # plateau rule chooses on val (`cpu_plateau`, `keras_lk.experiments.plateau`). The
 # transfer was measured first (`recipes/gcn/transfer.py`, `GCN_SCENES`' settings for 800
 # steps, 5 seeds, val: the 1×1 head 74.9 from the scenes weights vs 19.6 from scratch,
-# GCN k = 15 75.6 vs 24.0; `recipes/gcn/results/transfer_cpu.json`). Val and test hold 1,000 images each, so that evaluation noise is small
-# beside the seed spread (200 images flipped 4 of 25 labels between val and test).
+# GCN k = 15 75.6 vs 24.0; `recipes/gcn/results/transfer_cpu.json`). Val and test hold
+# 1,000 images each, so that evaluation noise is small beside the seed spread (200
+# images flipped 4 of 25 labels between val and test).
 # float32: bf16 is emulated on CPUs without AVX-512.
 CPU_EVALUATION_IMAGES = 1000
 
@@ -95,8 +96,9 @@ def fine_tuning(scale) -> dict:
 # plateau rule's runs 41.6, 46.6, 51.0, 54.5 at 400-3,200 steps). With a 100-step linear
 # warm-up: 0.003 ×10 51.9, 0.01 ×10 50.5, 0.01 ×3 52.3 (chosen; its plateau rule with
 # those weights, not reached by 3,200 steps:
-# `recipes/gcn/results/earlier_regime/scenes_pretext_2000/plateau_cpu.json`). Weight decay 5e-4 and the boundary band scaled
-# to the image: the paper's 7 px at VOC's ~500 px is 2 px at 128².
+# `recipes/gcn/results/earlier_regime/scenes_pretext_2000/plateau_cpu.json`). Weight
+# decay 5e-4 and the boundary band scaled to the image: the paper's 7 px at VOC's
+# ~500 px is 2 px at 128².
 GCN_SCENES = Scale(
     name="cpu",
     train={"model": "gcn", "backbone": "resnet10_local", "backbone_weights": "scenes",

@@ -77,9 +77,9 @@ kernel and 3×3 stacks at equal k, in the CPU suite), not repeated here. Among t
 kernels, which no claim compares, the deployed heads lie within 0.93-1.17× GCN's 47.6 k
 (the whole models within 0.98-1.04× of 185.6 k), so they are matched within that margin
 without another row; the MSCA block is the exception, at 1.88× (two C×C projections per
-stage: SegNeXt's unit as it is, not resized to match); RepLK and the dilated head deploy the same structure (one 15×15
-depth-wise kernel with bias, then 1×1: 55,704), so their difference is the training-time
-re-parameterisation alone, as in UniRepLKNet's comparison of re-parameterisations. No
+stage: SegNeXt's unit as it is, not resized to match); RepLK and the dilated head deploy
+the same structure (one 15×15 depth-wise kernel with bias, then 1×1: 55,704), so their
+difference is the training-time re-parameterisation alone, as in UniRepLKNet's comparison of re-parameterisations. No
 second, parameter-matched row is run: each would cost 5-10 seeds of ~6 minutes for a
 margin of at most 17 %.
 
