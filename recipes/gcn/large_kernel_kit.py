@@ -79,9 +79,9 @@ kernels, which no claim compares, the deployed heads lie within 0.93-1.17× GCN'
 without another row; the MSCA block is the exception, at 1.88× (two C×C projections per
 stage: SegNeXt's unit as it is, not resized to match); RepLK and the dilated head deploy
 the same structure (one 15×15 depth-wise kernel with bias, then 1×1: 55,704), so their
-difference is the training-time re-parameterisation alone, as in UniRepLKNet's comparison of re-parameterisations. No
-second, parameter-matched row is run: each would cost 5-10 seeds of ~6 minutes for a
-margin of at most 17 %.
+difference is the training-time re-parameterisation alone, as in UniRepLKNet's
+comparison of re-parameterisations. No second, parameter-matched row is run: each would
+cost 5-10 seeds of a few minutes for a margin of at most 17 %.
 
 Claims (each "> base" in mIoU on test, paired by seed, corrected with every GCN CPU
 claim; the GCN one is Table 1's comparison, counted once):
