@@ -113,7 +113,7 @@ heads = {head: build_head(head, 1 if head == "conv1x1" else K)
 print(f"{'head':<16} {'trained':>8} {'BN statistics':>14} {'deployed':>9}")
 for head, layer in heads.items():
     deployed = layer.count_params()
-    if isinstance(layer, ContextHead) and head != "msca":
+    if isinstance(layer, ContextHead) and hasattr(layer.block, "merge"):
         deployed = merged_copy(layer).count_params()
     print(f"{head:<16} {count(layer.trainable_weights):>8,} "
           f"{count(layer.non_trainable_weights):>14,} {deployed:>9,}")
@@ -121,7 +121,9 @@ for head, layer in heads.items():
 # %% [markdown]
 # RepLK and the dilated head deploy the same structure (one k×k depth-wise kernel with
 # bias, then 1×1) and so the same count; what differs is how they train. MSCA has nothing
-# to merge: its attention multiplies the input, so it is not one linear kernel.
+# to merge: its attention multiplies the input, so it is not one linear kernel; nor has
+# the MSCA block, SegNeXt's residual unit around it (BatchNorm, two 1×1 projections, GELU,
+# a shortcut and a per-channel scale), the largest head here.
 #
 # **Which input pixels reach the centre output?** The gradient of the centre output
 # (summed over classes) with respect to the input, summed over channels, on a random map:
