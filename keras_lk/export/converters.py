@@ -18,6 +18,7 @@ import os
 import keras
 
 from keras_lk.layers import PadToMultiple
+from keras_lk.layers.activations import erf_gelu
 from keras_lk.utils.sublayers import all_layers
 
 
@@ -107,7 +108,7 @@ class ErfGelu(keras.layers.Layer):
     has Erf. The same function to float32 rounding."""
 
     def call(self, inputs):
-        return 0.5 * inputs * (1.0 + keras.ops.erf(inputs * 0.7071067811865476))
+        return erf_gelu(inputs)
 
     def compute_output_shape(self, input_shape):
         return input_shape

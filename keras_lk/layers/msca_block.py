@@ -7,18 +7,12 @@ the first half of `Block`, with `SpatialAttention`).
 """
 
 import keras
-from keras import ops
 
 from keras_lk.layers._validation import check_known_channels
+from keras_lk.layers.activations import erf_gelu
 from keras_lk.layers.initializers import TORCH_BATCH_NORM
 from keras_lk.layers.layer_scale import LayerScale
 from keras_lk.layers.strip_conv_attention import StripConvAttention, _fan_out_normal
-
-
-def _gelu(x):
-    """The exact GELU, ``0.5 · x · (1 + erf(x / √2))`` (``nn.GELU()``), written with Erf:
-    TensorFlow's `keras.activations.gelu` computes it with Erfc, which ONNX lacks."""
-    return 0.5 * x * (1.0 + ops.erf(x * 0.7071067811865476))
 
 
 @keras.saving.register_keras_serializable(package="keras_lk")
@@ -84,7 +78,7 @@ class MSCABlock(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         u = self.norm(inputs, training=training)
-        a = self.proj2(self.attention(_gelu(self.proj1(u))))
+        a = self.proj2(self.attention(erf_gelu(self.proj1(u))))
         return inputs + self.scale(a + u)
 
     def compute_output_shape(self, input_shape):
