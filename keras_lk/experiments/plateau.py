@@ -1,16 +1,23 @@
 """How many steps a CPU-scale row trains: the plateau rule, declared before any run.
 
 The papers fine-tune to convergence; a table whose rows stop while their val mIoU still
-climbs compares training speeds, not the ideas. A `PlateauRule` chooses the training
+climbs may compare training speeds, not the ideas. A `PlateauRule` chooses the training
 budget of a scale (every row of every table at that scale) on the *selection* split
-(val) only, by doubling:
+(val) only, by training the rule's reference rows with seeds `seeds` for S =
+`start_steps`, 2S, 4S, ... (the scale's schedule stretched to S steps), by one of two
+criteria:
 
-    train the rule's reference rows with seeds `seeds` for S = `start_steps`, 2S, 4S, ...
-    (the scale's schedule stretched to S steps); the budget is the first S whose runs'
-    mean val mIoU is within `min_gain` points of the runs trained for 2S: doubling S
-    buys less than `min_gain`. If S reaches `max_steps` first, the budget is
-    `max_steps` and the plateau is *not reached*: every claim that declares the
-    `Plateau` precondition is then "not testable here".
+- ``"level"``: the budget is the first S whose runs' mean val mIoU is within
+  `min_gain` points of the runs trained for 2S: doubling S buys less than `min_gain`.
+- ``"effect"``: the reference rows are the scale's main comparison (exactly two: the
+  baseline first); the budget is the first S > `start_steps` at which their mean
+  seed-paired val difference (second − first) moved by less than `min_gain` points
+  from S/2: the comparison has settled, even where both rows still climb (the level
+  curve is recorded beside it).
+
+If no budget up to `max_steps` qualifies, the budget is `max_steps` and the plateau is
+*not reached*: every claim that declares the `Plateau` precondition is then "not
+testable here".
 
 The decision and its runs are written to ``plateau_<scale>.json`` beside the tables'
 results files, once per scale: every table at the scale reads it, and a rerun keeps it
@@ -30,6 +37,8 @@ import itertools
 import json
 import os
 
+CRITERIA = ("level", "effect")
+
 
 @dataclasses.dataclass(frozen=True)
 class PlateauRule:
@@ -43,7 +52,9 @@ class PlateauRule:
         start_steps: the first budget S (a multiple of the scale's `steps_per_epoch`).
         max_steps: the largest budget tried; reached without a plateau, it is used and
             the plateau is recorded as not reached.
-        min_gain: val mIoU points below which doubling the budget is a plateau.
+        min_gain: val mIoU points below which doubling the budget is a plateau (of the
+            rows' mean, or of their difference).
+        criterion: ``"level"`` or ``"effect"`` (the module doc).
     """
 
     rows: dict
@@ -51,6 +62,7 @@ class PlateauRule:
     start_steps: int = 400
     max_steps: int = 3200
     min_gain: float = 1.0
+    criterion: str = "level"
 
     def __post_init__(self):
         if not self.rows:
@@ -63,6 +75,16 @@ class PlateauRule:
             raise ValueError("`seeds` must hold at least one seed.")
         if self.min_gain < 0:
             raise ValueError(f"`min_gain` must be ≥ 0, received {self.min_gain!r}.")
+        if self.criterion not in CRITERIA:
+            raise ValueError(f"`criterion` must be one of {CRITERIA}, received "
+                             f"{self.criterion!r}.")
+        if self.criterion == "effect" and len(self.rows) != 2:
+            raise ValueError("The \"effect\" criterion compares two reference rows (the "
+                             f"baseline first), received {list(self.rows)}.")
+        if self.criterion == "effect" and len(self.budgets()) < 2:
+            raise ValueError("The \"effect\" criterion needs two budgets at least: "
+                             f"`max_steps` ≥ 2 × `start_steps`, received {self.start_steps} "
+                             f"and {self.max_steps}.")
 
     def budgets(self) -> tuple:
         """The budgets tried, in order: start, 2·start, ... up to `max_steps`."""
@@ -73,20 +95,33 @@ class PlateauRule:
         return tuple(budgets)
 
     def describe(self) -> str:
+        if self.criterion == "effect":
+            baseline, compared = self.rows
+            return (f"the first of {list(self.budgets()[1:])} steps at which the val mIoU "
+                    f"difference {compared} − {baseline} (paired seeds "
+                    f"{list(self.seeds)}) moved by less than {self.min_gain:g} point(s) "
+                    "from half as many steps")
         return (f"the first of {list(self.budgets())} steps whose val mIoU (rows "
                 f"{list(self.rows)}, seeds {list(self.seeds)}) is within {self.min_gain:g} "
                 "point(s) of twice as many steps")
 
-    def decide(self, means: dict) -> dict:
-        """The decision from ``{steps: mean val mIoU in points}`` of the budgets trained
-        so far: ``{"steps", "reached"}``, or None while another budget is needed."""
+    def decide(self, means: dict, effects: dict | None = None) -> dict:
+        """The decision from the budgets trained so far, ``{steps: mean val mIoU}`` of the
+        reference runs and, for the "effect" criterion, ``{steps: mean paired
+        difference}`` (points): ``{"steps", "reached"}``, or None while another budget
+        is needed."""
         budgets = self.budgets()
+        curve = means if self.criterion == "level" else effects
+        if curve is None:
+            raise ValueError("The \"effect\" criterion decides from `effects`.")
         for steps, doubled in itertools.pairwise(budgets):
-            if steps not in means or doubled not in means:
+            if steps not in curve or doubled not in curve:
                 return None
-            if means[doubled] - means[steps] < self.min_gain:
+            if self.criterion == "level" and curve[doubled] - curve[steps] < self.min_gain:
                 return {"steps": steps, "reached": True}
-        if budgets[-1] not in means:
+            if self.criterion == "effect" and abs(curve[doubled] - curve[steps]) < self.min_gain:
+                return {"steps": doubled, "reached": True}
+        if budgets[-1] not in curve:
             return None
         return {"steps": budgets[-1], "reached": False}
 

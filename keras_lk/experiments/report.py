@@ -403,7 +403,10 @@ def plateau_section(path) -> str:
     decision = state.get("decision")
     selection = state["evaluation"]["splits"][0]
     lines = [f"#### Training budget of the {state['scale']} scale (plateau rule)", "",
-             f"Rule, declared before any run: {state['rule']['text']}.", ""]
+             (f"Rule, declared before any run: {state['rule']['text']}."
+              if not state.get("superseded") else
+              f"Rule, declared before any table run, after the earlier rule's reference "
+              f"runs (below): {state['rule']['text']}."), ""]
     if decision is None:
         by_steps = {}
         for run in state["runs"]:
@@ -413,8 +416,16 @@ def plateau_section(path) -> str:
                   "runs)"): sum(v) / len(v) for steps, v in sorted(by_steps.items())}
     else:
         means = decision["means"]
-    lines += [f"| steps | mean {selection} mIoU of the reference runs |", "|---|---|"]
-    lines += [f"| {steps} | {mean:.1f} |" for steps, mean in means.items()]
+    effects = (decision or {}).get("effects")
+    if effects is None:
+        lines += [f"| steps | mean {selection} mIoU of the reference runs |", "|---|---|"]
+        lines += [f"| {steps} | {mean:.1f} |" for steps, mean in means.items()]
+    else:
+        baseline, compared = state["rule"]["rows"]
+        lines += [(f"| steps | mean {selection} mIoU of the reference runs | {compared} − "
+                  f"{baseline} (mean of paired seeds) |"), "|---|---|---|"]
+        lines += [f"| {steps} | {mean:.1f} | {effects[steps]:+.2f} |"
+                  for steps, mean in means.items()]
     if decision is None:
         waiting = (f"Not decided yet: {len(state['runs'])} reference runs so far (the "
                    "decision resumes where it stopped).")
@@ -425,6 +436,15 @@ def plateau_section(path) -> str:
     lines += ["", (f"Budget: **{decision['steps']} steps**, plateau {reached}; "
               f"{len(state['runs'])} reference runs, {seconds / 60:.0f} min of training; "
               f"file: [`{os.path.basename(path)}`](results/{os.path.basename(path)}).")]
+    for earlier in state.get("superseded", []):
+        before = earlier["decision"]
+        outcome = ("undecided" if before is None else
+                   f"{before['steps']} steps, plateau "
+                   f"{'reached' if before['reached'] else 'not reached'}; mean {selection} "
+                   "mIoU " + ", ".join(f"{m:.1f}" for m in before["means"].values())
+                   + " at " + ", ".join(before["means"]) + " steps")
+        lines += ["", (f"It replaced an earlier rule, {earlier['rule']} "
+                       f"({earlier['runs']} runs): {outcome}.")]
     return "\n".join(lines)
 
 

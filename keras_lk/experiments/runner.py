@@ -322,7 +322,10 @@ def decide_plateau(scale, scale_name, results_path, output_dir, fields_of, paper
     """The scale's training budget by its `PlateauRule` (`keras_lk.experiments.plateau`):
     read from ``plateau_<scale>.json`` beside `results_path`, or decided now by training
     the rule's reference rows (each run written to the file as it ends, so a killed
-    decision resumes). Returns ``{"steps", "reached", "means"}``."""
+    decision resumes). A file decided for another rule or other settings is decided
+    again; its runs whose configuration is the same as one needed now are kept rather
+    than trained again. Returns ``{"steps", "reached", "means"}`` (and ``"effects"``
+    for the "effect" criterion)."""
     from keras_lk.training import TrainConfig
 
     rule = scale.plateau
@@ -331,26 +334,32 @@ def decide_plateau(scale, scale_name, results_path, output_dir, fields_of, paper
     key = plateau.settings_key(rule, {k: v for k, v in base.items()
                                       if k not in ("output_dir", "verbose")}, protocol)
     path = plateau.plateau_path(results_path, scale_name)
-    state = None
+    state, earlier = None, []
     if os.path.exists(path):
         with open(path) as f:
             state = json.load(f)
         if state.get("key") != key:
-            print(f"[plateau {scale_name}] {path} was decided for other settings; deciding "
-                  "again", flush=True)
+            print(f"[plateau {scale_name}] {path} was decided for another rule or other "
+                  "settings; deciding again", flush=True)
+            earlier = state["runs"] if state.get("evaluation") == protocol else []
+            superseded = [*state.get("superseded", []),
+                          {"rule": state["rule"]["text"], "decision": state.get("decision"),
+                           "runs": len(state["runs"])}]
             state = None
     if state is None:
         state = {"paper": paper, "scale": scale_name, "key": key,
                  "rule": {**_as_json(dataclasses.asdict(rule)), "text": rule.describe()},
                  "evaluation": protocol, "runs": []}
+        if earlier:
+            state["superseded"] = superseded
     if state.get("decision"):
         return state["decision"]
     run_root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(output_dir))),
                             f"plateau_{scale_name}")
     selection = scale.evaluation.splits[0]
-    means = {}
+    means, effects = {}, {}
     for steps in rule.budgets():
-        values = []
+        values = {}
         for name, row_train in rule.rows.items():
             for seed in rule.seeds:
                 done = [r for r in state["runs"]
@@ -361,21 +370,36 @@ def decide_plateau(scale, scale_name, results_path, output_dir, fields_of, paper
                         run_root, row_dir, f"steps_{steps}", f"seed_{seed}"))
                     fields.update(_budget(fields, steps))
                     config = TrainConfig(**fields)
-                    print(f"[plateau {scale_name}] {name} seed {seed}: {steps} steps",
-                          flush=True)
-                    _, record = _train_and_evaluate(config, scale.evaluation)
-                    state["runs"].append({"row": name, "seed": seed, **record,
-                                          "steps": steps})
+                    same = [r for r in earlier if (r["row"], r["seed"], r["steps"],
+                                                   r["config_hash"])
+                            == (name, seed, steps, config.fingerprint())]
+                    if same:
+                        print(f"[plateau {scale_name}] {name} seed {seed}: {steps} steps, "
+                              "the same run as before, kept", flush=True)
+                        state["runs"].append(same[0])
+                    else:
+                        print(f"[plateau {scale_name}] {name} seed {seed}: {steps} steps",
+                              flush=True)
+                        _, record = _train_and_evaluate(config, scale.evaluation)
+                        state["runs"].append({"row": name, "seed": seed, **record,
+                                              "steps": steps})
                     _write_json(path, state)
                     done = state["runs"][-1:]
-                values.append(100 * done[0]["metrics"][selection]["miou"])
-        means[steps] = sum(values) / len(values)
-        print(f"[plateau {scale_name}] {steps} steps: mean {selection} mIoU "
-              f"{means[steps]:.1f}", flush=True)
-        decision = rule.decide(means)
+                values[name, seed] = 100 * done[0]["metrics"][selection]["miou"]
+        means[steps] = sum(values.values()) / len(values)
+        line = f"mean {selection} mIoU {means[steps]:.1f}"
+        if rule.criterion == "effect":
+            baseline, compared = rule.rows
+            effects[steps] = sum(values[compared, seed] - values[baseline, seed]
+                                 for seed in rule.seeds) / len(rule.seeds)
+            line += f", {compared} − {baseline} {effects[steps]:+.2f}"
+        print(f"[plateau {scale_name}] {steps} steps: {line}", flush=True)
+        decision = rule.decide(means, effects)
         if decision is not None:
             break
-    state["decision"] = {**decision, "means": {str(s): round(m, 2) for s, m in means.items()}}
+    state["decision"] = {**decision, "means": {str(s): round(m, 2) for s, m in means.items()},
+                         **({"effects": {str(s): round(e, 2) for s, e in effects.items()}}
+                            if rule.criterion == "effect" else {})}
     _write_json(path, state)
     print(f"[plateau {scale_name}] budget {decision['steps']} steps (plateau "
           f"{'reached' if decision['reached'] else 'NOT reached'})", flush=True)

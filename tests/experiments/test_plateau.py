@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import types
@@ -117,17 +118,39 @@ def test_a_plateau_not_reached_makes_plateau_claims_not_testable(tmp_path, monke
     assert "plateau" in claim["untestable"]
 
 
-def test_changed_settings_decide_the_budget_again(tmp_path, monkeypatch):
-    trained = _fake_training(monkeypatch, lambda steps: 30.0)  # flat: 2 steps
+def test_a_changed_rule_decides_again_and_keeps_the_same_runs(tmp_path, monkeypatch):
+    trained = _fake_training(monkeypatch, lambda steps: 10.0 * steps)  # not reached by 16
     path = str(tmp_path / "results" / "table_1_cpu.json")
     runner.run_table(_plateau_table(), "cpu", output_dir=str(tmp_path / "a" / "cpu"),
                      results_path=path)
     first = len(trained)
     other = PlateauRule(rows=RULE.rows, seeds=(0, 1), start_steps=2, max_steps=16,
-                        min_gain=2.0)
-    runner.run_table(_plateau_table(other), "cpu", output_dir=str(tmp_path / "b" / "cpu"),
+                        min_gain=25.0)
+    results = runner.run_table(_plateau_table(other), "cpu",
+                               output_dir=str(tmp_path / "b" / "cpu"),
+                               results_path=str(tmp_path / "results" / "other.json"))
+    # Decided again (2 → 4 steps buys 20 < 25 points) from the pilot runs already made:
+    # the only new runs are the table's k = 3 rows.
+    assert results["plateau"] == {"reached": True, "steps": 2, "rule": other.describe()}
+    assert len(trained) == first + 2
+    state = json.loads((tmp_path / "results" / "plateau_cpu.json").read_text())
+    assert state["superseded"] == [{"rule": RULE.describe(), "runs": 8, "decision": {
+        "steps": 16, "reached": False,
+        "means": {"2": 20.0, "4": 40.0, "8": 80.0, "16": 160.0}}}]
+    assert "It replaced an earlier rule" in report.results_section(str(tmp_path))
+
+
+def test_changed_settings_train_the_pilot_again(tmp_path, monkeypatch):
+    trained = _fake_training(monkeypatch, lambda steps: 30.0)  # flat: 2 steps
+    runner.run_table(_plateau_table(), "cpu", output_dir=str(tmp_path / "a" / "cpu"),
+                     results_path=str(tmp_path / "results" / "table_1_cpu.json"))
+    first = len(trained)
+    scale = dataclasses.replace(_plateau_table().scales["cpu"],
+                                train={**TINY.train, "learning_rate": 0.5})
+    table = dataclasses.replace(_plateau_table(), scales={"cpu": scale})
+    runner.run_table(table, "cpu", output_dir=str(tmp_path / "b" / "cpu"),
                      results_path=str(tmp_path / "results" / "other.json"))
-    assert len(trained) > first  # the rule changed: the pilot ran again
+    assert len(trained) >= first + 4  # other settings: the pilot's runs trained again
 
 
 def test_plateau_is_implied_where_runs_record_it_and_only_there():
@@ -144,3 +167,58 @@ def test_plateau_is_implied_where_runs_record_it_and_only_there():
 def test_smoke_scales_run_a_two_budget_rule():
     scale = _plateau_table().scales["cpu"].smoked()
     assert scale.plateau.budgets() == (1, 2) and scale.plateau.seeds == (0,)
+
+
+EFFECT_RULE = PlateauRule(rows={"base": {"model_options": {"head": "conv1x1", "k": 1}},
+                                "k = 3": {"model_options": {"head": "gcn", "k": 3}}},
+                          seeds=(0, 1), start_steps=2, max_steps=16, min_gain=1.0,
+                          criterion="effect")
+
+
+@pytest.mark.parametrize("effects, decision", [
+    ({2: 3.0}, None),                                                # one budget: no change yet
+    ({2: 3.0, 4: 3.5}, {"steps": 4, "reached": True}),               # settled by 4 steps
+    ({2: 3.0, 4: 1.0, 8: 1.9}, {"steps": 8, "reached": True}),       # |Δ| < 1 from 4 to 8
+    ({2: -3.0, 4: -1.0, 8: 1.0, 16: 3.0}, {"steps": 16, "reached": False}),
+    ({2: 3.0, 4: 2.1}, {"steps": 4, "reached": True}),               # falling by < 1 too
+])
+def test_the_effect_criterion_takes_the_first_budget_where_the_difference_settled(
+        effects, decision):
+    means = {steps: 50.0 + 10 * i for i, steps in enumerate(effects)}  # the level climbs
+    assert EFFECT_RULE.decide(means, effects) == decision
+    with pytest.raises(ValueError, match="decides from `effects`"):
+        EFFECT_RULE.decide(means)
+
+
+def test_the_effect_criterion_needs_two_rows_and_two_budgets():
+    with pytest.raises(ValueError, match="two reference rows"):
+        PlateauRule(rows={"a": {}}, criterion="effect")
+    with pytest.raises(ValueError, match="two budgets at least"):
+        PlateauRule(rows={"a": {}, "b": {}}, start_steps=400, max_steps=600,
+                    criterion="effect")
+    with pytest.raises(ValueError, match="`criterion` must be one of"):
+        PlateauRule(rows={"a": {}}, criterion="slope")
+    assert "k = 3 − base" in EFFECT_RULE.describe()
+
+
+def test_run_table_decides_by_the_effect_and_records_it(tmp_path, monkeypatch):
+    # Both rows climb 10 points per doubling; k = 3 leads by 4, 1, 1.5, 1.5 points at
+    # 2, 4, 8, 16 steps: the difference settled by 8 steps (|1.5 − 1| < 1).
+    lead = {2: 4.0, 4: 1.0, 8: 1.5, 16: 1.5}
+    trained = _fake_training(monkeypatch, lambda steps: 10.0 * steps)
+
+    def fake_evaluate(model, config, evaluation, examples=None):
+        value = 10.0 * config.steps + (lead[config.steps] if config.model_options["k"] == 3
+                                       else 0.0)
+        return {split: {"miou": value / 100} for split in evaluation.splits}
+
+    monkeypatch.setattr(runner, "evaluate_run", fake_evaluate)
+    results = runner.run_table(_plateau_table(EFFECT_RULE), "cpu",
+                               output_dir=str(tmp_path / "t" / "cpu"),
+                               results_path=str(tmp_path / "results" / "table_1_cpu.json"))
+    assert results["plateau"]["steps"] == 8 and results["plateau"]["reached"] is True
+    assert [c.steps for c in trained] == [2] * 4 + [4] * 4 + [8] * 4  # no 16-step pilot
+    state = json.loads((tmp_path / "results" / "plateau_cpu.json").read_text())
+    assert state["decision"]["effects"] == {"2": 4.0, "4": 1.0, "8": 1.5}
+    section = report.results_section(str(tmp_path))
+    assert "| 8 | 80.8 | +1.50 |" in section and "Budget: **8 steps**" in section

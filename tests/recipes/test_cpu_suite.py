@@ -43,7 +43,7 @@ def test_list_counts_planned_done_reused_runs_and_trained_minutes(tmp_path):
     lines = {line["name"]: line for line in suite.status(str(tmp_path))}
     assert lines["gcn Table 1"] == {"name": "gcn Table 1", "planned": 25, "done": 2,
                                     "reused": 1, "minutes": 2.0}
-    assert lines["gcn plateau (up to)"]["planned"] == 2 * 2 * 4
+    assert lines["gcn plateau (up to)"]["planned"] == 2 * 2 * 3  # rows, seeds, budgets
     assert lines["gcn plateau (up to)"]["minutes"] == 1.0
     assert lines["gald Table 1(b)"]["done"] == 0
     text = suite.format_status(suite.status(str(tmp_path)))
