@@ -363,9 +363,10 @@ else:
 #   of that mean difference; the verdict is corrected with every other GCN claim at this
 #   scale (Benjamini–Hochberg): "agrees" or "disagrees" when the corrected test rejects
 #   0, "inconclusive" when it does not. **"not testable here"** names a precondition that
-#   failed: at the CPU scale every claim needs the plateau of `GCN_SCENES`' rule, and
-#   when the runs were still improving at their last step a difference says how far
-#   each head had got, not what it can reach.
+#   failed: at the CPU scale every claim needs the plateau of `GCN_SCENES`' rule (a
+#   budget at which the main comparison, k = 15 against the 1×1 head, stopped moving);
+#   where it had not settled, a difference says how far each head had got, not what it
+#   can reach.
 # - **VRF** (valid receptive field, px): the side of the square of input pixels that
 #   carries 95 % of the gradient of one output (the res-2 head's centre, and the logits'
 #   centre pixel), averaged over 16 test scenes. It measures how far a trained head
