@@ -28,7 +28,7 @@ Writes to `--output-dir` (default `outputs/demo`): one run directory per model
 (`model.keras`, `training_log.csv`, `config.json`, ...), `results.json`,
 `predictions.png` (images, labels, both predictions) and `curves.png`.
 
-    python -m keras_lk.demo                 # 9-10 minutes on 2 CPU cores at 3,200 steps
+    python -m keras_lk.demo                 # 5-6 minutes on 2 CPU cores at 1,600 steps
     python -m keras_lk.demo --quick         # a smoke run (~1 minute) for tests
 """
 
