@@ -196,6 +196,18 @@ def claims_table(claims) -> list[str]:
     return lines
 
 
+def _cpus(results) -> str:
+    """The CPUs that ran a results file's runs, with how many each; runs from before
+    results recorded their CPU are counted apart."""
+    counts = {}
+    for run in results["runs"]:
+        counts[run.get("cpu")] = counts.get(run.get("cpu"), 0) + 1
+    if list(counts) == [None]:
+        return results["machine"]["processor"] or results["machine"]["platform"]
+    return "; ".join(f"{cpu or 'CPU not recorded'}: {n} run{'s' * (n != 1)}"
+                     for cpu, n in sorted(counts.items(), key=lambda item: -item[1]))
+
+
 def markdown_section(results, results_file, claims=None) -> str:
     """A results file's README section: settings, the table, its claims (`claims`: the
     corrected results `paper_verdicts` gives for this file; default the file's own)."""
@@ -206,7 +218,7 @@ def markdown_section(results, results_file, claims=None) -> str:
              (f"{results['scale_description']}. Reported on `{split}`, mean ± std over seeds "
              f"{seeds}; {len(results['runs'])} runs, {seconds / 60:.0f} min of training and "
              f"evaluation on {results['machine']['cpu_count']} CPU cores"
-             f" ({results['machine']['processor'] or results['machine']['platform']})."), ""]
+             f" ({_cpus(results)})."), ""]
     if results.get("seed_rule"):
         lines[-2] += f" Seeds declared before the runs: {results['seed_rule']['rule']}."
     lines += rows_table(results, markdown=True)

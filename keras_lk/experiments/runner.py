@@ -26,6 +26,7 @@ import time
 
 from keras_lk.experiments import plateau, statistics
 from keras_lk.experiments.table import merge_train
+from keras_lk.utils.machine import cpu_signature
 
 # Fields a user may set from the command line for every row; the rest come from the
 # scale and the row (the table's definition).
@@ -55,7 +56,7 @@ def environment() -> dict:
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                      "keras": keras.__version__, "numpy": np.__version__},
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpu_count": os.cpu_count(),
+                    "cpu": cpu_signature(), "cpu_count": os.cpu_count(),
                     "devices": [d.name for d in tf.config.list_logical_devices()]},
     }
 
@@ -297,7 +298,7 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
 def _train_and_evaluate(config, evaluation, examples=None):
     """Trains `config` and evaluates it by `evaluation`: ``(result, record)``, where the
     record is what a results file keeps of the run (configuration and its hash, steps,
-    parameters, seconds, final training mIoU, metrics)."""
+    parameters, seconds and the CPU that counted them, final training mIoU, metrics)."""
     from keras_lk.training import train
 
     started = time.perf_counter()
@@ -309,7 +310,7 @@ def _train_and_evaluate(config, evaluation, examples=None):
         "config_hash": config.fingerprint(), "config": json.loads(config.to_json()),
         "steps": result.step, "params": int(result.model.count_params()),
         "train_seconds": round(train_seconds, 1),
-        "eval_seconds": round(time.perf_counter() - started, 1),
+        "eval_seconds": round(time.perf_counter() - started, 1), "cpu": cpu_signature(),
         "final_training_miou": _last(result.history.get("miou")), "metrics": metrics}
 
 

@@ -82,3 +82,13 @@ def test_a_shared_run_is_measured_in_its_own_folder(tmp_path):
     run, source = runner._measure_shared(table, config, shared, "table_5_cpu.json")
     assert run["measurements"] == {"folder": str(folder), "params": 3}
     assert source == "table_5_cpu.json" and runner._measured_for(table, run)
+
+
+def test_the_section_names_each_cpu_that_ran_its_runs():
+    results = copy.deepcopy(RESULTS)
+    results.update(machine={"platform": "Linux-x", "processor": "", "cpu_count": 2},
+                   command="kit.py", commit="0" * 10, versions={"tensorflow": "2", "keras": "3"})
+    assert "on 2 CPU cores (Linux-x)." in report.markdown_section(results, "kit.json")
+    results["runs"][0]["cpu"] = results["runs"][1]["cpu"] = "Xeon (6/143) avx512f"
+    assert "on 2 CPU cores (Xeon (6/143) avx512f: 2 runs; CPU not recorded: 1 run)." in (
+        report.markdown_section(results, "kit.json"))

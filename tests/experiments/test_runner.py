@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from keras_lk.experiments import Evaluation, Greater, Row, Scale, Table, report, run_table
+from keras_lk.utils.machine import cpu_signature
 
 TINY = Scale(
     name="cpu",
@@ -47,6 +48,7 @@ def test_run_writes_every_seed(table1):
     saved = json.loads((root / "results" / "table_1_cpu.json").read_text())
     assert saved["commit"] and saved["versions"]["keras"] and saved["command"] == "test"
     run = saved["runs"][0]
+    assert run["cpu"] == saved["machine"]["cpu"] == cpu_signature()  # who counted seconds
     assert set(run["metrics"]) == {"val", "test"}
     assert 0 <= run["metrics"]["test"]["miou"] <= 1 and run["metrics"]["test"]["num_images"] == 2
     assert saved["summary"]["test"]["base"]["miou"]["n"] == 2
