@@ -1,7 +1,7 @@
 """The CPU-scale GCN rows' training step time beside the 1×1 row's, in one process.
 
 The rows of `recipes/gcn/` at CPU scale (`keras_lk.experiments.settings.GCN_SCENES`:
-resnet10_local, 128² scenes, batch 16, float32, Adam): the 1×1 head (Table 1 "base"),
+resnet10_local, 128² scenes, batch 16, float32, SGD): the 1×1 head (Table 1 "base"),
 GlobalConv k = 15, and GlobalConv k = 15 with Boundary Refinement. Each trains through
 `keras_lk.training.train` for `--epochs` epochs of `--steps-per-epoch` steps; a row's
 step time is the median of its epochs' `step_time` after the first (which compiles).
@@ -25,8 +25,9 @@ ROWS = (("1×1 (base)", {"head": "conv1x1", "k": 1, "boundary_refine": False}),
         ("GCN k=15 + BR", {"head": "gcn", "k": 15, "boundary_refine": True}))
 
 
-def step_time(options, steps_per_epoch, epochs, work_dir, tuned):
-    """Median seconds per step of one row, after its first epoch."""
+def step_time(options, steps_per_epoch, epochs, work_dir, tuned, **overrides):
+    """Median seconds per step of one row, after its first epoch (`overrides`: training
+    fields that replace the scale's, e.g. a smaller ``image_size``)."""
     from keras_lk.experiments import merge_train
     from keras_lk.experiments.settings import GCN_SCENES
     from keras_lk.layers import global_conv_tuning
@@ -37,7 +38,7 @@ def step_time(options, steps_per_epoch, epochs, work_dir, tuned):
         work_dir, "tuning.json" if tuned else "untuned.json")
     fields = merge_train(GCN_SCENES.train, {"model_options": options})
     fields.update(steps=steps_per_epoch * epochs, steps_per_epoch=steps_per_epoch,
-                  num_train_images=16 * steps_per_epoch)
+                  num_train_images=16 * steps_per_epoch, **overrides)
     config = TrainConfig(**fields, output_dir=tempfile.mkdtemp(dir=work_dir), verbose=0)
     history = train(config).history
     return statistics.median(history["step_time"][1:])

@@ -11,6 +11,14 @@ results file as each run ends, so a stopped suite resumes where it stopped. A ta
 fails stops the suite. The READMEs are regenerated from the results at the end
 (`python -m keras_lk.experiments.report --plots`).
 
+With ``--lanes 2`` the papers run side by side: GCN's tables in one lane, GALD's and
+then FCRN's in the other, each lane's recipes one after another in processes of one
+TensorFlow thread each (``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS``, unless
+set). On 2 cores two one-thread runs train more steps per hour than one two-thread run
+(benchmarks/README.md, "CPU-scale suite throughput"); a run's recorded seconds then
+count a shared machine. Papers share no runs, so the lanes never wait on each other.
+Each lane's lines are printed with its name in front.
+
 The order puts the tables that others reuse first: GCN Table 1 (its base and k = 15 rows
 are Tables 2, 3 and 5's, the large-kernel kit's and the demo's comparison), FCRN Table 1
 (its 5×5 d3 row is Table 4's F/F). `--list` gives the minutes each table's trained runs took, as recorded in
@@ -26,6 +34,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -113,18 +122,67 @@ def format_status(lines) -> str:
     return "\n".join(rows)
 
 
-def run(relatives, extra=()) -> int:
-    """Runs each recipe of `relatives` at the CPU scale in its own process, in order;
+def run(relatives, extra=(), env=None, prefix="") -> int:
+    """Runs each recipe of `relatives` at the CPU scale in its own process, in order
+    (with environment `env`, default this one's; each output line after `prefix`);
     returns the first non-zero exit status (0 when every one finished)."""
     for relative in relatives:
         command = [sys.executable, os.path.join(HERE, relative), "--scale", SCALE, *extra]
-        print(f"[cpu suite] {' '.join(command[1:])}", flush=True)
-        code = subprocess.call(command, cwd=ROOT)
+        print(f"{prefix}[cpu suite] {' '.join(command[1:])}", flush=True)
+        if prefix:
+            with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) as process:
+                for line in process.stdout:
+                    print(prefix + line, end="", flush=True)
+            code = process.returncode
+        else:
+            code = subprocess.call(command, cwd=ROOT, env=env)
         if code:
-            print(f"[cpu suite] {relative} exited with {code}; the suite stops here "
-                  "(rerun to resume).", flush=True)
+            print(f"{prefix}[cpu suite] {relative} exited with {code}; the suite stops "
+                  "here (rerun to resume).", flush=True)
             return code
     return 0
+
+
+def lanes_of(relatives, lanes) -> list:
+    """`relatives` split into `lanes` lists, whole papers to a lane (a paper's tables
+    share its plateau decision and its runs), each keeping the suite's order; the papers
+    go to the lane with the fewest recipes so far, in the order `PAPERS` names them."""
+    if lanes < 1:
+        raise ValueError(f"lanes must be at least 1, got {lanes}.")
+    split = [[] for _ in range(lanes)]
+    for paper in PAPERS:
+        recipes = [relative for relative in relatives if relative.split("/")[0] == paper]
+        if recipes:
+            min(split, key=len).extend(recipes)
+    return [lane for lane in split if lane]
+
+
+def run_lanes(relatives, lanes, extra=()) -> int:
+    """Runs `lanes_of(relatives, lanes)` side by side, each lane's recipes in order, in
+    processes of ``cores // lanes`` TensorFlow threads (the user's
+    ``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS`` where set); returns the first
+    lane's non-zero exit status (0 when every lane finished). A failed lane stops; the
+    others go on."""
+    split = lanes_of(relatives, lanes)
+    if len(split) == 1:
+        return run(split[0], extra)
+    threads = str(max(1, (os.cpu_count() or 1) // len(split)))
+    env = dict(os.environ)
+    for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        env.setdefault(variable, threads)
+    codes = [0] * len(split)
+
+    def lane(index):
+        papers = "+".join(dict.fromkeys(relative.split("/")[0] for relative in split[index]))
+        codes[index] = run(split[index], extra, env=env, prefix=f"[lane {papers}] ")
+
+    workers = [threading.Thread(target=lane, args=(index,)) for index in range(len(split))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return next((code for code in codes if code), 0)
 
 
 def main(argv=None) -> int:
@@ -134,11 +192,16 @@ def main(argv=None) -> int:
                         help="print each table's runs and minutes, run nothing")
     parser.add_argument("--only", nargs="+", choices=SUITE, metavar="RECIPE",
                         help=f"run these recipes of the suite only (of: {', '.join(SUITE)})")
+    parser.add_argument("--lanes", type=int, default=1,
+                        help="papers to run side by side, each lane in processes of "
+                             "cores // lanes TensorFlow threads (default 1)")
     args = parser.parse_args(argv)
+    if args.lanes < 1:
+        parser.error(f"--lanes must be at least 1, got {args.lanes}")
     if args.list:
         print(format_status(status()))
         return 0
-    code = run(args.only or SUITE)
+    code = run_lanes(args.only or SUITE, args.lanes)
     if code:
         return code
     return subprocess.call([sys.executable, "-m", "keras_lk.experiments.report", "--plots",

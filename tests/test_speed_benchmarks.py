@@ -1,6 +1,7 @@
 """The GlobalConv and GCNSeg speed benchmarks run end to end at tiny size and report
 the machine, the tuning and their headline ratios."""
 
+import os
 import re
 
 import pytest
@@ -58,3 +59,14 @@ def test_second_stage_benchmark_smoke():
     assert re.search(r"CPU: .+; float32 matmul peak \d+ GFLOP/s", out), out
     for size in ("4²×21", "8²×21"):
         assert re.search(rf"\| {size} \|( [\d.]+ \|){{6}}$", out, re.MULTILINE), out
+
+
+@pytest.mark.slow
+def test_suite_lanes_benchmark_smoke():
+    """One run alone, then two side by side with one thread each, and their throughput."""
+    out = run_script("benchmarks/suite_lanes.py", "--smoke", "--steps-per-epoch", "2",
+                     "--epochs", "2")
+    assert re.search(r"^\| 1 \| default \| [\d.]+ \| [\d.]+ \| 1.00 \|$", out, re.MULTILINE), out
+    threads = max(1, (os.cpu_count() or 1) // 2)
+    assert re.search(rf"^\| 2 side by side \| {threads} \| [\d.]+ / [\d.]+ \| [\d.]+ \| [\d.]+ \|$",
+                     out, re.MULTILINE), out

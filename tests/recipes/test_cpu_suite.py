@@ -4,6 +4,8 @@ import glob
 import json
 import os
 
+import pytest
+
 from keras_lk.experiments.coverage import load_recipe, tables_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -48,3 +50,39 @@ def test_list_counts_planned_done_reused_runs_and_trained_minutes(tmp_path):
     assert lines["gald Table 1(b)"]["done"] == 0
     text = suite.format_status(suite.status(str(tmp_path)))
     assert "| gcn Table 1 | 2 / 25 | 1 | 2 |" in text and "| all | 3 | 1 | 3 (0.1 h) |" in text
+
+
+def test_lanes_take_whole_papers_in_the_suites_order():
+    gcn = [relative for relative in suite.SUITE if relative.startswith("gcn/")]
+    rest = [relative for relative in suite.SUITE if not relative.startswith("gcn/")]
+    assert suite.lanes_of(suite.SUITE, 1) == [list(suite.SUITE)]
+    assert suite.lanes_of(suite.SUITE, 2) == [gcn, rest]  # GCN; GALD then FCRN
+    assert len(suite.lanes_of(suite.SUITE, 5)) == 3  # one paper is the smallest share
+    assert suite.lanes_of(["fcrn/table4_bootstrapping.py"], 2) == [
+        ["fcrn/table4_bootstrapping.py"]]
+    with pytest.raises(ValueError, match="lanes must be at least 1, got 0"):
+        suite.lanes_of(suite.SUITE, 0)
+
+
+def test_lanes_run_side_by_side_with_their_share_of_threads(tmp_path, monkeypatch, capsys):
+    """Each lane's recipes run in order with ``cores // lanes`` TensorFlow threads and
+    its name before each line; a failed recipe stops its lane, not the others."""
+    script = ("import os, sys\nprint('threads', os.environ['TF_NUM_INTRAOP_THREADS'], "
+              "os.environ['TF_NUM_INTEROP_THREADS'], *sys.argv[1:])\nsys.exit({code})\n")
+    for relative, code in (("gcn/a.py", 0), ("gcn/b.py", 0), ("gald/c.py", 3),
+                           ("fcrn/d.py", 0)):
+        (tmp_path / relative).parent.mkdir(exist_ok=True)
+        (tmp_path / relative).write_text(script.format(code=code))
+    monkeypatch.setattr(suite, "HERE", str(tmp_path))
+    monkeypatch.setattr(suite, "ROOT", str(tmp_path))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        monkeypatch.delenv(variable, raising=False)
+    assert suite.run_lanes(["gcn/a.py", "gcn/b.py", "gald/c.py", "fcrn/d.py"], 2) == 3
+    lines = capsys.readouterr().out.splitlines()
+    gcn = [line for line in lines if line.startswith("[lane gcn] threads")]
+    assert gcn == ["[lane gcn] threads 1 1 --scale cpu"] * 2
+    assert "[lane gald+fcrn] threads 1 1 --scale cpu" in lines
+    assert any(line.startswith("[lane gald+fcrn] [cpu suite] gald/c.py exited with 3")
+               for line in lines)
+    assert not any("d.py" in line for line in lines)  # its lane stopped before it
