@@ -295,10 +295,19 @@ def run_table(table, scale_name, *, rows=None, seeds=None, smoke=False, output_d
     return results
 
 
+def run_resources() -> dict:
+    """What counted a run's seconds: ``{"cpu": cpu_signature()}``, with ``"tf_threads"``
+    where ``TF_NUM_INTRAOP_THREADS`` limits TensorFlow's threads (`recipes/cpu_suite.py
+    --lanes` sets it: the run shared the cores with another)."""
+    threads = os.environ.get("TF_NUM_INTRAOP_THREADS", "").strip()
+    return {"cpu": cpu_signature(), **({"tf_threads": int(threads)} if threads else {})}
+
+
 def _train_and_evaluate(config, evaluation, examples=None):
     """Trains `config` and evaluates it by `evaluation`: ``(result, record)``, where the
     record is what a results file keeps of the run (configuration and its hash, steps,
-    parameters, seconds and the CPU that counted them, final training mIoU, metrics)."""
+    parameters, seconds and what counted them (`run_resources`), final training mIoU,
+    metrics)."""
     from keras_lk.training import train
 
     started = time.perf_counter()
@@ -310,7 +319,7 @@ def _train_and_evaluate(config, evaluation, examples=None):
         "config_hash": config.fingerprint(), "config": json.loads(config.to_json()),
         "steps": result.step, "params": int(result.model.count_params()),
         "train_seconds": round(train_seconds, 1),
-        "eval_seconds": round(time.perf_counter() - started, 1), "cpu": cpu_signature(),
+        "eval_seconds": round(time.perf_counter() - started, 1), **run_resources(),
         "final_training_miou": _last(result.history.get("miou")), "metrics": metrics}
 
 

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from keras_lk.experiments import Evaluation, Greater, Row, Scale, Table, report, run_table
+from keras_lk.experiments import Evaluation, Greater, Row, Scale, Table, report, run_table, runner
 from keras_lk.utils.machine import cpu_signature
 
 TINY = Scale(
@@ -70,7 +70,6 @@ def test_a_rerun_trains_nothing_and_other_tables_share_runs(table1, capsys):
     assert [r["reused_from"] for r in other["runs"]] == ["table_1_cpu.json"] * 2
     assert other["runs"][0]["metrics"] == first["runs"][0]["metrics"]
     # ... but not a run evaluated by another protocol (its metrics would not apply).
-    from keras_lk.experiments import runner
 
     digest = first["runs"][0]["config_hash"]
     protocol = dict(first["evaluation"])
@@ -242,3 +241,10 @@ def test_run_table_applies_the_scales_seed_rule(tmp_path, monkeypatch):
     other = run_table(table, "cpu", seeds=[0, 1], output_dir=str(tmp_path / "runs2"),
                       results_path=str(tmp_path / "results2.json"))
     assert sorted({r["seed"] for r in other["runs"]}) == [0, 1] and "seed_rule" not in other
+
+
+def test_a_run_records_its_cpu_and_the_threads_a_lane_gave_it(monkeypatch):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    assert runner.run_resources() == {"cpu": cpu_signature()}
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")  # `cpu_suite.py --lanes 2` on 2 cores
+    assert runner.run_resources() == {"cpu": cpu_signature(), "tf_threads": 1}
