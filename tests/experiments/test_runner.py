@@ -70,7 +70,6 @@ def test_a_rerun_trains_nothing_and_other_tables_share_runs(table1, capsys):
     assert [r["reused_from"] for r in other["runs"]] == ["table_1_cpu.json"] * 2
     assert other["runs"][0]["metrics"] == first["runs"][0]["metrics"]
     # ... but not a run evaluated by another protocol (its metrics would not apply).
-
     digest = first["runs"][0]["config_hash"]
     protocol = dict(first["evaluation"])
     path5 = str(root / "results" / "table_5_cpu.json")
