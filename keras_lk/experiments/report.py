@@ -18,7 +18,8 @@ Claims are recomputed from each file's runs with the claims its recipe declares 
 (`keras_lk.experiments.statistics`), never read from the file's stored ``claims``
 (older files stored another rule's verdicts), and corrected over the paper: every
 results file of one paper and scale is one Benjamini–Hochberg family
-(`paper_verdicts`), each comparison counted once. A table's claims show the corrected
+(`paper_verdicts`), each comparison counted once; a table that checks the CPU-scale regime
+rather than the paper (`Table.regime_check`) is a family of its own. A table's claims show the corrected
 verdict beside their uncorrected 95 % t-interval; a "Claims, corrected" table lists
 each comparison once with the tables that show it. The console report of one run
 (`format_results`) knows one table only: its verdicts are uncorrected.
@@ -179,16 +180,17 @@ def _verdict_cell(claim):
     return cell
 
 
-def claims_table(claims) -> list[str]:
+def claims_table(claims, numbering="C") -> list[str]:
     """A markdown table of a table's claims: statement, verdict (corrected where the
     paper-level correction ran), effect mean ± std, the uncorrected 95 % t-interval, n,
-    t, p, the BH-adjusted p and the comparison's number in the paper's corrected table."""
+    t, p, the BH-adjusted p and the comparison's number in its corrected family, after
+    `numbering` ("C": the paper's corrected table; "R": a regime check's own family)."""
     lines = [("| claim | verdict | effect (mean ± std) | 95 % t-interval | n | t | p | "
               "BH-adjusted p | comparison |"), "|---|---|---|---|---|---|---|---|---|"]
     for claim in claims:
         effect = "—" if claim["effect"] is None else (
             f"{claim['effect']:+.2f} ± {claim['std']:.2f} {claim['unit']}")
-        comparison = f"C{claim['comparison']}" if claim.get("comparison") else "—"
+        comparison = f"{numbering}{claim['comparison']}" if claim.get("comparison") else "—"
         lines.append(f"| {claim['statement']} | {_verdict_cell(claim)} | {effect} | "
                      f"{_interval(claim.get('low'), claim.get('high'))} | {claim['n']} | "
                      f"{_t(claim)} | {format_p(claim.get('p'))} | "
@@ -208,9 +210,10 @@ def _cpus(results) -> str:
                      for cpu, n in sorted(counts.items(), key=lambda item: -item[1]))
 
 
-def markdown_section(results, results_file, claims=None) -> str:
+def markdown_section(results, results_file, claims=None, regime_check=False) -> str:
     """A results file's README section: settings, the table, its claims (`claims`: the
-    corrected results `paper_verdicts` gives for this file; default the file's own)."""
+    corrected results `paper_verdicts` gives for this file, or, for a `regime_check`
+    table, its own family's; default the file's own)."""
     split = results["evaluation"]["splits"][-1]
     seeds = sorted({run["seed"] for run in results["runs"]})
     seconds = sum(run["train_seconds"] + run["eval_seconds"] for run in results["runs"])
@@ -229,9 +232,11 @@ def markdown_section(results, results_file, claims=None) -> str:
                        f"{100 * LEVEL:.0f} % t-interval (uncorrected), t and p with n − 1 "
                        "degrees of freedom; " + (
                            "the verdict and the adjusted p are Benjamini–Hochberg's over "
-                           "the paper's comparisons (see \"Claims, corrected\")." if corrected
-                           else "verdicts uncorrected.")), ""]
-        lines += claims_table(claims)
+                           + ("this table's comparisons, a check of the regime corrected "
+                              "apart from the paper's claims." if regime_check else
+                              "the paper's comparisons (see \"Claims, corrected\").")
+                           if corrected else "verdicts uncorrected.")), ""]
+        lines += claims_table(claims, numbering="R" if regime_check else "C")
     commit = (results.get("commit") or "?")[:10]
     lines += ["", (f"Command: `{results['command']}` (commit `{commit}`, TensorFlow "
               f"{results['versions']['tensorflow']}, Keras {results['versions']['keras']}); "
@@ -386,16 +391,16 @@ def paper_tables(paper_dir) -> dict:
     return tables
 
 
-def _corrections(paper_dir, files) -> dict:
-    """``{scale: correct_claims(...)}`` over `files` whose recipe is found."""
-    tables = paper_tables(paper_dir)
+def _corrections(tables, files) -> dict:
+    """``{(scale, regime_check): correct_claims(...)}`` over `files` whose table is in
+    `tables`: per scale, the paper's family and the regime checks' (`Table.regime_check`)."""
     families = {}
     for _, results in files:
         table = tables.get(results["table"])
         if table is not None:
-            families.setdefault(results["scale"], []).append(
+            families.setdefault((results["scale"], table.regime_check), []).append(
                 (results["table"], results, table.claims))
-    return {scale: correct_claims(family, q=FDR) for scale, family in families.items()}
+    return {key: correct_claims(family, q=FDR) for key, family in families.items()}
 
 
 def paper_verdicts(paper_dir, scale) -> dict:
@@ -404,7 +409,8 @@ def paper_verdicts(paper_dir, scale) -> dict:
     each file's claims recomputed from its runs and its recipe's claims."""
     files = [(path, results) for path, results in _results_files(paper_dir)
              if results["scale"] == scale]
-    return _corrections(paper_dir, files).get(scale) or correct_claims([])
+    return (_corrections(paper_tables(paper_dir), files).get((scale, False))
+            or correct_claims([]))
 
 
 def plateau_section(path) -> str:
@@ -463,19 +469,22 @@ def plateau_section(path) -> str:
 def results_section(paper_dir) -> str:
     """The generated README section of every results file of `paper_dir`, each scale's
     corrected claims first."""
-    files = _results_files(paper_dir)
-    corrections = _corrections(paper_dir, files)
+    files, tables = _results_files(paper_dir), paper_tables(paper_dir)
+    corrections = _corrections(tables, files)
     sections = [plateau_section(path) for path in
                 sorted(glob.glob(os.path.join(paper_dir, "results", "plateau_*.json")))]
-    sections += [corrected_table(correction, scale) for scale, correction
-                 in sorted(corrections.items()) if correction["comparisons"]]
+    sections += [corrected_table(correction, scale) for (scale, regime), correction
+                 in sorted(corrections.items()) if not regime and correction["comparisons"]]
     for path, results in files:
-        correction = corrections.get(results["scale"], {"claims": {}})
+        table = tables.get(results["table"])
+        regime = table is not None and table.regime_check
+        correction = corrections.get((results["scale"], regime), {"claims": {}})
         claims = correction["claims"].get(results["table"])
         if claims is None and results.get("claims"):
             results = {**results, "notes": (results.get("notes", "") + "\n\n(Claims as the "
                        "file stored them: no recipe declares this table now.)").strip()}
-        sections.append(markdown_section(results, os.path.relpath(path, paper_dir), claims))
+        sections.append(markdown_section(results, os.path.relpath(path, paper_dir), claims,
+                                         regime_check=regime))
         plot = os.path.splitext(path)[0] + ".png"
         if os.path.exists(plot):
             sections[-1] += f"\n\n![{results['table']}]({os.path.relpath(plot, paper_dir)})"

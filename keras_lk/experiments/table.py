@@ -165,6 +165,10 @@ class Table:
         measured: ``(key, label)`` pairs of `measure`'s figures that the report shows as
             columns beside the metrics (mean ± std over seeds) and plots against the
             main metric; empty: none (the figures stay in the results file only).
+        regime_check: whether the claims test this project's CPU-scale regime (e.g. that
+            the pretrained weights transfer) rather than the paper: the report corrects
+            them in a family of their own, so they neither join nor loosen the paper's
+            Benjamini–Hochberg family.
     """
 
     paper: str
@@ -177,6 +181,7 @@ class Table:
     notes: str = ""
     measure: Callable | None = None
     measured: tuple = ()
+    regime_check: bool = False
 
     def __post_init__(self):
         keys = [row.key for row in self.rows]

@@ -49,6 +49,7 @@ TABLE = Table(
     notes=f"Both starts train {STEPS} steps with the same schedule and seeds; the "
           "comparison decides whether the CPU-scale tables fine-tune from the scenes "
           "weights (they do when both claims agree).",
+    regime_check=True,
 )
 
 if __name__ == "__main__":

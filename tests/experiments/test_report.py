@@ -3,11 +3,12 @@ of its README table and panels of its figure; the runner measures shared runs in
 own folders."""
 
 import copy
+import dataclasses
 
 import keras
 import pytest
 
-from keras_lk.experiments import Row, Table, report, runner
+from keras_lk.experiments import Greater, Row, Table, report, runner
 from keras_lk.training import TrainConfig
 from tests.experiments.test_runner import ROWS, TINY
 
@@ -92,3 +93,31 @@ def test_the_section_names_each_cpu_that_ran_its_runs():
     results["runs"][0]["cpu"] = results["runs"][1]["cpu"] = "Xeon (6/143) avx512f"
     assert "on 2 CPU cores (Xeon (6/143) avx512f: 2 runs; CPU not recorded: 1 run)." in (
         report.markdown_section(results, "kit.json"))
+
+
+def test_a_regime_check_is_corrected_apart_from_the_papers_claims():
+    """A regime check's comparisons are near-certain rejections: in the paper's family
+    they would raise the thresholds Benjamini–Hochberg gives the paper's claims."""
+    from tests.experiments.test_statistics import _results, _runs
+
+    paper_claim = (Greater("r0 > base", "r0", "base"),)
+    regime_claim = (Greater("pretrained > scratch", "pretrained", "scratch"),)
+    paper = {**_results(_runs({"base": [0.30] * 4, "r0": [0.31, 0.32, 0.33, 0.31]}),
+                        splits=("test",)), "table": "T", "scale": "cpu"}
+    regime = {**_results(_runs({"scratch": [0.2, 0.21, 0.19, 0.2],
+                                "pretrained": [0.7, 0.72, 0.71, 0.7]}), splits=("test",)),
+              "table": "Transfer", "scale": "cpu"}
+    tables = {"T": Table(paper="gcn", table="T", title="t", rows=(Row("base"), Row("r0")),
+                         scales={"cpu": TINY}, claims=paper_claim),
+              "Transfer": Table(paper="gcn", table="Transfer", title="t",
+                                rows=(Row("scratch"), Row("pretrained")),
+                                scales={"cpu": TINY}, claims=regime_claim,
+                                regime_check=True)}
+    corrections = report._corrections(tables, [("t.json", paper), ("transfer.json", regime)])
+    assert set(corrections) == {("cpu", False), ("cpu", True)}
+    assert corrections[("cpu", False)]["m"] == corrections[("cpu", True)]["m"] == 1
+    # Alone in its family the paper's claim keeps its p (p = 0.035 < 0.05: agrees).
+    assert corrections[("cpu", False)]["claims"]["T"][0]["verdict"] == "agrees"
+    together = report._corrections({**tables, "Transfer": dataclasses.replace(
+        tables["Transfer"], regime_check=False)}, [("t.json", paper), ("transfer.json", regime)])
+    assert together[("cpu", False)]["m"] == 2
