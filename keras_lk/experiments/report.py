@@ -200,14 +200,21 @@ def claims_table(claims, numbering="C") -> list[str]:
 
 def _cpus(results) -> str:
     """The CPUs that ran a results file's runs, with how many each; runs from before
-    results recorded their CPU are counted apart."""
+    results recorded their CPU are counted apart, and the runs of a suite lane (their
+    seconds count cores shared with another run) are named."""
     counts = {}
     for run in results["runs"]:
         counts[run.get("cpu")] = counts.get(run.get("cpu"), 0) + 1
     if list(counts) == [None]:
         return results["machine"]["processor"] or results["machine"]["platform"]
-    return "; ".join(f"{cpu or 'CPU not recorded'}: {n} run{'s' * (n != 1)}"
+    text = "; ".join(f"{cpu or 'CPU not recorded'}: {n} run{'s' * (n != 1)}"
                      for cpu, n in sorted(counts.items(), key=lambda item: -item[1]))
+    threads = [run["tf_threads"] for run in results["runs"] if run.get("tf_threads")]
+    if threads:
+        counts = "/".join(map(str, sorted(set(threads))))
+        text += (f"; {len(threads)} of them beside another suite lane, {counts} TensorFlow "
+                 f"thread{'s' * (max(threads) > 1)} each")
+    return text
 
 
 def markdown_section(results, results_file, claims=None, regime_check=False) -> str:

@@ -93,6 +93,10 @@ def test_the_section_names_each_cpu_that_ran_its_runs():
     results["runs"][0]["cpu"] = results["runs"][1]["cpu"] = "Xeon (6/143) avx512f"
     assert "on 2 CPU cores (Xeon (6/143) avx512f: 2 runs; CPU not recorded: 1 run)." in (
         report.markdown_section(results, "kit.json"))
+    results["runs"][1]["tf_threads"] = 1  # `cpu_suite.py --lanes 2`
+    assert ("(Xeon (6/143) avx512f: 2 runs; CPU not recorded: 1 run; 1 of them beside "
+            "another suite lane, 1 TensorFlow thread each).") in report.markdown_section(
+                results, "kit.json")
 
 
 def test_a_regime_check_is_corrected_apart_from_the_papers_claims():
