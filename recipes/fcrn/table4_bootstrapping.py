@@ -23,7 +23,7 @@ The F/F rows are Tables 1 and 2's configurations: their runs are reused. The CPU
 classifier (FoV 104 of a 128² crop) on the scenes with two rare, small classes among
 five common large ones (`scenes_rare_classes`); "local F/F" is Table 1's CPU row "local
 1/8 k5 d3 (FoV 104)" (run Table 1 at CPU scale first: it is reused). K = 256 and 1024
-do not fit the CPU budget (about 40 min with Table 1). Per-class IoU, where the rare
+do not fit the CPU suite's budget. Per-class IoU, where the rare
 classes ("disc", "square") should gain (FCRN Tables 5-6), is in every run's results
 (`per_class_iou`); the claims judge mIoU, which weighs every class equally.
 

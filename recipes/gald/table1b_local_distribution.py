@@ -18,11 +18,11 @@ paper's choice, Table 1(e)).
 
 CPU scale (`GALD_SCENES`): the built-in scenes with 2-5 small objects inside large
 shapes (`scenes_small_objects`), where a global aggregate over-smooths the small
-objects; rows FCN, +LD, +CGNL and +CGNL + LD only (about 40 min with Table 1(e), whose
-FCN, +CGNL and depth-wise rows are these runs, reused), LD downsampling by 2 (a 2×2
-mask on the 16² feature map would be rate 8's). The PSP, ASPP and NL pairs do not fit
-that budget: their claims print "no paired seeds" at this scale. Per-class IoU (the
-small classes are "disc" and "square") is in the results file of every run.
+objects; rows FCN, +LD, +CGNL and +CGNL + LD only (Table 1(e)'s FCN, +CGNL and
+depth-wise rows are these runs, reused), LD downsampling by 2 (a 2×2 mask on the 16²
+feature map would be rate 8's). The PSP, ASPP and NL pairs do not fit the CPU suite's
+budget: their claims print "no paired seeds" at this scale. Per-class IoU (the small
+classes are "disc" and "square") is in the results file of every run.
 """
 
 import os
@@ -39,7 +39,7 @@ PAIRS = (("+PSP", "+PSP + LD", "psp"), ("+ASPP", "+ASPP + LD", "aspp"),
          ("+NL", "+NL + LD", "nonlocal"), ("+CGNL", "+CGNL + LD", "cgnl"))
 
 
-# The GA module that runs at CPU scale too (time: see `GALD_SCENES`).
+# The GA module that runs at CPU scale too (the others do not fit the CPU suite's budget).
 CPU_GA = "cgnl"
 
 

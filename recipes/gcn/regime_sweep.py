@@ -11,7 +11,7 @@ every trained model it also measures the valid receptive field of the centre pix
 (`keras_lk.evaluation.valid_receptive_field`: the side of the square holding 95% of the
 input gradient of the pixel's class score, over 16 test images).
 
-    python recipes/gcn/regime_sweep.py --scale cpu     # ~30 min on 2 CPU cores
+    python recipes/gcn/regime_sweep.py --scale cpu     # built-in scenes, 5-10 seeds
     python recipes/gcn/regime_sweep.py --scale cpu --smoke
 
 Not a table of the paper: there is no full-scale run. Writes

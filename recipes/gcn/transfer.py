@@ -9,7 +9,7 @@ trained with the CPU scale's fine-tuning settings for the same fixed number of s
 from the scenes weights and from a random start, judged on val (the selection split:
 this decides the regime, so test is not read).
 
-    python recipes/gcn/transfer.py --scale cpu        # ~40 min on 2 CPU cores
+    python recipes/gcn/transfer.py --scale cpu        # 4 rows × 5 seeds, val only
     python recipes/gcn/transfer.py --scale cpu --smoke
 
 Not a table of the paper: there is no full-scale run.
