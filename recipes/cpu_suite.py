@@ -19,8 +19,8 @@ set). On 2 cores two one-thread runs train more steps per hour than one two-thre
 count a shared machine. Papers share no runs, so the lanes never wait on each other.
 Each lane's lines are printed with its name in front.
 
-The order puts the tables that others reuse first: GCN Table 1 (its base and k = 15 rows
-are Tables 2, 3 and 5's, the large-kernel kit's and the demo's comparison), FCRN Table 1
+The order puts the tables that others reuse first: GCN Table 1 (its rows are Tables 3
+and 5's, the large-kernel kit's and the demo's comparison), FCRN Table 1
 (its 5×5 d3 row is Table 4's F/F). `--list` gives the minutes each table's trained runs took, as recorded in
 its results file, beside the runs still to train (the seed rule may add up to twice the
 planned seeds to the rows of an undecided claim).
