@@ -164,8 +164,8 @@ def test_gald_table1e_cpu_smoke(tmp_path, capsys):
 
 def test_fcrn_table4_cpu_smoke(tmp_path, capsys):
     module = _load("fcrn/table4_bootstrapping.py")
-    assert module.run(["--scale", "cpu", "--smoke", "--rows", "local 512/T", "--output-dir",
-                       str(tmp_path), "--verbose", "0"]) == 0
+    assert module.run(["--scale", "cpu", "--smoke", "--rows", "local 512/T, 200 train",
+                       "--output-dir", str(tmp_path), "--verbose", "0"]) == 0
     out = capsys.readouterr().out
     assert "FCRN Table 4 (VOC 2012)" in out and "scale cpu (smoke)" in out
     import json
@@ -178,6 +178,10 @@ def test_fcrn_table4_cpu_smoke(tmp_path, capsys):
     assert config["loss_at_score_map"] is True
     assert config["model_options"]["num_dropout_blocks"] == 1
     assert len(run["metrics"]["test"]["per_class_iou"]) == 8
+    # Dropout's pair trains on the smaller split where it can over-fit (smoke: 8 images).
+    rows = {row.name: row for row in module.TABLES["voc"].rows_at("cpu")}
+    assert [rows[name].train["num_train_images"] for name in module.DROPOUT_PAIR] == [200, 200]
+    assert "num_train_images" not in rows["local 512/F"].train
 
 
 @pytest.mark.slow
