@@ -17,7 +17,8 @@ TensorFlow thread each (``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS``, u
 set). On 2 cores two one-thread runs train more steps per hour than one two-thread run
 (benchmarks/README.md, "CPU-scale suite throughput"); a run's recorded seconds then
 count a shared machine. Papers share no runs, so the lanes never wait on each other.
-Each lane's lines are printed with its name in front.
+Each lane's lines are printed with its name in front. The tables that measure speed
+(`QUIET`: the large-kernel kit's step times and latencies) run after the lanes, alone.
 
 The order puts the tables that others reuse first: GCN Table 1 (its rows are Tables 3
 and 5's, the large-kernel kit's and the demo's comparison), FCRN Table 1
@@ -55,6 +56,8 @@ SUITE = (
     "fcrn/table4_bootstrapping.py",
 )
 PAPERS = ("gcn", "gald", "fcrn")
+# Tables whose runs measure speed: with --lanes they run after the lanes, alone.
+QUIET = ("gcn/large_kernel_kit.py",)
 
 
 def cpu_table(relative):
@@ -159,14 +162,16 @@ def lanes_of(relatives, lanes) -> list:
 
 
 def run_lanes(relatives, lanes, extra=()) -> int:
-    """Runs `lanes_of(relatives, lanes)` side by side, each lane's recipes in order, in
-    processes of ``cores // lanes`` TensorFlow threads (the user's
-    ``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS`` where set); returns the first
-    lane's non-zero exit status (0 when every lane finished). A failed lane stops; the
-    others go on."""
-    split = lanes_of(relatives, lanes)
-    if len(split) == 1:
-        return run(split[0], extra)
+    """Runs `lanes_of` the recipes of `relatives` outside `QUIET` side by side, each
+    lane's recipes in order, in processes of ``cores // lanes`` TensorFlow threads (the
+    user's ``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS`` where set), then the
+    `QUIET` ones alone; returns the first non-zero exit status (0 when every recipe
+    finished). A failed lane stops; the others go on; the quiet recipes then do not run.
+    With one lane, `relatives` run in order as `run` runs them."""
+    quiet = [relative for relative in relatives if relative in QUIET]
+    split = lanes_of([relative for relative in relatives if relative not in quiet], lanes)
+    if len(split) <= 1:
+        return run(relatives, extra)
     threads = str(max(1, (os.cpu_count() or 1) // len(split)))
     env = dict(os.environ)
     for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
@@ -182,7 +187,8 @@ def run_lanes(relatives, lanes, extra=()) -> int:
         worker.start()
     for worker in workers:
         worker.join()
-    return next((code for code in codes if code), 0)
+    code = next((code for code in codes if code), 0)
+    return code or run(quiet, extra)
 
 
 def main(argv=None) -> int:

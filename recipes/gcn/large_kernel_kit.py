@@ -39,7 +39,8 @@ first test scene; the file's logits are checked against the Keras model's; witho
 onnxruntime or tf2onnx the latency is None with the reason). Step times and latencies
 are of the machine that ran each row: reused runs were timed when they trained, so
 compare them only within one machine and one load (`benchmarks/README.md` for
-controlled latencies). The figure, drawn from the results file after each invocation
+controlled latencies); `recipes/cpu_suite.py --lanes` runs this table alone, after its
+lanes, for that reason. The figure, drawn from the results file after each invocation
 (and by `python -m keras_lk.experiments.report --plots recipes/gcn`), shows mIoU per
 row and mIoU against each measured figure (`results/large_kernel_kit_cpu.png`).
 

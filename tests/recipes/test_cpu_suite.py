@@ -30,6 +30,7 @@ def test_the_suite_holds_every_cpu_scale_table_but_the_transfer_check():
         i for i, relative in enumerate(suite.SUITE) if relative.startswith("gcn/"))
     assert (suite.SUITE.index("fcrn/table1_field_of_view.py")
             < suite.SUITE.index("fcrn/table4_bootstrapping.py"))
+    assert set(suite.QUIET) <= set(suite.SUITE)
 
 
 def test_list_counts_planned_done_reused_runs_and_trained_minutes(tmp_path):
@@ -66,7 +67,8 @@ def test_lanes_take_whole_papers_in_the_suites_order():
 
 def test_lanes_run_side_by_side_with_their_share_of_threads(tmp_path, monkeypatch, capsys):
     """Each lane's recipes run in order with ``cores // lanes`` TensorFlow threads and
-    its name before each line; a failed recipe stops its lane, not the others."""
+    its name before each line; a failed recipe stops its lane, not the others (and the
+    quiet recipes, which would run after the lanes, do not run)."""
     script = ("import os, sys\nprint('threads', os.environ['TF_NUM_INTRAOP_THREADS'], "
               "os.environ['TF_NUM_INTEROP_THREADS'], *sys.argv[1:])\nsys.exit({code})\n")
     for relative, code in (("gcn/a.py", 0), ("gcn/b.py", 0), ("gald/c.py", 3),
@@ -86,3 +88,21 @@ def test_lanes_run_side_by_side_with_their_share_of_threads(tmp_path, monkeypatc
     assert any(line.startswith("[lane gald+fcrn] [cpu suite] gald/c.py exited with 3")
                for line in lines)
     assert not any("d.py" in line for line in lines)  # its lane stopped before it
+
+
+def test_quiet_recipes_run_alone_after_the_lanes(tmp_path, monkeypatch, capfd):
+    script = ("import os, sys\nprint('threads', os.environ.get('TF_NUM_INTRAOP_THREADS'), "
+              "os.path.basename(sys.argv[0]))\n")
+    for relative in ("gcn/a.py", "gcn/kit.py", "gald/c.py"):
+        (tmp_path / relative).parent.mkdir(exist_ok=True)
+        (tmp_path / relative).write_text(script)
+    monkeypatch.setattr(suite, "HERE", str(tmp_path))
+    monkeypatch.setattr(suite, "ROOT", str(tmp_path))
+    monkeypatch.setattr(suite, "QUIET", ("gcn/kit.py",))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        monkeypatch.delenv(variable, raising=False)
+    assert suite.run_lanes(["gcn/a.py", "gcn/kit.py", "gald/c.py"], 2) == 0
+    lines = [line for line in capfd.readouterr().out.splitlines() if "threads" in line]
+    assert sorted(lines[:2]) == ["[lane gald] threads 1 c.py", "[lane gcn] threads 1 a.py"]
+    assert lines[2] == "threads None kit.py"  # last, alone, every thread
