@@ -21,10 +21,10 @@ Each lane's lines are printed with its name in front. The tables that measure sp
 (`QUIET`: the large-kernel kit's step times and latencies) run after the lanes, alone.
 
 The order puts the tables that others reuse first: GCN Table 1 (its rows are Tables 3
-and 5's, the large-kernel kit's and the demo's comparison), FCRN Table 1
-(its 5×5 d3 row is Table 4's F/F). `--list` gives the minutes each table's trained runs took, as recorded in
-its results file, beside the runs still to train (the seed rule may add up to twice the
-planned seeds to the rows of an undecided claim).
+and 5's, the large-kernel kit's and the demo's comparison), FCRN Table 1 (its 5×5 d3
+row is Table 4's F/F). `--list` gives the minutes each table's trained runs took, as
+recorded in its results file, beside the runs still to train (the seed rule may add up
+to twice the planned seeds to the rows of an undecided claim).
 
 `recipes/gcn/transfer.py` is not part of the suite: it measures the regime (scenes weights
 against from scratch) rather than a paper's table.

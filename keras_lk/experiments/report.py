@@ -18,10 +18,10 @@ Claims are recomputed from each file's runs with the claims its recipe declares 
 (`keras_lk.experiments.statistics`), never read from the file's stored ``claims``
 (older files stored another rule's verdicts), and corrected over the paper: every
 results file of one paper and scale is one Benjamini–Hochberg family
-(`paper_verdicts`), each comparison counted once; a table that checks the CPU-scale regime
-rather than the paper (`Table.regime_check`) is a family of its own. A table's claims show the corrected
-verdict beside their uncorrected 95 % t-interval; a "Claims, corrected" table lists
-each comparison once with the tables that show it. The console report of one run
+(`paper_verdicts`), each comparison counted once; a table that checks the CPU-scale
+regime rather than the paper (`Table.regime_check`) is a family of its own. A table's
+claims show the corrected verdict beside their uncorrected 95 % t-interval; a "Claims,
+corrected" table lists each comparison once with the tables that show it. The console report of one run
 (`format_results`) knows one table only: its verdicts are uncorrected.
 """
 
