@@ -25,6 +25,9 @@ def test_verdict_says_what_the_recipe_found_in_plain_words():
     line = demo.verdict(4.0, agrees)
     assert "+5.0 points" in line and "[+3.8, +6.2]" in line and "as the paper says" in line
     assert line.endswith("This run's gain: +4.0.")
+    assert demo.verdict(4.0, agrees, paper_gain=5.5) == line  # 5.5 is inside the interval
+    smaller = demo.verdict(1.5, {**agrees, "effect": 1.0, "low": 0.3, "high": 1.7}, 5.5)
+    assert "better, as the paper says, by less than the paper's +5.5 on VOC." in smaller
     noisy = {"effect": 1.0, "std": 3.0, "n": 5, "low": -2.7, "high": 4.7,
              "verdict": "inconclusive"}
     assert "too small to tell apart" in demo.verdict(4.0, noisy)
