@@ -1,4 +1,6 @@
 import json
+import pathlib
+import re
 
 import numpy as np
 
@@ -51,3 +53,16 @@ def test_demo_trains_for_the_plateau_budget(tmp_path, monkeypatch):
     from keras_lk.backbones import weights_file_sha256
 
     assert train["backbone_weights_sha256"] == weights_file_sha256("resnet10_local", "scenes")
+
+
+def test_the_readme_quotes_the_committed_recipe_interval():
+    """The top README's sentence on what the demo prints is checked against the results
+    file it reads (`recipe_spread`), so it cannot go stale silently."""
+    readme = pathlib.Path(__file__).parents[1].joinpath("README.md").read_text()
+    found = re.search(r"over (\d+) seeds k = 15 beats the 1×1 head by ([+-][\d.]+) points on "
+                      r"test, 95 % interval\s+\[([+-][\d.]+), ([+-][\d.]+)\]", readme)
+    assert found, "README.md no longer quotes the demo's recipe interval"
+    spread = demo.recipe_spread()
+    assert spread["verdict"] == "agrees"  # the sentence says "beats"
+    assert found.groups() == (str(spread["n"]), f"{spread['effect']:+.1f}",
+                              f"{spread['low']:+.1f}", f"{spread['high']:+.1f}")
