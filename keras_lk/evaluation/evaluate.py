@@ -108,7 +108,9 @@ def predict_labels(model, images, *, scales=(1.0,), flip=False, tile=None, overl
     images = np.asarray(images)
     if tuple(scales) == (1.0,) and not flip and tile is None and crf is None:
         inputs = np.asarray(data.normalize_image(images.astype("float32"), model.normalization))
-        return np.argmax(np.asarray(model.main_logits(model(inputs, training=False))), -1)
+        # The compiled predict function (traced once per input shape), not an eager call:
+        # a small model's eager forward pass is mostly Python dispatch.
+        return np.argmax(np.asarray(model.main_logits(model.predict_on_batch(inputs))), -1)
     return np.argmax(predict_probabilities(model, images, scales=scales, flip=flip, tile=tile,
                                            overlap=overlap, crf=crf), axis=-1)
 
