@@ -32,6 +32,7 @@ shorter one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -364,7 +365,9 @@ def large_object_scenes_numpy(
 
     Returns:
         `(images, masks)`: uint8 arrays N×H×W×3 and N×H×W×1; with `return_objects`, a
-        third element, the list of per-image object arrays.
+        third element, the list of per-image object arrays. Fresh arrays each call; the
+        generated split is kept for the next call with the same arguments in this
+        process (`_generated`), as a table's runs ask for the same splits run after run.
 
     Example:
     >>> images, masks = keras_lk.data.large_object_scenes_numpy("val", num_images=4)
@@ -377,6 +380,15 @@ def large_object_scenes_numpy(
     num_images = DEFAULT_SPLIT_SIZES[split] if num_images is None else num_images
     if num_images < 0:
         raise ValueError(f"`num_images` must be ≥ 0, received {num_images!r}.")
+    images, masks, objects = _generated(split, num_images, seed, config)
+    if return_objects:
+        return images.copy(), masks.copy(), [obj.copy() for obj in objects]
+    return images.copy(), masks.copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _generated(split, num_images, seed, config):
+    """The split's images, masks and objects (kept: callers get copies)."""
     size = config.image_size
     images = np.empty((num_images, size, size, 3), dtype=np.uint8)
     masks = np.empty((num_images, size, size, 1), dtype=np.uint8)
@@ -384,9 +396,7 @@ def large_object_scenes_numpy(
     for i in range(num_images):
         images[i], masks[i], obj = generate_scene(config, seed, split, i)
         objects.append(obj)
-    if return_objects:
-        return images, masks, objects
-    return images, masks
+    return images, masks, objects
 
 
 def large_object_scenes(

@@ -37,6 +37,21 @@ def test_deterministic_and_splits_independent():
         assert all(not np.array_equal(x, y) for x, y in zip(a_images, other))
 
 
+def test_a_split_generated_again_is_kept_and_each_caller_gets_its_own_arrays():
+    from keras_lk.data import scenes
+
+    first, _ = large_object_scenes_numpy("val", 5, seed=11)
+    hits = scenes._generated.cache_info().hits
+    first[:] = 0  # a caller's changes stay its own
+    again, again_masks = large_object_scenes_numpy("val", 5, seed=11)
+    assert scenes._generated.cache_info().hits == hits + 1
+    assert again.any() and not np.shares_memory(again, first)
+    scenes._generated.cache_clear()
+    fresh, fresh_masks = large_object_scenes_numpy("val", 5, seed=11)
+    np.testing.assert_array_equal(again, fresh)
+    np.testing.assert_array_equal(again_masks, fresh_masks)
+
+
 def test_shapes_dtypes_and_value_range():
     config = SceneConfig(image_size=64, num_classes=8)
     images, masks = large_object_scenes_numpy("val", 20, config=config)
