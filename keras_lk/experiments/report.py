@@ -198,18 +198,18 @@ def claims_table(claims, numbering="C") -> list[str]:
     return lines
 
 
-def _cpus(results) -> str:
-    """The CPUs that ran a results file's runs, with how many each; runs from before
+def _cpus(runs, results) -> str:
+    """The CPUs that ran `runs` (of `results`), with how many each; runs from before
     results recorded their CPU are counted apart, and the runs of a suite lane (their
     seconds count cores shared with another run) are named."""
     counts = {}
-    for run in results["runs"]:
+    for run in runs:
         counts[run.get("cpu")] = counts.get(run.get("cpu"), 0) + 1
-    if list(counts) == [None]:
+    if list(counts) in ([None], []):
         return results["machine"]["processor"] or results["machine"]["platform"]
     text = "; ".join(f"{cpu or 'CPU not recorded'}: {n} run{'s' * (n != 1)}"
                      for cpu, n in sorted(counts.items(), key=lambda item: -item[1]))
-    threads = [run["tf_threads"] for run in results["runs"] if run.get("tf_threads")]
+    threads = [run["tf_threads"] for run in runs if run.get("tf_threads")]
     if threads:
         counts = "/".join(map(str, sorted(set(threads))))
         text += (f"; {len(threads)} of them beside another suite lane, {counts} TensorFlow "
@@ -223,12 +223,16 @@ def markdown_section(results, results_file, claims=None, regime_check=False) -> 
     table, its own family's; default the file's own)."""
     split = results["evaluation"]["splits"][-1]
     seeds = sorted({run["seed"] for run in results["runs"]})
-    seconds = sum(run["train_seconds"] + run["eval_seconds"] for run in results["runs"])
+    own = [run for run in results["runs"] if "reused_from" not in run]
+    seconds = sum(run["train_seconds"] + run["eval_seconds"] for run in own)
+    reused = len(results["runs"]) - len(own)
     lines = [f"#### {results['table']}: {results['title']} ({results['scale']} scale)", "",
              (f"{results['scale_description']}. Reported on `{split}`, mean ± std over seeds "
-             f"{seeds}; {len(results['runs'])} runs, {seconds / 60:.0f} min of training and "
-             f"evaluation on {results['machine']['cpu_count']} CPU cores"
-             f" ({_cpus(results)})."), ""]
+             f"{seeds}; {len(results['runs'])} runs"
+             + (f" ({reused} of them reused from other tables, where they are timed)"
+                if reused else "")
+             + f", {seconds / 60:.0f} min of training and evaluation on "
+             f"{results['machine']['cpu_count']} CPU cores ({_cpus(own, results)})."), ""]
     if results.get("seed_rule"):
         lines[-2] += f" Seeds declared before the runs: {results['seed_rule']['rule']}."
     lines += rows_table(results, markdown=True)

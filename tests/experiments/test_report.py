@@ -97,6 +97,11 @@ def test_the_section_names_each_cpu_that_ran_its_runs():
     assert ("(Xeon (6/143) avx512f: 2 runs; CPU not recorded: 1 run; 1 of them beside "
             "another suite lane, 1 TensorFlow thread each).") in report.markdown_section(
                 results, "kit.json")
+    # A run reused from another table is timed there: neither its minutes nor its CPU.
+    results["runs"][2]["reused_from"] = "table_1_cpu.json"
+    assert ("3 runs (1 of them reused from other tables, where they are timed), 0 min of "
+            "training and evaluation on 2 CPU cores (Xeon (6/143) avx512f: 2 runs; 1 of "
+            "them beside") in report.markdown_section(results, "kit.json")
 
 
 def test_a_regime_check_is_corrected_apart_from_the_papers_claims():
