@@ -198,15 +198,15 @@ def claims_table(claims, numbering="C") -> list[str]:
     return lines
 
 
-def _cpus(runs, results) -> str:
-    """The CPUs that ran `runs` (of `results`), with how many each; runs from before
-    results recorded their CPU are counted apart, and the runs of a suite lane (their
-    seconds count cores shared with another run) are named."""
+def _cpus(runs, unrecorded) -> str:
+    """The CPUs that ran `runs`, with how many each (`unrecorded` where none recorded
+    its CPU); runs from before results recorded their CPU are counted apart, and the
+    runs of a suite lane (their seconds count cores shared with another run) are named."""
     counts = {}
     for run in runs:
         counts[run.get("cpu")] = counts.get(run.get("cpu"), 0) + 1
     if list(counts) in ([None], []):
-        return results["machine"]["processor"] or results["machine"]["platform"]
+        return unrecorded
     text = "; ".join(f"{cpu or 'CPU not recorded'}: {n} run{'s' * (n != 1)}"
                      for cpu, n in sorted(counts.items(), key=lambda item: -item[1]))
     threads = [run["tf_threads"] for run in runs if run.get("tf_threads")]
@@ -226,13 +226,15 @@ def markdown_section(results, results_file, claims=None, regime_check=False) -> 
     own = [run for run in results["runs"] if "reused_from" not in run]
     seconds = sum(run["train_seconds"] + run["eval_seconds"] for run in own)
     reused = len(results["runs"]) - len(own)
+    machine = results["machine"]
+    cpus = _cpus(own, machine["processor"] or machine["platform"])
     lines = [f"#### {results['table']}: {results['title']} ({results['scale']} scale)", "",
              (f"{results['scale_description']}. Reported on `{split}`, mean ± std over seeds "
              f"{seeds}; {len(results['runs'])} runs"
              + (f" ({reused} of them reused from other tables, where they are timed)"
                 if reused else "")
              + f", {seconds / 60:.0f} min of training and evaluation on "
-             f"{results['machine']['cpu_count']} CPU cores ({_cpus(own, results)})."), ""]
+             f"{machine['cpu_count']} CPU cores ({cpus})."), ""]
     if results.get("seed_rule"):
         lines[-2] += f" Seeds declared before the runs: {results['seed_rule']['rule']}."
     lines += rows_table(results, markdown=True)
@@ -462,9 +464,11 @@ def plateau_section(path) -> str:
     seconds = sum(run["train_seconds"] for run in state["runs"])
     reached = ("reached" if decision["reached"] else
                "**not reached** (claims that need it are not testable here)")
+    cpus = _cpus(state["runs"], "")
+    cpus = f" ({cpus})" if cpus else ""
     lines += ["", (f"Budget: **{decision['steps']} steps**, plateau {reached}; "
-              f"{len(state['runs'])} reference runs, {seconds / 60:.0f} min of training; "
-              f"file: [`{os.path.basename(path)}`](results/{os.path.basename(path)}).")]
+              f"{len(state['runs'])} reference runs, {seconds / 60:.0f} min of training"
+              f"{cpus}; file: [`{os.path.basename(path)}`](results/{os.path.basename(path)}).")]
     for earlier in state.get("superseded", []):
         before = earlier["decision"]
         outcome = ("undecided" if before is None else
