@@ -9,6 +9,7 @@ from keras_lk import training
 from keras_lk.experiments import Greater, Scale, Table, report, runner
 from keras_lk.experiments.plateau import PlateauRule, settings_key
 from keras_lk.experiments.statistics import Plateau
+from keras_lk.utils.machine import cpu_signature
 from tests.experiments.test_runner import ROWS, TINY
 
 RULE = PlateauRule(rows={"base": {"model_options": {"head": "conv1x1", "k": 1}}},
@@ -103,6 +104,7 @@ def test_run_table_trains_every_row_for_the_chosen_budget(tmp_path, monkeypatch)
     # The README shows the decision; the plateau file is not a table of its own.
     section = report.results_section(str(tmp_path))
     assert "Budget: **8 steps**, plateau reached" in section
+    assert f"8 reference runs, 0 min of training ({cpu_signature()}: 8 runs); file:" in section
     assert "| 16 | 36.0 |" in section
     assert [os.path.basename(p) for p, _ in report._results_files(str(tmp_path))] == [
         "table_1_cpu.json"]
