@@ -7,6 +7,7 @@ from keras_lk.testing.model_test import (
     randomise_batch_norms,
     run_model_test,
 )
+from keras_lk.testing.moments import assert_sample_moments, moment_tolerances
 
-__all__ = ["all_layers", "batch_norms", "randomise_batch_norms", "run_layer_test",
-           "run_model_test"]
+__all__ = ["all_layers", "assert_sample_moments", "batch_norms", "moment_tolerances",
+           "randomise_batch_norms", "run_layer_test", "run_model_test"]
