@@ -307,19 +307,23 @@ def _train_and_evaluate(config, evaluation, examples=None):
     """Trains `config` and evaluates it by `evaluation`: ``(result, record)``, where the
     record is what a results file keeps of the run (configuration and its hash, steps,
     parameters, seconds and what counted them (`run_resources`), final training mIoU,
-    metrics)."""
+    metrics). A run resumed from its backup counts the seconds of the steps trained
+    before (by its training log) and names the step it resumed at (``resumed_at_step``):
+    those seconds may have run on another CPU or thread count."""
     from keras_lk.training import train
 
     started = time.perf_counter()
     result = train(config)
-    train_seconds = time.perf_counter() - started
+    train_seconds = time.perf_counter() - started + result.resumed_seconds
+    resumed = {"resumed_at_step": result.initial_step} if result.initial_step else {}
     started = time.perf_counter()
     metrics = evaluate_run(result.model, config, evaluation, examples)
     return result, {
         "config_hash": config.fingerprint(), "config": json.loads(config.to_json()),
         "steps": result.step, "params": int(result.model.count_params()),
         "train_seconds": round(train_seconds, 1),
-        "eval_seconds": round(time.perf_counter() - started, 1), **run_resources(),
+        "eval_seconds": round(time.perf_counter() - started, 1), **resumed,
+        **run_resources(),
         "final_training_miou": _last(result.history.get("miou")), "metrics": metrics}
 
 

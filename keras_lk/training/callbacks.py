@@ -29,6 +29,7 @@ that one unrecorded file would not be).
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import math
@@ -191,6 +192,28 @@ def trim_training_log(output_dir, epochs):
                         if line.split(",", 1)[0].isdigit() and int(line.split(",", 1)[0]) < epochs]
     if kept != lines:
         write_text_atomically(path, "".join(kept))
+
+
+def logged_training_seconds(output_dir, epochs, steps_per_epoch) -> float:
+    """The training seconds of the first `epochs` epochs by the training log (each row's
+    mean `step_time` × `steps_per_epoch`): what a resumed run trained before it stopped.
+    Epochs without a row (a log deleted or written without `StepTimer`) count 0."""
+    path = os.path.join(str(output_dir), TRAINING_LOG)
+    if not epochs or not os.path.exists(path):
+        return 0.0
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    seconds = 0.0
+    for row in rows:
+        epoch, step_time = row.get("epoch", ""), row.get("step_time", "")
+        if epoch.isdigit() and int(epoch) < epochs:
+            try:
+                value = float(step_time)
+            except ValueError:
+                continue  # "NA" or empty: that epoch's time is unknown
+            if math.isfinite(value):
+                seconds += value * steps_per_epoch
+    return seconds
 
 
 def _sha256(path):

@@ -30,6 +30,7 @@ from keras_lk.layers.global_conv_tuning import tune_global_conv, tuning_enabled
 from keras_lk.losses import make_loss
 from keras_lk.models.segmentation_model import LOGITS
 from keras_lk.training.callbacks import (
+    logged_training_seconds,
     make_callbacks,
     save_model_atomically,
     trim_training_log,
@@ -52,7 +53,9 @@ class TrainResult:
 
     `step` counts the batches trained since step 0 (across resumes); `optimizer_steps`
     the updates applied, fewer under `mixed_float16` when loss scaling skipped steps
-    whose gradients overflowed.
+    whose gradients overflowed. `resumed_seconds`: the training seconds, by the training
+    log, of the `initial_step` steps an earlier call trained (0.0 from step 0), so a
+    resumed run's time can be counted whole.
     """
 
     model: object
@@ -62,6 +65,7 @@ class TrainResult:
     optimizer_steps: int
     model_path: str | None
     precision: str
+    resumed_seconds: float = 0.0
 
 
 def seed_everything(seed: int, deterministic: bool = False):
@@ -202,6 +206,7 @@ def train(config: TrainConfig, strategy=None, allow_config_change=False) -> Trai
     write_text_atomically(config_path, config.to_json())
     initial_epoch = agree_on_backup(strategy, backup_dir)
     trim_training_log(output_dir, initial_epoch)
+    resumed_seconds = logged_training_seconds(output_dir, initial_epoch, config.steps_per_epoch)
     initial_step = initial_epoch * config.steps_per_epoch
     if initial_epoch and config.verbose:
         print(f"keras-lk: resuming from the backup at step {initial_step} "
@@ -226,4 +231,5 @@ def train(config: TrainConfig, strategy=None, allow_config_change=False) -> Trai
     shutil.rmtree(backup_dir, ignore_errors=True)
     keras.mixed_precision.set_global_policy("float32")
     return TrainResult(model, history.history, step, initial_step,
-                       int(model.optimizer.iterations.numpy()), model_path, precision)
+                       int(model.optimizer.iterations.numpy()), model_path, precision,
+                       resumed_seconds)

@@ -57,7 +57,8 @@ def _fake_training(monkeypatch, val_by_steps):
     def fake_train(config):
         trained.append(config)
         return types.SimpleNamespace(model=types.SimpleNamespace(count_params=lambda: 1),
-                                     step=config.steps, history={"miou": [0.5]})
+                                     step=config.steps, history={"miou": [0.5]},
+                                     initial_step=0, resumed_seconds=0.0)
 
     def fake_evaluate(model, config, evaluation, examples=None):
         value = val_by_steps(trained[-1].steps) / 100

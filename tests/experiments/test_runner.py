@@ -206,9 +206,13 @@ def test_run_table_applies_the_scales_seed_rule(tmp_path, monkeypatch):
     trained = []
 
     def fake_train(config):
-        trained.append((os.path.basename(os.path.dirname(config.output_dir)), config.seed))
+        row = os.path.basename(os.path.dirname(config.output_dir))
+        trained.append((row, config.seed))
+        resumed = row == "a" and config.seed == 3  # as if killed and rerun at mid-run
         return types.SimpleNamespace(model=types.SimpleNamespace(count_params=lambda: 1),
-                                     step=config.steps, history={"miou": [0.5]})
+                                     step=config.steps, history={"miou": [0.5]},
+                                     initial_step=config.steps // 2 if resumed else 0,
+                                     resumed_seconds=100.0 if resumed else 0.0)
 
     def fake_evaluate(model, config, evaluation, examples=None):
         row, seed = trained[-1]
@@ -231,6 +235,11 @@ def test_run_table_applies_the_scales_seed_rule(tmp_path, monkeypatch):
              for row in rows}
     assert seeds == {"base": list(range(10)), "A": list(range(10)), "C": list(range(5))}
     assert results["seed_rule"]["maximum"] == 10
+    # The resumed run counts the seconds its steps took before, and says where it resumed.
+    resumed = [r for r in results["runs"] if "resumed_at_step" in r]
+    assert [(r["row"], r["seed"], r["resumed_at_step"]) for r in resumed] == [
+        ("A", 3, TINY.train["steps"] // 2)]
+    assert resumed[0]["train_seconds"] >= 100
     # A rerun trains nothing more: the rule's decision is taken on the initial seeds.
     count = len(trained)
     run_table(table, "cpu", output_dir=str(tmp_path / "runs"),

@@ -3,6 +3,7 @@ configuration (issue 10 cases 1-5): a deleted, truncated or bit-flipped file fal
 to the previous backup, a changed configuration is refused by name, the final model is
 saved atomically before the backup is removed."""
 
+import csv
 import json
 import os
 import shutil
@@ -11,7 +12,12 @@ import pytest
 
 from keras_lk.training import TrainConfig, train
 from keras_lk.training import trainer as trainer_module
-from keras_lk.training.callbacks import BACKUP_WEIGHTS, INTEGRITY
+from keras_lk.training.callbacks import (
+    BACKUP_WEIGHTS,
+    INTEGRITY,
+    TRAINING_LOG,
+    logged_training_seconds,
+)
 
 
 def _config(output_dir, **changes):
@@ -46,6 +52,11 @@ def kept_backup(_kept_run, tmp_path):
     return run
 
 
+def _logged_step_times(run):
+    with open(run / TRAINING_LOG, newline="") as f:
+        return [float(row["step_time"]) for row in csv.DictReader(f)]
+
+
 def _damage(path, how):
     if how == "deleted":
         os.remove(path)
@@ -61,9 +72,12 @@ def _damage(path, how):
 @pytest.mark.parametrize("how", ["deleted", "truncated", "bit-flipped"])
 def test_a_damaged_backup_falls_back_to_the_previous_one(kept_backup, how):
     _damage(kept_backup / "backup" / BACKUP_WEIGHTS, how)
+    first_epoch = _logged_step_times(kept_backup)[0]
     with pytest.warns(UserWarning, match="resuming from the previous one, epoch 1"):
         result = train(_config(kept_backup))
     assert result.initial_step == 2 and result.step == 4
+    # The one epoch kept from the first call counts: its 2 steps at its logged step time.
+    assert result.resumed_seconds == pytest.approx(2 * first_epoch)
     assert not (kept_backup / "backup").exists()  # removed after the final save
 
 
@@ -86,6 +100,7 @@ def test_a_changed_configuration_is_refused_by_name(kept_backup):
 
 def test_the_final_model_is_saved_atomically_and_then_the_backup_removed(tmp_path):
     result = train(_config(tmp_path))
+    assert result.initial_step == 0 and result.resumed_seconds == 0.0
     assert os.path.getsize(result.model_path) > 0
     assert sorted(os.listdir(tmp_path)) == ["config.json", "model.keras", "training_log.csv"]
 
@@ -107,9 +122,20 @@ def test_a_kill_during_the_final_save_resumes_to_a_complete_model(tmp_path, monk
     assert not (tmp_path / "model.keras").exists()  # no partial final model
     assert (tmp_path / "backup" / BACKUP_WEIGHTS).exists()  # the backup is still there
 
+    step_times = _logged_step_times(tmp_path)
     result = train(_config(tmp_path))
     assert result.initial_step == 4 and result.step == 4  # nothing trained twice
+    assert result.resumed_seconds == pytest.approx(2 * sum(step_times))
+    assert len(step_times) == 2 and min(step_times) > 0
     model = keras.saving.load_model(result.model_path, safe_mode=True)
     assert model.num_classes == result.model.num_classes
     log = (tmp_path / "training_log.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in log[1:]] == ["0", "1"]  # each epoch once
+
+
+def test_logged_training_seconds_counts_the_kept_epochs_with_a_known_step_time(tmp_path):
+    (tmp_path / TRAINING_LOG).write_text(
+        "epoch,loss,step_time\n0,1.0,0.5\n1,0.9,NA\n2,0.8,nan\n3,0.7,0.25\n4,0.6,9.0\n")
+    assert logged_training_seconds(tmp_path, 4, 10) == pytest.approx(10 * (0.5 + 0.25))
+    assert logged_training_seconds(tmp_path, 0, 10) == 0.0
+    assert logged_training_seconds(tmp_path / "elsewhere", 3, 10) == 0.0
