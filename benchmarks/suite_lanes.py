@@ -41,7 +41,9 @@ def _worker(args):
 def _launch(args, threads):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     if threads is not None:
-        env.update(TF_NUM_INTRAOP_THREADS=str(threads), TF_NUM_INTEROP_THREADS=str(threads))
+        from keras_lk.utils.machine import with_threads  # main() put ROOT on the path
+
+        env = with_threads(env, threads)
     command = [sys.executable, os.path.abspath(__file__), "--worker",
                "--steps-per-epoch", str(args.steps_per_epoch), "--epochs", str(args.epochs),
                *(["--smoke"] if args.smoke else [])]

@@ -172,10 +172,10 @@ def run_lanes(relatives, lanes, extra=()) -> int:
     split = lanes_of([relative for relative in relatives if relative not in quiet], lanes)
     if len(split) <= 1:
         return run(relatives, extra)
-    threads = str(max(1, (os.cpu_count() or 1) // len(split)))
-    env = dict(os.environ)
-    for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-        env.setdefault(variable, threads)
+    from keras_lk.utils.machine import with_threads
+
+    env = with_threads(os.environ, max(1, (os.cpu_count() or 1) // len(split)),
+                       override=False)
     codes = [0] * len(split)
 
     def lane(index):

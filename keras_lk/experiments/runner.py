@@ -26,7 +26,7 @@ import time
 
 from keras_lk.experiments import plateau, statistics
 from keras_lk.experiments.table import merge_train
-from keras_lk.utils.machine import cpu_signature
+from keras_lk.utils.machine import cpu_signature, tensorflow_threads
 
 # Fields a user may set from the command line for every row; the rest come from the
 # scale and the row (the table's definition).
@@ -299,8 +299,8 @@ def run_resources() -> dict:
     """What counted a run's seconds: ``{"cpu": cpu_signature()}``, with ``"tf_threads"``
     where ``TF_NUM_INTRAOP_THREADS`` limits TensorFlow's threads (`recipes/cpu_suite.py
     --lanes` sets it: the run shared the cores with another)."""
-    threads = os.environ.get("TF_NUM_INTRAOP_THREADS", "").strip()
-    return {"cpu": cpu_signature(), **({"tf_threads": int(threads)} if threads else {})}
+    threads = tensorflow_threads()
+    return {"cpu": cpu_signature(), **({"tf_threads": threads} if threads else {})}
 
 
 def _train_and_evaluate(config, evaluation, examples=None):

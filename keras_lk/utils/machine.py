@@ -28,6 +28,30 @@ _ONEDNN_ISA_CAPS = {
 }
 
 
+# The environment variables that cap TensorFlow's thread pools (read at its start).
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def with_threads(env, threads, override=True) -> dict:
+    """A copy of the environment `env` in which a TensorFlow process started with it runs
+    `threads` threads in each pool (`THREAD_VARIABLES`); with ``override=False`` a
+    variable already set in `env` keeps its value."""
+    if not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"`threads` must be an integer >= 1, received {threads!r}")
+    env = dict(env)
+    for variable in THREAD_VARIABLES:
+        if override or variable not in env:
+            env[variable] = str(threads)
+    return env
+
+
+def tensorflow_threads() -> int | None:
+    """The intra-op thread count this process's environment caps TensorFlow at (None:
+    TensorFlow's default, one per core)."""
+    value = os.environ.get(THREAD_VARIABLES[0], "").strip()
+    return int(value) if value else None
+
+
 def onednn_isa_cap() -> str | None:
     """The ISA cap oneDNN runs under (``ONEDNN_MAX_CPU_ISA``, else ``DNNL_MAX_CPU_ISA``),
     upper-cased, or None when neither is set or the cap leaves every extension on."""

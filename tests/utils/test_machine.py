@@ -45,3 +45,23 @@ def test_unknown_cap_is_an_error_naming_the_variable(zen4):
     zen4.setenv("ONEDNN_MAX_CPU_ISA", "AVX3")
     with pytest.raises(ValueError, match=r"ONEDNN_MAX_CPU_ISA='AVX3'.*AVX2"):
         machine.cpu_info()
+
+
+def test_with_threads_sets_both_pools_and_keeps_a_users_choice_when_asked():
+    env = machine.with_threads({"PATH": "/bin"}, 2)
+    assert env == {"PATH": "/bin", "TF_NUM_INTRAOP_THREADS": "2",
+                   "TF_NUM_INTEROP_THREADS": "2"}
+    users = {"TF_NUM_INTRAOP_THREADS": "4"}
+    assert machine.with_threads(users, 1, override=False) == {
+        "TF_NUM_INTRAOP_THREADS": "4", "TF_NUM_INTEROP_THREADS": "1"}
+    assert users == {"TF_NUM_INTRAOP_THREADS": "4"}  # a copy: the given one is unchanged
+    assert machine.with_threads(users, 1)["TF_NUM_INTRAOP_THREADS"] == "1"
+    with pytest.raises(ValueError, match="`threads` must be an integer >= 1, received 0"):
+        machine.with_threads({}, 0)
+
+
+def test_tensorflow_threads_reads_the_intra_op_cap(monkeypatch):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    assert machine.tensorflow_threads() is None
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    assert machine.tensorflow_threads() == 1
