@@ -263,18 +263,19 @@ def verdict(gain, spread, paper_gain=None):
               f"test")
     if spread["low"] is not None:
         recipe += f" (95 % interval [{spread['low']:+.1f}, {spread['high']:+.1f}])"
-    found = {
-        "agrees": ": the large-kernel head is better, as the paper says.",
-        "disagrees": ": the large-kernel head is worse here, against the paper.",
-        "inconclusive": ": the difference is too small to tell apart from the "
-                        "seed-to-seed noise, so these scenes neither confirm nor refute "
-                        "the paper.",
-    }.get(spread["verdict"], f", too early to judge the paper's claim on these scenes: "
-                             f"the claim {spread.get('untestable')}.")
-    if (spread["verdict"] == "agrees" and paper_gain is not None
-            and spread["high"] is not None and spread["high"] < paper_gain):
-        found = (": the large-kernel head is better, as the paper says, by less than the "
-                 f"paper's {paper_gain:+.1f} on VOC.")
+    if spread["verdict"] == "agrees":
+        found = ": the large-kernel head is better, as the paper says"
+        below_paper = (paper_gain is not None and spread["high"] is not None
+                       and spread["high"] < paper_gain)
+        found += f", by less than the paper's {paper_gain:+.1f} on VOC." if below_paper else "."
+    elif spread["verdict"] == "disagrees":
+        found = ": the large-kernel head is worse here, against the paper."
+    elif spread["verdict"] == "inconclusive":
+        found = (": the difference is too small to tell apart from the seed-to-seed noise, "
+                 "so these scenes neither confirm nor refute the paper.")
+    else:
+        found = (", too early to judge the paper's claim on these scenes: the claim "
+                 f"{spread.get('untestable')}.")
     return f"{recipe}{found} This run's gain: {gain:+.1f}."
 
 
