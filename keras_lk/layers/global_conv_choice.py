@@ -4,8 +4,9 @@ machine for the call's shape, dtype and mode (recorded in the tuning file by
 
 The tuning file is ``$KERAS_LK_TUNING_FILE``, else
 ``$XDG_CACHE_HOME/keras_lk/global_conv_tuning.json`` (``~/.cache/...``); its keys name
-the backend and its version, the device (the CPU's model and vector extensions, or the
-accelerator), the dtype, the mode and the shape, so one file serves several machines.
+the backend and its version, the device (the CPU's model and vector extensions, and the
+TensorFlow thread count where ``TF_NUM_INTRAOP_THREADS`` caps it; or the accelerator),
+the dtype, the mode and the shape, so one file serves several machines.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 
 import keras
 
-from keras_lk.utils.machine import cpu_signature, has_cpu_extension
+from keras_lk.utils.machine import cpu_signature, has_cpu_extension, tensorflow_threads
 
 TUNING_FILE_ENV = "KERAS_LK_TUNING_FILE"
 FORMULATIONS = ("conv", "transpose", "matmul")
@@ -35,8 +36,10 @@ def tuning_file() -> str:
 
 @functools.lru_cache(maxsize=1)
 def device_signature() -> str:
-    """The device a formulation's speed was measured on: ``"CPU <model> <extensions>"``,
-    or the accelerator's kind."""
+    """The device a formulation's speed was measured on: ``"CPU <model> <extensions>"``
+    (followed by ``", N threads"`` where the environment caps TensorFlow's threads: the
+    fastest formulation on one thread need not be the fastest on all cores), or the
+    accelerator's kind."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -51,7 +54,9 @@ def device_signature() -> str:
         device = jax.devices()[0]
         if device.platform != "cpu":
             return f"{device.platform.upper()} {device.device_kind}"
-    return f"CPU {cpu_signature()}"
+    threads = tensorflow_threads() if backend == "tensorflow" else None
+    capped = f", {threads} thread{'s' if threads > 1 else ''}" if threads else ""
+    return f"CPU {cpu_signature()}{capped}"
 
 
 @functools.lru_cache(maxsize=1)

@@ -108,3 +108,23 @@ def test_a_near_tie_keeps_the_rule_so_choices_do_not_flip_with_noise():
     assert choose({"conv": 9.5, "transpose": 10.0, "matmul": 30.0}, "transpose") == "transpose"
     assert choose({"conv": 8.9, "transpose": 10.0, "matmul": 30.0}, "transpose") == "conv"
     assert choose({"conv": 12.0, "transpose": 10.0, "matmul": 30.0}, "transpose") == "transpose"
+
+
+def test_a_thread_cap_is_a_device_of_its_own(monkeypatch):
+    """A formulation timed on every core is not taken for a process capped at one thread
+    (`recipes/cpu_suite.py --lanes`), nor the other way round."""
+    from keras_lk.layers.global_conv_choice import device_signature
+
+    # Read once per process (TensorFlow reads the variable at its start): clear the cache
+    # for each environment here, and after the test.
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    device_signature.cache_clear()
+    all_cores = global_conv_tuning.tuning_key(SHAPE, 3, 3, "float32", "train")
+    assert "threads" not in device_signature()
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    device_signature.cache_clear()
+    try:
+        assert device_signature().endswith(", 1 thread")
+        assert global_conv_tuning.tuning_key(SHAPE, 3, 3, "float32", "train") != all_cores
+    finally:
+        device_signature.cache_clear()
