@@ -2,6 +2,7 @@
 
     python recipes/cpu_suite.py            # run what is missing, in order; then the READMEs
     python recipes/cpu_suite.py --list     # per table: runs done of those planned, minutes
+    python recipes/cpu_suite.py --list --lanes 2   # and the minutes per lane
     python recipes/cpu_suite.py --only gcn/table1_kernel_size.py   # one table of the suite
 
 Each table is its recipe's `--scale cpu` run, in its own process: it decides its paper's
@@ -86,9 +87,9 @@ def _minutes(runs):
 
 
 def status(results_dir=None) -> list:
-    """One dict per suite table (and per paper's plateau decision): ``name``, runs
-    ``planned`` (rows × the scale's initial seeds), ``done``, of them ``reused``, and
-    the ``minutes`` its trained runs took."""
+    """One dict per suite table (and per paper's plateau decision): ``name``, the
+    ``recipe`` that runs it, runs ``planned`` (rows × the scale's initial seeds),
+    ``done``, of them ``reused``, and the ``minutes`` its trained runs took."""
     from keras_lk.experiments.plateau import plateau_path
     from keras_lk.experiments.runner import default_results_path
 
@@ -104,17 +105,21 @@ def status(results_dir=None) -> list:
             runs = _runs(plateau_path(path, SCALE))
             planned = (len(scale.plateau.rows) * len(scale.plateau.seeds)
                        * len(scale.plateau.budgets()))
-            lines.append({"name": f"{table.paper} plateau (up to)", "planned": planned,
-                          "done": len(runs), "reused": 0, "minutes": _minutes(runs)})
+            lines.append({"name": f"{table.paper} plateau (up to)", "recipe": relative,
+                          "planned": planned, "done": len(runs), "reused": 0,
+                          "minutes": _minutes(runs)})
         runs = _runs(path)
-        lines.append({"name": f"{table.paper} {table.table}",
+        lines.append({"name": f"{table.paper} {table.table}", "recipe": relative,
                       "planned": len(table.rows_at(SCALE)) * len(scale.seeds),
                       "done": len(runs), "reused": sum("reused_from" in r for r in runs),
                       "minutes": _minutes(runs)})
     return lines
 
 
-def format_status(lines) -> str:
+def format_status(lines, lanes=1) -> str:
+    """`status` as a Markdown table; with `lanes` > 1, then the minutes recorded per lane
+    (`lanes_of`, the `QUIET` recipes apart): a suite run side by side lasts about its
+    longest lane plus the quiet recipes."""
     rows = ["| table | runs done / planned | of them reused | minutes recorded |",
             "|---|---|---|---|"]
     rows += [f"| {line['name']} | {line['done']} / {line['planned']} | {line['reused']} | "
@@ -122,6 +127,20 @@ def format_status(lines) -> str:
     total = sum(line["minutes"] for line in lines)
     rows.append(f"| all | {sum(x['done'] for x in lines)} | "
                 f"{sum(x['reused'] for x in lines)} | {total:.0f} ({total / 60:.1f} h) |")
+    if lanes > 1:
+        recipes = list(dict.fromkeys(line["recipe"] for line in lines))
+        quiet = [relative for relative in recipes if relative in QUIET]
+        split = lanes_of([relative for relative in recipes if relative not in quiet], lanes)
+
+        def minutes(group):
+            return sum(line["minutes"] for line in lines if line["recipe"] in group)
+
+        parts = [f"lane {'+'.join(dict.fromkeys(r.split('/')[0] for r in lane))} "
+                 f"{minutes(lane) / 60:.1f} h" for lane in split]
+        longest = max((minutes(lane) for lane in split), default=0.0)
+        rows.append(f"\nMinutes recorded per lane (--lanes {lanes}): {'; '.join(parts)}; "
+                    f"alone after them {minutes(quiet) / 60:.1f} h: about "
+                    f"{(longest + minutes(quiet)) / 60:.1f} h side by side.")
     return "\n".join(rows)
 
 
@@ -205,7 +224,7 @@ def main(argv=None) -> int:
     if args.lanes < 1:
         parser.error(f"--lanes must be at least 1, got {args.lanes}")
     if args.list:
-        print(format_status(status()))
+        print(format_status(status(), args.lanes))
         return 0
     code = run_lanes(args.only or SUITE, args.lanes)
     if code:

@@ -44,13 +44,21 @@ def test_list_counts_planned_done_reused_runs_and_trained_minutes(tmp_path):
     (folder / "plateau_cpu.json").write_text(json.dumps({"runs": [
         {"row": "base", "seed": 0, "steps": 400, "train_seconds": 30, "eval_seconds": 30}]}))
     lines = {line["name"]: line for line in suite.status(str(tmp_path))}
-    assert lines["gcn Table 1"] == {"name": "gcn Table 1", "planned": 25, "done": 2,
-                                    "reused": 1, "minutes": 2.0}
+    assert lines["gcn Table 1"] == {"name": "gcn Table 1", "recipe": "gcn/table1_kernel_size.py",
+                                    "planned": 25, "done": 2, "reused": 1, "minutes": 2.0}
     assert lines["gcn plateau (up to)"]["planned"] == 2 * 2 * 3  # rows, seeds, budgets
     assert lines["gcn plateau (up to)"]["minutes"] == 1.0
     assert lines["gald Table 1(b)"]["done"] == 0
     text = suite.format_status(suite.status(str(tmp_path)))
     assert "| gcn Table 1 | 2 / 25 | 1 | 2 |" in text and "| all | 3 | 1 | 3 (0.1 h) |" in text
+    assert "per lane" not in text
+    (tmp_path / "gald").mkdir()
+    (tmp_path / "gald" / "table_1_b_cpu.json").write_text(json.dumps({"runs": [
+        {"row": "FCN (Baseline)", "seed": 0, "train_seconds": 300, "eval_seconds": 60}]}))
+    text = suite.format_status(suite.status(str(tmp_path)), lanes=2)
+    # GCN's 3 minutes in one lane, GALD's 6 in the other: about the longest, 0.1 h.
+    assert ("Minutes recorded per lane (--lanes 2): lane gcn 0.1 h; lane gald+fcrn 0.1 h; "
+            "alone after them 0.0 h: about 0.1 h side by side.") in text
 
 
 def test_lanes_take_whole_papers_in_the_suites_order():
