@@ -70,3 +70,14 @@ def test_suite_lanes_benchmark_smoke():
     threads = max(1, (os.cpu_count() or 1) // 2)
     assert re.search(rf"^\| 2 side by side \| {threads} \| [\d.]+ / [\d.]+ \| [\d.]+ \| [\d.]+ \|$",
                      out, re.MULTILINE), out
+
+
+@pytest.mark.slow
+def test_cpu_scale_breakdown_benchmark_smoke():
+    """Each part of a CPU-scale step, per row, and the differences between them."""
+    out = run_script("benchmarks/cpu_scale_breakdown.py", "--smoke", "--steps", "2",
+                     "--repeats", "1")
+    assert "| row | input | forward | train step | train step, no metric | fit |" in out, out
+    for row in ("1×1 (base)", "GCN k = 15"):
+        assert re.search(rf"^\| {re.escape(row)} (\| [\d.]+ ){{5}}(\| [+-][\d.]+ ){{3}}\|$",
+                         out, re.MULTILINE), out
