@@ -205,7 +205,7 @@ def logged_training_seconds(output_dir, epochs, steps_per_epoch) -> float:
         rows = list(csv.DictReader(f))
     seconds = 0.0
     for row in rows:
-        epoch, step_time = row.get("epoch", ""), row.get("step_time", "")
+        epoch, step_time = row.get("epoch") or "", row.get("step_time") or ""
         if epoch.isdigit() and int(epoch) < epochs:
             try:
                 value = float(step_time)

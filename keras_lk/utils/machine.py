@@ -49,7 +49,12 @@ def tensorflow_threads() -> int | None:
     """The intra-op thread count this process's environment caps TensorFlow at (None:
     TensorFlow's default, one per core)."""
     value = os.environ.get(THREAD_VARIABLES[0], "").strip()
-    return int(value) if value else None
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{THREAD_VARIABLES[0]} must be an integer >= 1, "
+                         f"received {value!r}")
+    return int(value)
 
 
 def onednn_isa_cap() -> str | None:

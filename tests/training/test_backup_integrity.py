@@ -135,7 +135,8 @@ def test_a_kill_during_the_final_save_resumes_to_a_complete_model(tmp_path, monk
 
 def test_logged_training_seconds_counts_the_kept_epochs_with_a_known_step_time(tmp_path):
     (tmp_path / TRAINING_LOG).write_text(
-        "epoch,loss,step_time\n0,1.0,0.5\n1,0.9,NA\n2,0.8,nan\n3,0.7,0.25\n4,0.6,9.0\n")
+        "epoch,loss,step_time\n0,1.0,0.5\n1,0.9,NA\n2,0.8,nan\n3,0.7,0.25\n4,0.6,9.0\n5\n")
     assert logged_training_seconds(tmp_path, 4, 10) == pytest.approx(10 * (0.5 + 0.25))
+    assert logged_training_seconds(tmp_path, 9, 10) == pytest.approx(10 * (0.5 + 0.25 + 9.0))
     assert logged_training_seconds(tmp_path, 0, 10) == 0.0
     assert logged_training_seconds(tmp_path / "elsewhere", 3, 10) == 0.0
