@@ -47,14 +47,12 @@ def with_threads(env, threads, override=True) -> dict:
 
 def tensorflow_threads() -> int | None:
     """The intra-op thread count this process's environment caps TensorFlow at (None:
-    TensorFlow's default, one per core)."""
+    unset or 0, TensorFlow's default of one per core)."""
     value = os.environ.get(THREAD_VARIABLES[0], "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{THREAD_VARIABLES[0]} must be an integer >= 1, "
-                         f"received {value!r}")
-    return int(value)
+    if not value.isdigit() and value:
+        raise ValueError(f"{THREAD_VARIABLES[0]} must be a non-negative integer (0: "
+                         f"TensorFlow's default), received {value!r}")
+    return int(value) or None if value else None
 
 
 def onednn_isa_cap() -> str | None:

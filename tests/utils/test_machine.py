@@ -66,6 +66,8 @@ def test_tensorflow_threads_reads_the_intra_op_cap(monkeypatch):
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
     assert machine.tensorflow_threads() == 1
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "two")
-    with pytest.raises(ValueError, match="TF_NUM_INTRAOP_THREADS must be an integer >= 1, "
-                                         "received 'two'"):
+    with pytest.raises(ValueError, match="TF_NUM_INTRAOP_THREADS must be a non-negative "
+                                         r"integer \(0: TensorFlow's default\), received 'two'"):
         machine.tensorflow_threads()
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "0")
+    assert machine.tensorflow_threads() is None
