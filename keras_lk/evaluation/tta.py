@@ -8,10 +8,12 @@
   Cityscapes: four 1024×1024 crops of a 1024×2048 image, i.e. `tile=1024,
   overlap=2/3` (crop origins 0, 342, 684, 1024); GALD: `tile=769, overlap=1/3`.
 
-Both take a batch N×H×W×3 (or one image H×W×3) of any size, call `model(x,
-training=False)`, accept models whose output is a dict with a `"logits"` entry (e.g.
-`GALDNet(aux_head=True)`), and return float32 NumPy probabilities N×H×W×C (H×W×C for a
-single image). Scores are averaged after the softmax (probabilities, not logits).
+Both take a batch N×H×W×3 (or one image H×W×3) of any size, predict it in inference
+mode through the model's compiled predict function (`predict_on_batch`, traced once
+per input shape: an eager call of a small model is mostly Python dispatch), accept
+models whose output is a dict with a `"logits"` entry (e.g. `GALDNet(aux_head=True)`),
+and return float32 NumPy probabilities N×H×W×C (H×W×C for a single image). Scores are
+averaged after the softmax (probabilities, not logits).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def _as_batch(image):
 
 def _probabilities(model, images):
     """Softmax scores of `model` on a batch, as float32 NumPy N×H×W×C (input size)."""
-    outputs = model(images, training=False)
+    outputs = model.predict_on_batch(images)
     if isinstance(outputs, dict):
         if LOGITS not in outputs:
             raise ValueError(
