@@ -31,16 +31,17 @@ There is no full-scale run: no paper trains these heads on GCN's network. Per ru
 table shows mIoU, boundary and internal accuracy (GCN Table 5's, 2 px band at 128²)
 and, from `measure`, the valid receptive field of the res-2 head's centre output and
 of the logits' centre pixel (`keras_lk.evaluation.valid_receptive_field`, 16 test
-scenes), the training step time (the median of the run's `training_log.csv` epochs
-after the first, which holds the graph's tracing), the parameters once merged, and the
-exported latency (`keras_lk.export.export_model` to ONNX at the scale's image size,
-batch 1, onnxruntime on one thread, the median of 50 runs after 5 warm-up runs, on the
-first test scene; the file's logits are checked against the Keras model's; without
+scenes), the training step time (`step_time`: the row's configuration timed on one
+fixed batch by the kit's process, for reused runs too, whose training logs were
+written under another load), the parameters once merged, and the exported latency
+(`keras_lk.export.export_model` to ONNX at the scale's image size, batch 1,
+onnxruntime on one thread, the median of 50 runs after 5 warm-up runs, on the first
+test scene; the file's logits are checked against the Keras model's; without
 onnxruntime or tf2onnx the latency is None with the reason). Step times and latencies
-are of the machine that ran each row: reused runs were timed when they trained, so
-compare them only within one machine and one load (`benchmarks/README.md` for
-controlled latencies); `recipes/cpu_suite.py --lanes` runs this table alone, after its
-lanes, for that reason. The figure, drawn from the results file after each invocation
+are of the machine and load of the kit's invocation, so compare them only within one
+invocation (`benchmarks/README.md` for controlled latencies);
+`recipes/cpu_suite.py --lanes` runs this table alone, after its lanes, for that
+reason. The figure, drawn from the results file after each invocation
 (and by `python -m keras_lk.experiments.report --plots recipes/gcn`), shows mIoU per
 row and mIoU against each measured figure (`results/large_kernel_kit_cpu.png`).
 
@@ -142,6 +143,7 @@ HEAD_PARAMS = {
 }
 
 VRF_IMAGES = 16  # test scenes the valid receptive fields average over
+STEP_ROUNDS, STEP_CALLS = 3, 10  # the step time: median of 3 rounds of 10 steps
 LATENCY_RUNS, LATENCY_WARMUP, LATENCY_THREADS = 50, 5, 1
 
 
@@ -170,22 +172,34 @@ def receptive_fields(model, config) -> dict:
             "vrf_logits": int(valid_receptive_field(model, images, (size // 2,) * 2).extent)}
 
 
-def step_time(output_dir) -> dict:
-    """Seconds per training step from the run's ``training_log.csv`` (`StepTimer`): the
-    median over its epochs after the first (which holds the graph's tracing), in ms."""
-    import csv
+def step_time(config) -> dict:
+    """Milliseconds per training step of the run's configuration, timed now: a fresh
+    model built and compiled as `keras_lk.training.train` builds it (GlobalConv tuned
+    where tuning is on), `train_on_batch` on one fixed batch of the run's shape (no
+    input pipeline), the median of `STEP_ROUNDS` rounds of `STEP_CALLS` steps after one
+    that traces. Every row, reused or not, is timed in the kit's own process, alone
+    when the suite runs the kit (`recipes/cpu_suite.py` `QUIET`)."""
+    from keras_lk.layers.global_conv_tuning import tune_global_conv, tuning_enabled
+    from keras_lk.training.trainer import build_model, compile_model
 
-    from keras_lk.training.callbacks import TRAINING_LOG
-
-    path = os.path.join(str(output_dir), TRAINING_LOG)
-    if not os.path.exists(path):
-        return {"step_time_ms": None, "step_time_skipped": f"no {TRAINING_LOG} in {output_dir}"}
-    with open(path) as f:
-        times = [float(row["step_time"]) for row in csv.DictReader(f) if row.get("step_time")]
-    if not times:
-        return {"step_time_ms": None, "step_time_skipped": f"no step_time in {path}"}
-    kept = times[1:] or times
-    return {"step_time_ms": 1000 * statistics.median(kept), "step_time_epochs": len(kept)}
+    model = build_model(config)
+    compile_model(model, config)
+    if tuning_enabled() and not config.jit_compile:
+        tune_global_conv(model, (config.crop_size, config.crop_size), config.batch_size,
+                         modes=("train",))
+    rng = np.random.default_rng(0)
+    shape = (config.batch_size, config.crop_size, config.crop_size)
+    images = rng.normal(size=(*shape, 3)).astype("float32")
+    labels = rng.integers(0, model.num_classes, size=(*shape, 1)).astype("int32")
+    model.train_on_batch(images, labels)  # traces
+    rounds = []
+    for _ in range(STEP_ROUNDS):
+        started = time.perf_counter()
+        for _ in range(STEP_CALLS):
+            model.train_on_batch(images, labels)
+        rounds.append((time.perf_counter() - started) / STEP_CALLS)
+    return {"step_time_ms": 1000 * statistics.median(rounds),
+            "step_time_steps": STEP_ROUNDS * STEP_CALLS}
 
 
 def exported_latency(model, config) -> dict:
@@ -229,7 +243,7 @@ def measure(model, config):
     exported latency (the module's docstring)."""
     from keras_lk.export import merged_model
 
-    return {**receptive_fields(model, config), **step_time(config.output_dir),
+    return {**receptive_fields(model, config), **step_time(config),
             "deployed_params": int(merged_model(model).count_params()),
             **exported_latency(model, config)}
 
@@ -250,9 +264,10 @@ TABLE = Table(
               ("latency_ms", "ONNX latency (ms)")),
     notes="Paper figures: GCN Table 1 (VOC 2012 val) for base and k = 15; SegNeXt, "
           "RepLKNet and UniRepLKNet do not train these heads on GCN's network. Step time "
-          "and latency: the machine that trained each run (reused runs when they "
-          "trained); latency of the merged ONNX file, onnxruntime, one thread, batch 1, "
-          "median of 50 runs.",
+          "and latency: timed by the table's invocation for every row (reused runs "
+          "too), on its machine and load; step time of `train_on_batch` on one fixed "
+          "batch, median of 3 rounds of 10 steps; latency of the merged ONNX file, "
+          "onnxruntime, one thread, batch 1, median of 50 runs.",
 )
 
 def plot(results, results_path):
