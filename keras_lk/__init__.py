@@ -12,8 +12,17 @@ if _os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
 
 # Importing the subpackages registers every keras_lk object with Keras, so a saved
 # keras_lk model loads with `keras.saving.load_model` after a plain `import keras_lk`.
-from keras_lk import backbones, evaluation, export, layers, losses, models, training
+from keras_lk import (
+    backbones,
+    evaluation,
+    export,
+    layers,
+    losses,
+    metrics,
+    models,
+    training,
+)
 from keras_lk.inference import Segmentation, Segmenter, predict
 
 __all__ = ["Segmentation", "Segmenter", "__version__", "backbones", "evaluation", "export",
-           "layers", "losses", "models", "predict", "training"]
+           "layers", "losses", "metrics", "models", "predict", "training"]

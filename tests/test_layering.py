@@ -19,7 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "keras_lk"
 RANKS = {
     "_startup": 0, "_moved": 0, "registry": 0, "utils": 0, "papers": 0,
     "layers": 1,
-    "losses": 2,
+    "losses": 2, "metrics": 2,
     "backbones": 3,
     "data": 4,
     "models": 5,

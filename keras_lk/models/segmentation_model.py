@@ -22,6 +22,7 @@ import keras
 from keras_lk.layers._validation import check_positive_int
 from keras_lk.layers.preprocessing import NORMALIZATIONS
 from keras_lk.losses import SegmentationCrossEntropy
+from keras_lk.metrics import SegmentationMeanIoU
 
 LOGITS = "logits"  # name of every family's main output
 
@@ -159,7 +160,8 @@ class SegmentationModel(keras.Model):
             loss: ``"auto"`` (`keras_lk.losses.SegmentationCrossEntropy` ignoring
                 ``ignore_label``), or one loss for every output (e.g. `OHEMLoss`), or a
                 dict by output name.
-            metrics: ``"auto"``: ``MeanIoU`` of ``"logits"`` ignoring ``ignore_label``.
+            metrics: ``"auto"``: the mean IoU of ``"logits"`` ignoring ``ignore_label``
+                (`keras_lk.metrics.SegmentationMeanIoU`).
             loss_weights: ``"auto"``: `output_loss_weights` (GALD: aux 0.4).
             **kwargs: passed to `keras.Model.compile` (``jit_compile``...).
         """
@@ -174,9 +176,7 @@ class SegmentationModel(keras.Model):
         if loss_weights == "auto":
             loss_weights = dict(names) if multi else None
         if metrics == "auto":
-            miou = keras.metrics.MeanIoU(self.num_classes, sparse_y_true=True,
-                                         sparse_y_pred=False, ignore_class=self.ignore_label,
-                                         name="miou")
+            miou = SegmentationMeanIoU(self.num_classes, ignore_label=self.ignore_label)
             metrics = {LOGITS: [miou]} if multi else [miou]
         super().compile(optimizer=optimizer, loss=loss, loss_weights=loss_weights,
                         metrics=metrics, **kwargs)
