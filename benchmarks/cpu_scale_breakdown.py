@@ -13,7 +13,14 @@ with the heads' learning-rate multiplier), built and compiled as
   loss, the mIoU metric, the gradients and the SGD update;
 - ``train step, no metric``: the same, compiled without the mIoU metric;
 - ``fit``: `model.fit` on the pipeline, as the recipes train (the step time of
-  `keras_lk.training.StepTimer`).
+  `keras_lk.training.StepTimer`);
+
+and two references that keras_lk replaced, timed like ``train step``:
+
+- ``Keras MeanIoU``: with `keras.metrics.MeanIoU` for `SegmentationMeanIoU`;
+- ``log-softmax loss``: with the loss's log-softmax over the innermost class axis and
+  a gather of the label's entry (`pixel_log_likelihood` above
+  `CLASS_AXIS_FIRST_UP_TO`), for the class axis first.
 
 Each is the median over `--repeats` rounds of `--steps` calls, after a warm-up that
 compiles. The differences say what each part costs: train step − forward is the
@@ -22,7 +29,7 @@ train step − the same without the metric is the metric; fit − train step is 
 fit loop adds on top of a fixed batch (the input, where the pipeline does not keep up,
 and callbacks).
 
-    python benchmarks/cpu_scale_breakdown.py            # 1×1 and GCN k = 15, ~2 minutes
+    python benchmarks/cpu_scale_breakdown.py            # 1×1 and GCN k = 15, ~3 minutes
     python benchmarks/cpu_scale_breakdown.py --smoke    # tiny images, to check it runs
 """
 
@@ -36,7 +43,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROWS = (("1×1 (base)", {"head": "conv1x1", "k": 1, "boundary_refine": False}),
         ("GCN k = 15", {"head": "gcn", "k": 15, "boundary_refine": False}))
-PARTS = ("input", "forward", "train step", "train step, no metric", "fit")
+PARTS = ("input", "forward", "train step", "train step, no metric", "fit", "Keras MeanIoU",
+         "log-softmax loss")
 
 
 def _median_ms(call, steps, repeats):
@@ -58,7 +66,7 @@ def breakdown(options, steps, repeats, work_dir, **overrides) -> dict:
     from keras_lk.experiments import merge_train
     from keras_lk.experiments.settings import GCN_SCENES
     from keras_lk.layers.global_conv_tuning import tune_global_conv, tuning_enabled
-    from keras_lk.losses import make_loss
+    from keras_lk.losses import log_likelihood, make_loss
     from keras_lk.training import StepTimer, TrainConfig
     from keras_lk.training.optimizers import make_optimizer
     from keras_lk.training.trainer import (
@@ -96,6 +104,22 @@ def breakdown(options, steps, repeats, work_dir, **overrides) -> dict:
     model.train_on_batch(x, y)
     times["train step, no metric"] = _median_ms(lambda: model.train_on_batch(x, y), steps,
                                                 repeats)
+    model.compile(optimizer=make_optimizer(config),
+                  loss=make_loss(config.loss, model.ignore_label),
+                  metrics=[keras.metrics.MeanIoU(model.num_classes, sparse_y_true=True,
+                                                 sparse_y_pred=False,
+                                                 ignore_class=model.ignore_label)])
+    model.train_on_batch(x, y)
+    times["Keras MeanIoU"] = _median_ms(lambda: model.train_on_batch(x, y), steps, repeats)
+    first_up_to = log_likelihood.CLASS_AXIS_FIRST_UP_TO
+    log_likelihood.CLASS_AXIS_FIRST_UP_TO = 0  # read when the step is traced
+    try:
+        compile_model(model, config)
+        model.train_on_batch(x, y)
+        times["log-softmax loss"] = _median_ms(lambda: model.train_on_batch(x, y), steps,
+                                               repeats)
+    finally:
+        log_likelihood.CLASS_AXIS_FIRST_UP_TO = first_up_to
     compile_model(model, config)
     timer = StepTimer()
     logs = model.fit(dataset, epochs=repeats + 1, steps_per_epoch=steps, verbose=0,
@@ -127,7 +151,8 @@ def main():
     threads = tensorflow_threads()
     print(f"\nCPU {cpu_signature()}; TensorFlow threads: {threads or 'default'}; "
           f"median of {args.repeats} rounds of {args.steps} steps, ms per step")
-    print("| row | " + " | ".join(PARTS) + " | backward + update | metric | fit − train step |")
+    print("| row | " + " | ".join(PARTS) + " | backward + update | metric "
+          "| fit − train step |")
     print("|---" * (len(PARTS) + 4) + "|")
     for name, t in results.items():
         derived = (t["train step, no metric"] - t["forward"],

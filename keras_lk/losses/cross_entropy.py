@@ -10,9 +10,9 @@ the count: the loss is `Σ_valid CE / #valid` over the (per-replica) batch, as C
 An all-ignore batch gives 0, never NaN. A label outside ``0..C-1`` that is not
 `ignore_label` (−1, or C for C classes) is an error on the TensorFlow backend
 (`tf.errors.InvalidArgumentError` naming the label range), in eager and graph mode.
-Under XLA (``jit_compile=True``) TensorFlow drops assertions: such labels then select a
-clamped class and give a finite, wrong loss, so the training pipelines of
-`keras_lk.data` check every label before it reaches the loss.
+Under XLA (``jit_compile=True``) TensorFlow drops assertions: such labels then give a
+finite, wrong loss, so the training pipelines of `keras_lk.data` check every label
+before it reaches the loss.
 
 Under a strategy each replica normalises by its own valid count, so the global loss is
 the mean over replicas of per-replica means; it equals the single-device loss when the
@@ -24,6 +24,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keras_lk.losses.log_likelihood import pixel_log_likelihood
 from keras_lk.losses.ohem_loss import OHEMLoss
 from keras_lk.losses.score_map import check_stride, to_score_map
 
@@ -74,8 +75,7 @@ class SegmentationCrossEntropy(keras.losses.Loss):
         valid = ops.not_equal(labels, self.ignore_label)
         labels = _check_labels(labels, valid, logits.shape[-1], self.ignore_label)
         safe = ops.where(valid, labels, ops.zeros_like(labels))
-        log_probs = ops.log_softmax(logits, axis=-1)
-        picked = ops.take_along_axis(log_probs, ops.expand_dims(safe, -1), axis=-1)[..., 0]
+        picked = pixel_log_likelihood(logits, safe)
         weights = ops.cast(valid, "float32")
         per_image = -ops.sum(picked * weights, axis=(1, 2))
         batch = ops.cast(ops.shape(logits)[0], "float32")

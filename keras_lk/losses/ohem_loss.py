@@ -11,6 +11,7 @@ import keras
 from keras import ops
 
 from keras_lk.layers._validation import check_choice, check_positive_int
+from keras_lk.losses.log_likelihood import pixel_log_likelihood
 from keras_lk.losses.score_map import check_stride, to_score_map
 
 MODES = ("fcrn", "gald")
@@ -179,8 +180,7 @@ class OHEMLoss(keras.losses.Loss):
             _assert_labels_in_range(labels, valid, num_classes)
         safe_labels = ops.where(valid, labels, 0)
 
-        log_probs = ops.log_softmax(logits, axis=-1)
-        true_log_prob = ops.sum(log_probs * ops.one_hot(safe_labels, num_classes), axis=-1)
+        true_log_prob = pixel_log_likelihood(logits, safe_labels)
         prob = ops.exp(true_log_prob)
 
         groups = ops.shape(labels)[0] if self.per_image else 1
