@@ -123,7 +123,7 @@ def breakdown(options, steps, repeats, work_dir, **overrides) -> dict:
     compile_model(model, config)
     timer = StepTimer()
     logs = model.fit(dataset, epochs=repeats + 1, steps_per_epoch=steps, verbose=0,
-                     callbacks=[timer]).history
+                     callbacks=[timer], shuffle=False).history  # the pipeline shuffles
     times["fit"] = 1e3 * statistics.median(logs["step_time"][1:])
     keras.backend.clear_session()
     return times
