@@ -94,30 +94,29 @@ def breakdown(options, steps, repeats, work_dir, **overrides) -> dict:
     x, y = next(batches)
     times = {"input": _median_ms(lambda: next(batches), steps, repeats)}
 
+    def train_step():
+        model.train_on_batch(x, y)  # traces
+        return _median_ms(lambda: model.train_on_batch(x, y), steps, repeats)
+
+    def recompile(metrics):
+        model.compile(optimizer=make_optimizer(config), metrics=metrics,
+                      loss=make_loss(config.loss, model.ignore_label))
+
     compile_model(model, config)
     model.predict_on_batch(x)
     times["forward"] = _median_ms(lambda: model.predict_on_batch(x), steps, repeats)
-    model.train_on_batch(x, y)
-    times["train step"] = _median_ms(lambda: model.train_on_batch(x, y), steps, repeats)
-    model.compile(optimizer=make_optimizer(config), metrics=[],
-                  loss=make_loss(config.loss, model.ignore_label))
-    model.train_on_batch(x, y)
-    times["train step, no metric"] = _median_ms(lambda: model.train_on_batch(x, y), steps,
-                                                repeats)
-    model.compile(optimizer=make_optimizer(config),
-                  loss=make_loss(config.loss, model.ignore_label),
-                  metrics=[keras.metrics.MeanIoU(model.num_classes, sparse_y_true=True,
-                                                 sparse_y_pred=False,
-                                                 ignore_class=model.ignore_label)])
-    model.train_on_batch(x, y)
-    times["Keras MeanIoU"] = _median_ms(lambda: model.train_on_batch(x, y), steps, repeats)
+    times["train step"] = train_step()
+    recompile(metrics=[])
+    times["train step, no metric"] = train_step()
+    recompile(metrics=[keras.metrics.MeanIoU(model.num_classes, sparse_y_true=True,
+                                             sparse_y_pred=False,
+                                             ignore_class=model.ignore_label)])
+    times["Keras MeanIoU"] = train_step()
     first_up_to = log_likelihood.CLASS_AXIS_FIRST_UP_TO
     log_likelihood.CLASS_AXIS_FIRST_UP_TO = 0  # read when the step is traced
     try:
         compile_model(model, config)
-        model.train_on_batch(x, y)
-        times["log-softmax loss"] = _median_ms(lambda: model.train_on_batch(x, y), steps,
-                                               repeats)
+        times["log-softmax loss"] = train_step()
     finally:
         log_likelihood.CLASS_AXIS_FIRST_UP_TO = first_up_to
     compile_model(model, config)
