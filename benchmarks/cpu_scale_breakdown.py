@@ -65,7 +65,6 @@ def breakdown(options, steps, repeats, work_dir, **overrides) -> dict:
 
     from keras_lk.experiments import merge_train
     from keras_lk.experiments.settings import GCN_SCENES
-    from keras_lk.layers.global_conv_tuning import tune_global_conv, tuning_enabled
     from keras_lk.losses import log_likelihood, make_loss
     from keras_lk.training import StepTimer, TrainConfig
     from keras_lk.training.optimizers import make_optimizer
@@ -74,6 +73,7 @@ def breakdown(options, steps, repeats, work_dir, **overrides) -> dict:
         compile_model,
         seed_everything,
         train_dataset,
+        tune_for_training,
     )
 
     fields = merge_train(GCN_SCENES.train, {"model_options": options})
@@ -86,9 +86,7 @@ def breakdown(options, steps, repeats, work_dir, **overrides) -> dict:
                          f"loss_at_score_map={config.loss_at_score_map}")
     seed_everything(config.seed)
     model = build_model(config)  # with the scale's backbone weights
-    if tuning_enabled():  # GlobalConv's fastest formulations, as `train` tunes them
-        tune_global_conv(model, (config.crop_size, config.crop_size), config.batch_size,
-                         modes=("train",))
+    tune_for_training(model, config)  # GlobalConv's fastest formulations, as `train`
     dataset = train_dataset(config, model)
     batches = iter(dataset)
     x, y = next(batches)

@@ -127,6 +127,17 @@ def compile_model(model, config: TrainConfig):
                   jit_compile=config.jit_compile)
 
 
+def tune_for_training(model, config: TrainConfig, replicas=1):
+    """Times GlobalConv's formulations for `model`'s training steps at the config's crop
+    and per-replica batch (`keras_lk.layers.tune_global_conv`), as `train` does before
+    it trains: only where tuning is on, and not under XLA (the tuner times
+    `tf.function`, not XLA)."""
+    if tuning_enabled() and not config.jit_compile:
+        tune_global_conv(model, (config.crop_size, config.crop_size),
+                         config.batch_size // replicas, modes=("train",),
+                         verbose=config.verbose > 0)
+
+
 def train_dataset(config: TrainConfig, model, skip_steps=0):
     """The seeded, repeated training pipeline of global batches for `model` (its classes,
     ignore label, normalization and output structure), skipped by `skip_steps`."""
@@ -212,10 +223,7 @@ def train(config: TrainConfig, strategy=None, allow_config_change=False) -> Trai
         print(f"keras-lk: resuming from the backup at step {initial_step} "
               f"(epoch {initial_epoch}/{config.epochs}).", flush=True)
     # Once the run is known to start (a refused resume costs no timing).
-    if tuning_enabled() and not config.jit_compile:  # the tuner times tf.function, not XLA
-        tune_global_conv(model, (config.crop_size, config.crop_size),
-                         config.batch_size // strategy.num_replicas_in_sync, modes=("train",),
-                         verbose=config.verbose > 0)
+    tune_for_training(model, config, replicas=strategy.num_replicas_in_sync)
     dataset = train_dataset(config, model, skip_steps=initial_step)
     prepare_multi_worker_fit(model, strategy, dataset.element_spec)
     callbacks = make_callbacks(output_dir, config.checkpoint_every, config.tensorboard,

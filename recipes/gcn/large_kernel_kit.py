@@ -179,14 +179,11 @@ def step_time(config) -> dict:
     input pipeline), the median of `STEP_ROUNDS` rounds of `STEP_CALLS` steps after one
     that traces. Every row, reused or not, is timed in the kit's own process, alone
     when the suite runs the kit (`recipes/cpu_suite.py` `QUIET`)."""
-    from keras_lk.layers.global_conv_tuning import tune_global_conv, tuning_enabled
-    from keras_lk.training.trainer import build_model, compile_model
+    from keras_lk.training.trainer import build_model, compile_model, tune_for_training
 
     model = build_model(config)
     compile_model(model, config)
-    if tuning_enabled() and not config.jit_compile:
-        tune_global_conv(model, (config.crop_size, config.crop_size), config.batch_size,
-                         modes=("train",))
+    tune_for_training(model, config)
     rng = np.random.default_rng(0)
     shape = (config.batch_size, config.crop_size, config.crop_size)
     images = rng.normal(size=(*shape, 3)).astype("float32")
