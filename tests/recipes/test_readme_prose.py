@@ -2,10 +2,11 @@
 sections, checked against the committed results (`report.paper_verdicts`), so they
 cannot go stale silently."""
 
+import json
 import os
 import re
 
-from keras_lk.experiments import report
+from keras_lk.experiments import report, statistics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -39,3 +40,74 @@ def test_gald_summary_matches_the_corrected_verdicts():
         assert comparison["verdict"] == "inconclusive"
         assert f"{comparison['effect']:+.2f} points, {_interval(comparison)}" in text
         assert f"{comparison['p_adjusted']:.3f}" in text
+
+
+def _test_miou_by_seed(results, row):
+    """{seed: test mIoU in %} of `row`'s runs."""
+    return {run["seed"]: 100 * run["metrics"]["test"]["miou"]
+            for run in results["runs"] if run["row"] == row}
+
+
+def test_fcrn_summary_matches_the_plateau_and_the_claims():
+    text = _prose("fcrn")
+    correction = report.paper_verdicts(os.path.join(ROOT, "recipes", "fcrn"), "cpu")
+    verdicts = {c["verdict"] for c in correction["comparisons"]}
+    count = len(correction["comparisons"])
+    assert verdicts == {"not testable here"}
+    assert f"none of FCRN's {count} CPU-scale claims gets a verdict" in text
+    with open(os.path.join(ROOT, "recipes", "fcrn", "results", "plateau_cpu.json")) as f:
+        decision = json.load(f)["decision"]
+    assert not decision["reached"] and decision["steps"] == 1600
+    moves = [f"{decision['effects'][steps]:+.2f}" for steps in ("400", "800", "1600")]
+    assert f"moved {moves[0]}, {moves[1]} and {moves[2]} points" in text
+
+
+def test_fcrn_bootstrapping_paragraph_matches_table_4():
+    """The stalled seeds per K, their test mIoU, and K = 64 against plain cross-entropy."""
+    text = _prose("fcrn")
+    with open(os.path.join(ROOT, "recipes", "fcrn", "results",
+                           "table_4__voc_2012_cpu.json")) as f:
+        results = json.load(f)
+    plain = _test_miou_by_seed(results, "local F/F")
+    weakest = min(plain.values())
+    assert f"weakest plain cross-entropy seed ({weakest:.1f})" in text
+
+    def split(row):
+        values = _test_miou_by_seed(results, row)
+        assert len(values) == 5, row
+        stalled = sorted(v for v in values.values() if v < weakest / 2)
+        return stalled, sorted(v for v in values.values() if v >= weakest / 2)
+
+    stalled, trained = split("local 256/F")
+    assert not trained and f"all 5 seeds collapse to background everywhere (test mIoU " \
+        f"{max(stalled):.1f}" in text and f"{min(stalled):.1f}" == f"{max(stalled):.1f}"
+    for run in results["runs"]:
+        if run["row"] == "local 256/F":
+            assert not any(run["metrics"]["test"]["per_class_iou"][1:])
+    stalled, trained = split("local 512/F")
+    assert (f"{len(trained)} of 5 seeds train (test mIoU {trained[0]:.1f}–{trained[-1]:.1f}), "
+            f"{len(stalled)} stall ({', '.join(f'{v:.1f}' for v in stalled)})") in text
+    stalled, trained = split("local 1024/F")
+    assert not stalled
+    larger = _test_miou_by_seed(results, "local 1024/F")
+    effects = [larger[seed] - plain[seed] for seed in sorted(plain)]
+    interval = statistics.t_interval(effects)
+    assert min(effects) > 0 and "every one beats plain cross-entropy of the same seed" in text
+    assert (f"{interval['effect']:+.2f} points of test mIoU, 95 % interval "
+            f"[{interval['low']:+.2f}, {interval['high']:+.2f}]") in text
+
+    def rare_iou(row, index):
+        values = [round(100 * run["metrics"]["test"]["per_class_iou"][index])
+                  for run in results["runs"] if run["row"] == row]
+        return f"{min(values)}–{max(values)}"
+
+    assert (f"disc {rare_iou('local 1024/F', 1)} against {rare_iou('local F/F', 1)}, "
+            f"square {rare_iou('local 1024/F', 2)} against {rare_iou('local F/F', 2)}") in text
+    for run in results["runs"]:
+        if run["row"] == "local 512/F" and 100 * run["metrics"]["test"]["miou"] < weakest / 2:
+            assert all(100 * iou < 0.5 for iou in run["metrics"]["test"]["per_class_iou"][1:3])
+    assert "both rare classes' IoU under 0.5" in text
+    without, _ = split("local 512/F, 200 train")
+    with_dropout, _ = split("local 512/T, 200 train")
+    assert (f"K = 32 stalls in {len(without)} of 5 seeds, and with dropout in "
+            f"{'all 5' if len(with_dropout) == 5 else len(with_dropout)}") in text
