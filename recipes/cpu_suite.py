@@ -53,6 +53,7 @@ SUITE = (
     "gcn/large_kernel_kit.py",
     "gald/table1b_local_distribution.py",
     "gald/table1e_ld_downsampling.py",
+    "gald/ld_initialization.py",
     "fcrn/table1_field_of_view.py",
     "fcrn/table4_bootstrapping.py",
 )

@@ -43,6 +43,7 @@ from keras_lk import layers as lk_layers
 from keras_lk.backbones import get_backbone
 from keras_lk.layers._validation import check_choice, check_positive_int
 from keras_lk.layers.initializers import (
+    INITIALIZATIONS,
     TORCH_BATCH_NORM,
     TorchConvUniform,
     conv_initializers,
@@ -61,6 +62,11 @@ AUX_LOGITS = "aux_logits"
 # BatchNorm/GroupNorm epsilon 1e-5, momentum 0.1 (`keras_lk.layers.initializers`).
 INITIALIZATION = "torch"
 TORCH_NORM = norm_options(INITIALIZATION)
+
+# LD's depth-wise kernels by `ld_initialization`: PyTorch's start (LD's default, fan-in
+# k·k), or Keras's glorot_uniform, which counts the fan-in as k·k·C and starts them
+# (C + 1)/6 times smaller in variance (keras_lk's start before the fidelity rules).
+LD_DEPTHWISE_INITIALIZERS = {"torch": None, "keras": "glorot_uniform"}
 
 
 def _on_downsampled(module):
@@ -123,7 +129,7 @@ def _official_conv_bn_relu(x, filters, kernel_size, name, norm, use_bias=False):
 
 
 def _official_head(features, inputs, num_classes, head_channels, cgnl_groups, norm,
-                   aux_head):
+                   aux_head, ld_initialization):
     """GALD's public ``GALDHead`` (+ its ``dsn`` auxiliary head), see the module doc."""
     x = _official_conv_bn_relu(features["res5"], head_channels, 3, "head_reduce", norm)
     g = layers.DepthwiseConv2D(3, strides=2, padding="valid", use_bias=True,
@@ -133,8 +139,9 @@ def _official_head(features, inputs, num_classes, head_channels, cgnl_groups, no
     g = lk_layers.CGNL(groups=cgnl_groups, use_scale=False, initialization=INITIALIZATION,
                        name="ga_cgnl")(g)
     g = ResizeToMatch(align_corners=True, name="ga_upsample")([g, x])
-    x = lk_layers.LocalDistribution(variant="official", batch_norm=True, relu=True,
-                                    norm=norm, name="ld")(g)
+    x = lk_layers.LocalDistribution(
+        variant="official", batch_norm=True, relu=True, norm=norm, name="ld",
+        depthwise_initializer=LD_DEPTHWISE_INITIALIZERS[ld_initialization])(g)
     x = layers.Add(name="gald_residual")([x, g])
     x = _official_conv_bn_relu(x, head_channels, 3, "head_convb", norm)
     x = layers.Concatenate(name="head_concat")([features["res5"], x])
@@ -162,7 +169,8 @@ def _upsample_logits(x, factor, reference, name):
 
 
 def _paper_head(features, inputs, num_classes, ga, ld, arrangement, ld_downsample,
-                ld_downsample_rate, aux_head, head_channels, cgnl_groups, output_stride, norm):
+                ld_downsample_rate, aux_head, head_channels, cgnl_groups, output_stride, norm,
+                ld_initialization):
     """The head of the module doc's first diagram (GALD Eq. 3)."""
     torch = {**conv_initializers(INITIALIZATION), **TORCH_NORM}
     x = conv_norm_act(features["res5"], head_channels, 3, name="head_reduce", norm=norm,
@@ -174,7 +182,7 @@ def _paper_head(features, inputs, num_classes, ga, ld, arrangement, ld_downsampl
     def local_distribution(t):
         return lk_layers.LocalDistribution(
             downsample_rate=ld_downsample_rate, downsample=ld_downsample, norm=norm,
-            name="ld",
+            depthwise_initializer=LD_DEPTHWISE_INITIALIZERS[ld_initialization], name="ld",
         )(t)
 
     if ga is not None and ld:
@@ -216,6 +224,11 @@ class GALDNet(SegmentationModel):
             both `ga` and `ld` are set.
         ld_downsample: ``"depthwise"``, ``"bilinear"`` or ``"average"`` (Table 1(e)).
         ld_downsample_rate: LD's downsampling rate (8 in the paper).
+        ld_initialization: how LD's depth-wise kernels start: ``"torch"`` (default,
+            GALD's public code: PyTorch's U(±1/√(k·k))) or ``"keras"`` (Keras's
+            glorot_uniform, whose fan-in k·k·C starts them (C + 1)/6 times smaller in
+            variance; keras_lk's start before it followed the public code, kept to
+            measure what that change does). Only with LD's depth-wise downsampler.
         aux_head: add the auxiliary FCN head on res-4; the model then returns a dict
             ``{"logits", "aux_logits"}`` (trained with loss weights 1 and
             `aux_loss_weight`).
@@ -261,6 +274,7 @@ class GALDNet(SegmentationModel):
         arrangement="gald",
         ld_downsample="depthwise",
         ld_downsample_rate=8,
+        ld_initialization="torch",
         aux_head=True,
         aux_loss_weight=AUX_LOSS_WEIGHT,
         head_channels=512,
@@ -289,6 +303,13 @@ class GALDNet(SegmentationModel):
                 f"ld_downsample_rate=8; received ga={ga!r}, ld={ld!r}, "
                 f"arrangement={arrangement!r}, ld_downsample={ld_downsample!r}, "
                 f"ld_downsample_rate={ld_downsample_rate!r}.")
+        check_choice("ld_initialization", ld_initialization, INITIALIZATIONS)
+        if ld_initialization != "torch" and not (ld and ld_downsample == "depthwise"):
+            raise ValueError(
+                "`ld_initialization` sets how LD's depth-wise kernels start: it needs "
+                f"ld=True and ld_downsample='depthwise', received ld={ld!r}, "
+                f"ld_downsample={ld_downsample!r} with "
+                f"ld_initialization={ld_initialization!r}.")
         check_positive_int("head_channels", head_channels)
         check_positive_int("cgnl_groups", cgnl_groups)
         if not isinstance(aux_loss_weight, (int, float)) or aux_loss_weight < 0:
@@ -307,11 +328,12 @@ class GALDNet(SegmentationModel):
         ).output
         if variant == "official":
             outputs = _official_head(features, inputs, num_classes, head_channels,
-                                     cgnl_groups, norm, aux_head)
+                                     cgnl_groups, norm, aux_head, ld_initialization)
         else:
             outputs = _paper_head(
                 features, inputs, num_classes, ga, ld, arrangement, ld_downsample,
-                ld_downsample_rate, aux_head, head_channels, cgnl_groups, output_stride, norm)
+                ld_downsample_rate, aux_head, head_channels, cgnl_groups, output_stride, norm,
+                ld_initialization)
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
 
 
@@ -325,6 +347,7 @@ class GALDNet(SegmentationModel):
         self.arrangement = arrangement
         self.ld_downsample = ld_downsample
         self.ld_downsample_rate = ld_downsample_rate
+        self.ld_initialization = ld_initialization
         self.aux_head = aux_head
         self.aux_loss_weight = float(aux_loss_weight)
         self.head_channels = head_channels
@@ -351,6 +374,7 @@ class GALDNet(SegmentationModel):
             "arrangement": self.arrangement,
             "ld_downsample": self.ld_downsample,
             "ld_downsample_rate": self.ld_downsample_rate,
+            "ld_initialization": self.ld_initialization,
             "aux_head": self.aux_head,
             "aux_loss_weight": self.aux_loss_weight,
             "head_channels": self.head_channels,

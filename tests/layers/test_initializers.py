@@ -159,3 +159,32 @@ def test_gald_full_scale_decays_every_parameter_as_its_code():
     from keras_lk.experiments.settings import GALD_CITYSCAPES
 
     assert GALD_CITYSCAPES.train["l2_on"] == "all"
+
+
+@pytest.mark.parametrize("variant, size", [("paper", 64), ("official", 129)])
+def test_gald_net_ld_initialization_keras_restores_glorots_start(variant, size):
+    """`ld_initialization="keras"`: LD's depth-wise kernels start from glorot_uniform,
+    U(±√(6 / (k·k·C + k·k))), the start before the fidelity rules; "torch" is the code's."""
+    stds = {}
+    for start in ("torch", "keras"):
+        keras.utils.set_random_seed(0)
+        model = keras_lk.models.GALDNet(5, backbone="resnet10_local", head_channels=64,
+                                        variant=variant, ld_initialization=start,
+                                        input_shape=(size, size, 3))
+        kernels = [np.asarray(w) for w in model.get_layer("ld").depthwise_kernels]
+        stds[start] = np.concatenate([k.ravel() for k in kernels]).std()
+        again = keras_lk.models.GALDNet.from_config(model.get_config())
+        assert again.ld_initialization == start
+    assert stds["torch"] == pytest.approx(uniform_std(9), rel=0.1)
+    glorot_bound = math.sqrt(6.0 / (9 * 64 + 9))
+    assert stds["keras"] == pytest.approx(glorot_bound / math.sqrt(3.0), rel=0.1)
+
+
+@pytest.mark.parametrize("options", [{"ld": False}, {"ld_downsample": "bilinear"},
+                                     {"ga": None, "ld": False}])
+def test_gald_net_ld_initialization_needs_the_depthwise_downsampler(options):
+    with pytest.raises(ValueError, match="ld_initialization"):
+        keras_lk.models.GALDNet(5, backbone="resnet10_local", head_channels=32,
+                                ld_initialization="keras", **options)
+    with pytest.raises(ValueError, match="ld_initialization"):
+        keras_lk.models.GALDNet(5, backbone="resnet10_local", ld_initialization="glorot")

@@ -29,7 +29,8 @@ TABLE_RECIPES = ["gcn/table1_kernel_size.py", "gcn/table5_boundary_refinement.py
                  "gcn/large_kernel_kit.py",
                  "gald/table1a_ga_modules.py", "gald/table1b_local_distribution.py",
                  "gald/table1c_arrangements.py", "gald/table1d_backbones.py",
-                 "gald/table1e_ld_downsampling.py", "gald/table2_cityscapes_test.py",
+                 "gald/table1e_ld_downsampling.py", "gald/ld_initialization.py",
+                 "gald/table2_cityscapes_test.py",
                  "fcrn/table1_field_of_view.py", "fcrn/table2_cityscapes_field_of_view.py",
                  "fcrn/table3_high_resolution.py", "fcrn/table4_bootstrapping.py",
                  "fcrn/table5_table6_per_class.py",
@@ -74,6 +75,10 @@ def test_table1_cpu_smoke(tmp_path, capsys):
      "FCN + CGNL"),
     ("gald/table1b_local_distribution.py", "+CGNL + LD", "gald/table1e_ld_downsampling.py",
      "+CGNL+LD(depth-wise convolution)"),
+    ("gald/table1e_ld_downsampling.py", "+CGNL+LD(depth-wise convolution)",
+     "gald/ld_initialization.py", "depth-wise, PyTorch's start (Table 1(e))"),
+    ("gald/table1e_ld_downsampling.py", "+CGNL+LD(bilinear interpolation)",
+     "gald/ld_initialization.py", "bilinear (Table 1(e))"),
     ("fcrn/table1_field_of_view.py", "local 1/8 k5 d3 (FoV 104)",
      "fcrn/table4_bootstrapping.py", "local F/F"),
     ("gcn/table1_kernel_size.py", "base", "gcn/large_kernel_kit.py", "base"),
@@ -323,6 +328,20 @@ def test_regime_sweep_smoke_measures_receptive_fields_and_plots(tmp_path):
         assert run["measurements"]["res5_field_of_view"] == 67
         assert run["measurements"]["valid_receptive_field_extent"] >= 1
     assert (tmp_path / "results_gain.png").is_file()
+
+
+@pytest.mark.slow  # the smoke's plateau runs and two rows
+def test_ld_initialization_smoke_trains_the_glorot_start(tmp_path, capsys):
+    module = _load("gald/ld_initialization.py")
+    assert module.main(module.TABLE, ["--scale", "cpu", "--smoke", "--rows",
+                                      module.KERAS_START, module.BILINEAR, "--output-dir",
+                                      str(tmp_path), "--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "with glorot's start: depth-wise > bilinear: " in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    options = {run["row"]: run["config"]["model_options"] for run in results["runs"]}
+    assert options[module.KERAS_START]["ld_initialization"] == "keras"
+    assert "ld_initialization" not in options[module.BILINEAR]
 
 
 @pytest.mark.slow  # the smoke's plateau runs, two rows and two ONNX exports
