@@ -111,3 +111,40 @@ def test_fcrn_bootstrapping_paragraph_matches_table_4():
     with_dropout, _ = split("local 512/T, 200 train")
     assert (f"K = 32 stalls in {len(without)} of 5 seeds, and with dropout in "
             f"{'all 5' if len(with_dropout) == 5 else len(with_dropout)}") in text
+
+
+def _counts_sentence(correction):
+    """"A agree with the paper, D disagree, I are inconclusive and N is not testable
+    here", as the GCN summary words its corrected verdicts."""
+    verdicts = [c["verdict"] for c in correction["comparisons"]]
+    count = {verdict: verdicts.count(verdict) for verdict in
+             ("agrees", "disagrees", "inconclusive", "not testable here")}
+    agree, disagree = count["agrees"], count["disagrees"]
+    return (f"{agree} agree{'s' * (agree == 1)} with the paper, "
+            f"{disagree} disagree{'s' * (disagree == 1)}, "
+            f"{count['inconclusive']} {'is' if count['inconclusive'] == 1 else 'are'} "
+            f"inconclusive and {count['not testable here']} "
+            f"{'is' if count['not testable here'] == 1 else 'are'} not testable here")
+
+
+def test_gcn_summary_matches_the_corrected_verdicts():
+    """The counts, and each comparison's effect and interval under its verdict's item."""
+    text = _prose("gcn")
+    correction = report.paper_verdicts(os.path.join(ROOT, "recipes", "gcn"), "cpu")
+    assert (f"Of GCN's {len(correction['comparisons'])} comparisons at this scale, corrected "
+            f"together (Benjamini–Hochberg, q = 0.05), {_counts_sentence(correction)}") in text
+    items = {"agrees": "- What agrees:", "disagrees": "- What disagrees:",
+             "inconclusive": "- Inconclusive:", "not testable here": "- Not testable here:"}
+    starts = sorted((text.index(item), verdict) for verdict, item in items.items())
+    bounds = {verdict: (start, next_start) for (start, verdict), (next_start, _) in
+              zip(starts, [*starts[1:], (len(text), None)])}
+    for comparison in correction["comparisons"]:
+        low, high = bounds[comparison["verdict"]]
+        if comparison["verdict"] == "not testable here":
+            assert comparison["statement"].removeprefix("CPU: ") in text[low:high]
+            gap = re.search(r"gap \+(\d+\.\d) points", comparison["untestable"])[1]
+            assert f"train − val gap, {gap} points" in text[low:high]
+            continue
+        figures = [f"{comparison['effect']:+.2f} {unit}, {_interval(comparison)}"
+                   for unit in ("points", "points per unit of k", "points per px")]
+        assert any(figure in text[low:high] for figure in figures), comparison["statement"]
