@@ -40,6 +40,13 @@ def test_gald_summary_matches_the_corrected_verdicts():
         assert comparison["verdict"] == "inconclusive"
         assert f"{comparison['effect']:+.2f} points, {_interval(comparison)}" in text
         assert f"{comparison['p_adjusted']:.3f}" in text
+    # The initialisation check (`ld_initialization.py`): both of its claims undecided.
+    for statement in ("with glorot's start: depth-wise > bilinear",
+                      "PyTorch's start > glorot's start (depth-wise LD)"):
+        comparison = by_statement[statement]
+        assert comparison["verdict"] == "inconclusive"
+        assert f"{comparison['effect']:+.2f} points, {_interval(comparison)}" in text
+    assert f"({by_statement[statement]['n']} seeds, inconclusive)" in text
 
 
 def _test_miou_by_seed(results, row):
